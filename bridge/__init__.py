@@ -1,0 +1,1 @@
+"""Everything that moves assets or messages between the consortium ledger and Ethereum."""

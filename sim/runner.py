@@ -1,0 +1,336 @@
+"""Load and run scenario scripts, and write their outputs (``report.json``, ``events.jsonl``).
+
+A scenario is a Python file in ``scenarios/`` (or any path) that defines
+
+``PARAMS``
+    a dict of parameter defaults that ``--set key=value`` may override (the value is parsed
+    to the default's type, so a typo or a wrong type is caught before the run);
+``run(ctx)``
+    the script itself, written against :class:`RunContext` and the public API;
+
+and whose module docstring's first line is its one-line summary for ``rwasim list``.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+import json
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Iterator
+
+from sim.engine import Simulation
+from sim.engine.events import _jsonable
+from sim.metrics import MetricsCollector
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS_DIR = REPO_ROOT / "scenarios"
+
+
+class ScenarioError(Exception):
+    """A scenario could not be found, loaded, configured or run (one line for the user)."""
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """What ``rwasim list`` shows of a scenario file."""
+
+    name: str
+    path: Path
+    summary: str
+
+
+def discover_scenarios(folder: Path = SCENARIOS_DIR) -> dict[str, ScenarioInfo]:
+    """Every scenario file in ``folder`` by name, sorted, read without importing it."""
+    found: dict[str, ScenarioInfo] = {}
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        summary = doc.strip().splitlines()[0] if doc.strip() else "(no description)"
+        found[path.stem] = ScenarioInfo(path.stem, path, summary)
+    return found
+
+
+def resolve_scenario(name_or_path: str) -> Path:
+    """The file of a scenario given by name (``issuance``) or by path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".py" or "/" in name_or_path:
+        if not candidate.is_file():
+            raise ScenarioError(f"scenario file not found: {name_or_path}")
+        return candidate
+    known = discover_scenarios()
+    if name_or_path not in known:
+        names = ", ".join(known) or "none"
+        raise ScenarioError(f"unknown scenario {name_or_path!r} (known: {names})")
+    return known[name_or_path].path
+
+
+def load_scenario(path: Path) -> ModuleType:
+    """Import a scenario file as a module, turning any import-time failure into ScenarioError."""
+    spec = importlib.util.spec_from_file_location(f"rwasim_scenario_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ScenarioError(f"cannot load scenario file {path}")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # a scenario that fails to import is a user error, not a crash
+        raise ScenarioError(f"scenario {path.name} failed to load: {type(exc).__name__}: {exc}") from exc
+    if not callable(getattr(module, "run", None)):
+        raise ScenarioError(f"scenario {path.name} defines no run(ctx) function")
+    return module
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}``; values are typed later against PARAMS."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(f"bad --set {pair!r}: expected KEY=VALUE")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+def _coerce(key: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            lowered = raw.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, (list, tuple)):
+            return type(default)(json.loads(raw) if raw.startswith("[") else raw.split(","))
+        return raw
+    except ValueError as exc:
+        raise ScenarioError(f"bad --set {key}={raw}: {exc}") from None
+
+
+def apply_overrides(defaults: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    """Scenario parameters: its defaults with ``--set`` values parsed to each default's type."""
+    params = dict(defaults)
+    for key, raw in overrides.items():
+        if key not in defaults:
+            known = ", ".join(sorted(defaults)) or "none"
+            raise ScenarioError(f"bad --set {key}={raw}: unknown parameter (this scenario takes: {known})")
+        params[key] = _coerce(key, raw, defaults[key])
+    return params
+
+
+@dataclass
+class TrackedToken:
+    """A token whose balances and supply the report lists (chain -> account -> amount)."""
+
+    chain: str
+    symbol: str
+    holders: Callable[[], dict[str, int]]
+    total_supply: Callable[[], int]
+
+
+class RunContext:
+    """What a scenario script gets: the clock, its parameters, the chains and the report's hooks.
+
+    Parameters
+    ----------
+    sim : Simulation
+        The run's clock, randomness and event log.
+    params : dict
+        Scenario parameters after ``--set`` overrides.
+    backend : str
+        Ethereum backend name or URL.
+    out_dir : Path
+        Where the run writes its outputs.
+    say : callable
+        Prints a line of progress for the person watching (never part of the results).
+    """
+
+    def __init__(self, sim: Simulation, params: dict[str, Any], backend: str, out_dir: Path,
+                 say: Callable[[str], None] = lambda _: None) -> None:
+        self.sim = sim
+        self.params = params
+        self.backend = backend
+        self.out_dir = out_dir
+        self.topology = "public-only"
+        self.invariants: dict[str, bool] = {}
+        self.alerts: list[dict[str, Any]] = []
+        self.metrics = MetricsCollector()
+        self.tracked: list[TrackedToken] = []
+        self.extra: dict[str, Any] = {}
+        self._say = say
+        self._closers: list[Callable[[], None]] = []
+        self._ethereum = None
+        sim.log.subscribe(self.metrics.on_event)
+
+    @property
+    def ethereum(self):
+        """The run's Ethereum chain on the chosen backend, created on first use and closed at the end."""
+        if self._ethereum is None:
+            from sim.ethereum import ChainError, EthereumChain
+
+            try:
+                self._ethereum = EthereumChain(self.sim, self.backend)
+            except ChainError as exc:
+                raise ScenarioError(str(exc)) from exc
+            self._closers.append(self._ethereum.close)
+        return self._ethereum
+
+    def say(self, message: str) -> None:
+        """Narrate a step: shown as progress and kept in the event log as ``scenario.step``."""
+        self.sim.record("scenario.step", "scenario", message=message)
+        self._say(message)
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Count the transactions of this block of the script under phase ``name``."""
+        self.metrics.open_phase(name, self.sim.now)
+        self.sim.record("scenario.phase", "scenario", phase=name, state="start")
+        try:
+            yield
+        finally:
+            self.metrics.close_phase(self.sim.now)
+            self.sim.record("scenario.phase", "scenario", phase=name, state="end")
+
+    def check(self, name: str, holds: bool, detail: str = "") -> bool:
+        """Record an invariant by name; a false one makes ``rwasim run`` exit non-zero."""
+        holds = bool(holds)
+        self.invariants[name] = self.invariants.get(name, True) and holds
+        self.sim.record("scenario.invariant", "scenario", name=name, holds=holds, detail=detail)
+        return holds
+
+    def alert(self, name: str, **data: Any) -> None:
+        """Record an alert (a monitor's finding) for the report."""
+        entry = {"name": name, "time": self.sim.now, **data}
+        self.alerts.append(entry)
+        self.sim.record("monitor.alert", "monitor", name=name, **data)
+
+    def track_token(self, chain: str, symbol: str, holders: Callable[[], dict[str, int]],
+                    total_supply: Callable[[], int]) -> None:
+        """List this token's balances and supply in the report."""
+        self.tracked.append(TrackedToken(chain, symbol, holders, total_supply))
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            closer()
+        self._closers.clear()
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run: its report (as written) and where the files are."""
+
+    report: dict[str, Any]
+    out_dir: Path
+    events_path: Path
+    report_path: Path
+    invariants_hold: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.invariants_hold = all(self.report["invariants"].values())
+
+    def summary(self) -> str:
+        """A one-screen summary for the terminal."""
+        r = self.report
+        lines = [f"scenario {r['scenario']}  seed {r['seed']}  topology {r['topology']}  backend {r['backend']}",
+                 f"events {r['event_count']}  simulated {r['simulated_seconds']:.1f} s"]
+        for phase, m in r["metrics"].items():
+            lines.append(
+                f"  {phase:<14} succ {m['succ']:>5}  fail {m['fail']:>4}  "
+                f"p50 {m['latency_p50_s'] if m['latency_p50_s'] is not None else '-'} s  "
+                f"p99 {m['latency_p99_s'] if m['latency_p99_s'] is not None else '-'} s"
+            )
+        for name, holds in r["invariants"].items():
+            lines.append(f"  invariant {name}: {'ok' if holds else 'FAILED'}")
+        for alert in r["alerts"]:
+            lines.append(f"  alert {alert['name']} at t={alert['time']}")
+        lines.append(f"report: {self.report_path}")
+        return "\n".join(lines)
+
+
+def _balances_and_supply(ctx: RunContext) -> tuple[dict, dict]:
+    balances: dict[str, dict[str, dict[str, int]]] = {}
+    supply: dict[str, dict[str, int]] = {}
+    for token in ctx.tracked:
+        for account, amount in sorted(token.holders().items()):
+            balances.setdefault(token.chain, {}).setdefault(account, {})[token.symbol] = int(amount)
+        supply.setdefault(token.chain, {})[token.symbol] = int(token.total_supply())
+    return balances, supply
+
+
+def run_scenario(
+    scenario: str,
+    *,
+    seed: int = 0,
+    out_dir: Path | None = None,
+    backend: str = "eth-tester",
+    overrides: dict[str, str] | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Run a scenario end to end and write ``report.json`` and ``events.jsonl`` to ``out_dir``.
+
+    Raises
+    ------
+    ScenarioError
+        The scenario is unknown, fails to load, gets a bad ``--set``, names a backend that
+        cannot be used, or raises while running (the message names the exception).
+    """
+    path = resolve_scenario(scenario)
+    module = load_scenario(path)
+    params = apply_overrides(dict(getattr(module, "PARAMS", {})), overrides or {})
+    out_dir = Path(out_dir) if out_dir is not None else Path("runs") / f"{path.stem}-seed{seed}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    say = _progress_printer() if progress else (lambda _: None)
+    sim = Simulation(seed=seed)
+    ctx = RunContext(sim, params, backend, out_dir, say)
+    sim.record("scenario.start", "scenario", scenario=path.stem, seed=seed, params=params)
+    try:
+        module.run(ctx)
+        balances, supply = _balances_and_supply(ctx)
+    except ScenarioError:
+        raise
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        raise ScenarioError(
+            f"scenario {path.stem} raised {type(exc).__name__}: {exc} "
+            f"({Path(where.filename).name}:{where.lineno})"
+        ) from exc
+    finally:
+        ctx.close()
+    sim.record("scenario.end", "scenario", scenario=path.stem)
+
+    report = {
+        "scenario": path.stem,
+        "seed": seed,
+        "topology": ctx.topology,
+        "backend": backend,
+        "params": params,
+        "simulated_seconds": sim.now,
+        "event_count": len(sim.log),
+        "metrics": ctx.metrics.to_json(),
+        "invariants": dict(sorted(ctx.invariants.items())),
+        "balances": balances,
+        "supply": supply,
+        "alerts": ctx.alerts,
+        **ctx.extra,
+    }
+    events_path = sim.log.write(out_dir / "events.jsonl")
+    report_path = out_dir / "report.json"
+    report_path.write_text(json.dumps(_jsonable(report), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return RunResult(report, out_dir, events_path, report_path)
+
+
+def _progress_printer() -> Callable[[str], None]:
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    return lambda message: console.print(f"[dim]·[/dim] {message}")
