@@ -50,7 +50,11 @@ def discover_scenarios(folder: Path = SCENARIOS_DIR) -> dict[str, ScenarioInfo]:
     for path in sorted(folder.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        try:
+            doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        except SyntaxError as exc:
+            found[path.stem] = ScenarioInfo(path.stem, path, f"(does not parse: line {exc.lineno}: {exc.msg})")
+            continue
         summary = doc.strip().splitlines()[0] if doc.strip() else "(no description)"
         found[path.stem] = ScenarioInfo(path.stem, path, summary)
     return found
