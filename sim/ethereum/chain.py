@@ -1,0 +1,331 @@
+"""The Ethereum chain of a run: contracts from committed artifacts, blocks on the sim clock.
+
+Transactions are signed by the simulation's own accounts and queued; a block is mined every
+slot (12 simulated seconds by default) with the slot's timestamp, or at once by
+:meth:`EthereumChain.transact` for set-up steps. Every transaction's gas is recorded, and a
+failed one is kept: mined with status 0, its revert decoded and written to the event log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import simpy
+
+from sim.engine import Simulation
+from sim.ethereum.accounts import LocalAccount, contract_address, sign_legacy_transaction
+from sim.ethereum.artifacts import DEFAULT_ARTIFACTS_DIR, Artifact, ContractABI
+from sim.ethereum.backends import Backend, make_backend
+from sim.ethereum.errors import ChainError, RevertInfo, TransactionReverted, decode_revert
+
+DEFAULT_GAS = 3_000_000  # a generous fixed limit: estimating every transaction would double the EVM work
+DEPLOY_GAS = 12_000_000
+FUNDING_WEI = 10**24
+
+
+class Contract:
+    """A deployed contract: its name, address and ABI, with read-only calls."""
+
+    def __init__(self, chain: "EthereumChain", name: str, address: str, abi: ContractABI) -> None:
+        self.chain = chain
+        self.name = name
+        self.address = address
+        self.abi = abi
+
+    def call(self, fn: str, *args: Any, block: int | str = "latest", sender: str | None = None) -> Any:
+        """Call a view function and decode its result (one value unwrapped, a tuple otherwise)."""
+        function = self.abi.function(fn, len(args))
+        ok, data = self.chain.backend.call(sender or self.chain.accounts[0], self.address, function.encode(args), block)
+        if not ok:
+            revert = decode_revert(data, self.chain.custom_errors)
+            raise ChainError(f"{self.name}.{fn} call reverted: {revert.message}")
+        return function.decode_output(data)
+
+    def __repr__(self) -> str:
+        return f"<{self.name} at {self.address}>"
+
+
+@dataclass
+class Receipt:
+    """One mined transaction: status, gas, decoded events and, if it failed, why."""
+
+    tx_hash: str
+    block_number: int
+    status: bool
+    gas_used: int
+    sender: str
+    to: str | None
+    contract: str
+    function: str
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    revert: RevertInfo | None = None
+    submitted_at: float = 0.0
+    included_at: float = 0.0
+    contract_address: str | None = None
+
+    def event(self, name: str) -> dict[str, Any]:
+        """The arguments of the first event called ``name`` (KeyError if none)."""
+        for event_name, args in self.events:
+            if event_name == name:
+                return args
+        raise KeyError(f"{self.contract}.{self.function} emitted no {name} event")
+
+
+@dataclass
+class _Queued:
+    tx_hash: str
+    sender: str
+    to: str | None
+    contract: str
+    function: str
+    submitted_at: float
+
+
+class EthereumChain:
+    """A local Ethereum chain on the simulation clock, on any backend.
+
+    Parameters
+    ----------
+    sim : Simulation, optional
+        The run's simulation (a fresh one with seed 0 if omitted).
+    backend : str or Backend, default "eth-tester"
+        ``"eth-tester"`` (py-evm in process), ``"anvil"`` (started from the npm package) or an
+        ``http(s)://`` JSON-RPC URL.
+    slot_seconds : float, default 12.0
+        Simulated seconds between blocks when block production runs.
+    artifacts_dir : Path
+        Where compiled artifacts are read from.
+    chain_name : str, default "ethereum"
+        Source name in the event log (a run may hold several chains).
+    n_accounts : int, default 10
+        Funded accounts created from the seed; ``accounts[0]`` deploys by default.
+    """
+
+    def __init__(
+        self,
+        sim: Simulation | None = None,
+        backend: str | Backend = "eth-tester",
+        *,
+        slot_seconds: float = 12.0,
+        artifacts_dir: Path = DEFAULT_ARTIFACTS_DIR,
+        chain_name: str = "ethereum",
+        n_accounts: int = 10,
+    ) -> None:
+        self.sim = sim if sim is not None else Simulation()
+        self.slot_seconds = float(slot_seconds)
+        self.artifacts_dir = Path(artifacts_dir)
+        self.name = chain_name
+        self.backend = make_backend(backend)
+        self._accounts: dict[str, LocalAccount] = {}
+        self._nonces: dict[str, int] = {}
+        for i in range(n_accounts):
+            self._add_account(LocalAccount.from_seed(self.sim.seed, f"{chain_name}-account-{i}"))
+        self.accounts = list(self._accounts)
+        self._last_timestamp = self.sim.timestamp()
+        self.backend.start(self._last_timestamp, self.accounts, FUNDING_WEI)
+        self.chain_id = self.backend.chain_id
+        self._artifacts: dict[str, Artifact] = {}
+        self.custom_errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+        self._contracts_by_address: dict[str, Contract] = {}
+        self._queue: list[_Queued] = []
+        self.receipts: list[Receipt] = []
+        self.gas_used_total = 0
+        self._producer: simpy.Process | None = None
+        self._closed = False
+
+    # -- accounts -----------------------------------------------------------------------
+    def _add_account(self, account: LocalAccount) -> str:
+        self._accounts[account.address] = account
+        self._nonces[account.address] = 0
+        return account.address
+
+    def new_account(self, label: str, balance: int = FUNDING_WEI) -> str:
+        """A fresh funded account whose key derives from the run seed and ``label``."""
+        account = LocalAccount.from_seed(self.sim.seed, f"{self.name}-{label}")
+        if account.address in self._accounts:
+            raise ChainError(f"account label {label!r} was already used on {self.name}")
+        self._add_account(account)
+        self.backend.fund(account.address, balance)
+        return account.address
+
+    def label_of(self, address: str) -> str:
+        """The label an account was created with (for reports)."""
+        account = self._accounts.get(address)
+        return account.label if account else address
+
+    # -- contracts ------------------------------------------------------------------------
+    def artifact(self, name: str) -> Artifact:
+        if name not in self._artifacts:
+            artifact = Artifact.load(name, self.artifacts_dir)
+            self._artifacts[name] = artifact
+            self.custom_errors.update(artifact.abi.errors)
+        return self._artifacts[name]
+
+    def deploy(self, name: str, *ctor_args: Any, sender: str | None = None) -> Contract:
+        """Deploy ``name`` from its committed artifact and mine it now."""
+        artifact = self.artifact(name)
+        sender = sender or self.accounts[0]
+        address = contract_address(sender, self._nonces[sender])
+        self._submit(sender, None, artifact.deploy_data(tuple(ctor_args)), 0, DEPLOY_GAS, name, "constructor")
+        receipt = self._mine_until(self._queue[-1].tx_hash)
+        if not receipt.status:
+            raise TransactionReverted(receipt)
+        return self.at(name, address)
+
+    def at(self, name: str, address: str) -> Contract:
+        """The contract ``name`` at ``address`` (no transaction)."""
+        contract = Contract(self, name, address, self.artifact(name).abi)
+        self._contracts_by_address[address] = contract
+        return contract
+
+    # -- transactions ---------------------------------------------------------------------
+    def send(self, contract: Contract, fn: str, *args: Any, sender: str, value: int = 0,
+             gas: int | None = None) -> str:
+        """Sign and queue a call of ``contract.fn(*args)``; it executes in the next block."""
+        data = contract.abi.function(fn, len(args)).encode(args)
+        return self._submit(sender, contract.address, data, value, gas or DEFAULT_GAS, contract.name, fn)
+
+    def transfer_eth(self, sender: str, to: str, value: int) -> str:
+        """Queue a plain ether transfer."""
+        return self._submit(sender, to, b"", value, 21_000, "ether", "transfer")
+
+    def _submit(self, sender: str, to: str | None, data: bytes, value: int, gas: int,
+                contract: str, function: str) -> str:
+        account = self._accounts.get(sender)
+        if account is None:
+            raise ChainError(f"{sender} is not an account of this simulation (use chain.accounts or new_account)")
+        nonce = self._nonces[sender]
+        raw, digest = sign_legacy_transaction(
+            account, nonce=nonce, gas_price=self.backend.gas_price(), gas=gas, to=to, value=value,
+            data=data, chain_id=self.chain_id,
+        )
+        self.backend.submit(raw, digest)
+        self._nonces[sender] = nonce + 1
+        tx_hash = "0x" + digest.hex()
+        self._queue.append(_Queued(tx_hash, sender, to, contract, function, self.sim.now))
+        return tx_hash
+
+    def mine(self) -> list[Receipt]:
+        """Mine one block with every queued transaction, at the current simulated time.
+
+        Block timestamps are strictly increasing: a second block in the same simulated second
+        is stamped one second later.
+        """
+        timestamp = max(self.sim.timestamp(), self._last_timestamp + 1)
+        queued, self._queue = self._queue, []
+        block = self.backend.mine(timestamp)
+        self._last_timestamp = block.timestamp
+        receipts = []
+        for meta, outcome in zip(queued, block.outcomes):
+            receipt = Receipt(
+                tx_hash=meta.tx_hash, block_number=block.number, status=outcome.status,
+                gas_used=outcome.gas_used, sender=meta.sender, to=meta.to, contract=meta.contract,
+                function=meta.function, events=self._decode_logs(outcome.logs),
+                revert=None if outcome.status else decode_revert(outcome.revert_data, self.custom_errors),
+                submitted_at=meta.submitted_at, included_at=self.sim.now,
+                contract_address=outcome.contract_address,
+            )
+            self._record(receipt)
+            receipts.append(receipt)
+        self.gas_used_total += block.gas_used
+        self.sim.record("eth.block", self.name, number=block.number, timestamp=block.timestamp,
+                        tx_count=len(receipts), gas_used=block.gas_used)
+        return receipts
+
+    def _record(self, receipt: Receipt) -> None:
+        self.receipts.append(receipt)
+        self.sim.record("eth.tx", self.name, hash=receipt.tx_hash, sender=receipt.sender, to=receipt.to,
+                        contract=receipt.contract, function=receipt.function, status=receipt.status,
+                        gas_used=receipt.gas_used, block=receipt.block_number, submitted_at=receipt.submitted_at)
+        if receipt.revert is not None:
+            self.sim.record("eth.revert", self.name, hash=receipt.tx_hash, contract=receipt.contract,
+                            function=receipt.function, error=receipt.revert.error,
+                            args=list(receipt.revert.args), message=receipt.revert.message)
+
+    def _decode_logs(self, logs: list[tuple[str, list[bytes], bytes]]) -> list[tuple[str, dict[str, Any]]]:
+        decoded = []
+        for address, topics, data in logs:
+            contract = self._contracts_by_address.get(address)
+            event = contract.abi.events_by_topic.get(topics[0]) if contract and topics else None
+            if event is None:
+                decoded.append(("UnknownLog", {"address": address, "topics": ["0x" + t.hex() for t in topics],
+                                               "data": "0x" + data.hex()}))
+            else:
+                decoded.append((event.name, event.decode(topics, data)))
+        return decoded
+
+    def _mine_until(self, tx_hash: str) -> Receipt:
+        for receipt in self.mine():
+            if receipt.tx_hash == tx_hash:
+                return receipt
+        raise ChainError(f"transaction {tx_hash} was not mined")
+
+    def transact(self, contract: Contract, fn: str, *args: Any, sender: str, value: int = 0,
+                 gas: int | None = None, check: bool = True) -> Receipt:
+        """Send and mine now (with anything else queued); raise TransactionReverted on failure if ``check``."""
+        tx_hash = self.send(contract, fn, *args, sender=sender, value=value, gas=gas)
+        receipt = self._mine_until(tx_hash)
+        if check and not receipt.status:
+            raise TransactionReverted(receipt)
+        return receipt
+
+    # -- time, queries, snapshots ---------------------------------------------------------
+    def start_block_production(self) -> simpy.Process:
+        """Mine a block every slot on simulated time, as long as the simulation runs."""
+        if self._producer is not None:
+            return self._producer
+
+        def produce():
+            while True:
+                yield self.sim.timeout(self.slot_seconds)
+                self.mine()
+
+        self._producer = self.sim.process(produce())
+        return self._producer
+
+    @property
+    def block_number(self) -> int:
+        return self.backend.block_number()
+
+    def get_block_timestamp(self, number: int) -> int:
+        return self.backend.block_timestamp(number)
+
+    def get_logs(self, contract: Contract, event: str, from_block: int = 0,
+                 to_block: int | str = "latest") -> list[dict[str, Any]]:
+        """Decoded ``event`` logs of ``contract``, each with its block number and tx hash."""
+        abi = contract.abi.events_by_name.get(event)
+        if abi is None:
+            raise ChainError(f"{contract.name} has no event {event!r}")
+        last = self.block_number if to_block == "latest" else int(to_block)
+        entries = self.backend.get_logs(contract.address, abi.topic, from_block, last)
+        return [{**abi.decode(e["topics"], e["data"]), "_block": e["block"], "_tx": "0x" + e["tx_hash"].hex()}
+                for e in entries]
+
+    def snapshot(self) -> Any:
+        """Remember the chain as of the last mined block (queued transactions are not kept)."""
+        return (self.backend.snapshot(), self._last_timestamp, len(self.receipts), self.gas_used_total)
+
+    def revert(self, snapshot_id: Any) -> None:
+        """Return to a snapshot: state, block number, nonces and the receipt list."""
+        backend_id, last_timestamp, n_receipts, gas_total = snapshot_id
+        self.backend.revert(backend_id)
+        self._queue.clear()
+        self._last_timestamp = last_timestamp
+        del self.receipts[n_receipts:]
+        self.gas_used_total = gas_total
+        for address in self._nonces:
+            self._nonces[address] = self.backend.nonce(address)
+
+    def close(self) -> None:
+        """Stop the backend (anvil's process ends here)."""
+        if not self._closed:
+            self._closed = True
+            self.backend.close()
+
+    def __enter__(self) -> "EthereumChain":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
