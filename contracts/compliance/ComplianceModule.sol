@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IComplianceModule} from "../interfaces/IComplianceModule.sol";
+import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
+
+/// Shared plumbing of the modules: the owner, the compliance allowed to call the hooks, and the
+/// identity registry used to exempt system accounts (escrows, HTLCs, the bridge) from investor rules.
+abstract contract ComplianceModule is IComplianceModule {
+    address public owner;
+    address public compliance;
+    IIdentityRegistry public identityRegistry;
+
+    error NotOwner();
+    error NotCompliance(address caller);
+
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert NotOwner();
+        _;
+    }
+
+    modifier onlyCompliance() {
+        if (msg.sender != compliance) revert NotCompliance(msg.sender);
+        _;
+    }
+
+    constructor(address compliance_, address identityRegistry_) {
+        owner = msg.sender;
+        compliance = compliance_;
+        identityRegistry = IIdentityRegistry(identityRegistry_);
+    }
+
+    function _isSystem(address wallet) internal view returns (bool) {
+        return identityRegistry.isSystem(wallet);
+    }
+
+    function moduleTransferAction(address, address, uint256) external virtual onlyCompliance {}
+
+    function moduleMintAction(address, uint256) external virtual onlyCompliance {}
+
+    function moduleBurnAction(address, uint256) external virtual onlyCompliance {}
+}

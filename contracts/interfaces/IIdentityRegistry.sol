@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// The part of the identity registry that tokens and compliance modules read.
+interface IIdentityRegistry {
+    function isVerified(address wallet) external view returns (bool);
+    function isSystem(address wallet) external view returns (bool);
+    function contains(address wallet) external view returns (bool);
+    function investorCountry(address wallet) external view returns (uint16);
+    function investorClass(address wallet) external view returns (uint8);
+}
