@@ -31,7 +31,7 @@ ANVIL_CANDIDATES = (
 ANVIL_INSTALL_HINT = "install it with `npm ci --prefix contracts` (or run `make test`, which does)"
 BLOCK_GAS_LIMIT = 1_000_000_000
 DEFAULT_CHAIN_ID = 131277322940537  # eth-tester's; anvil is started with it, so tx hashes match across backends
-MIN_GAS_PRICE = 10**10  # 10 gwei: above every base fee these chains reach, so the price (and hashes) match too
+MIN_GAS_PRICE = 10**11  # 100 gwei: above the base fees these dev chains reach, so price and tx hashes match
 
 
 @dataclass
@@ -242,6 +242,7 @@ class RpcBackend(Backend):
         self._provider = HTTPProvider(url, request_kwargs={"timeout": timeout})
         self._pending: list[bytes] = []
         self._faucet: str | None = None
+        self._base_fee: int | None = None  # of the latest block; refreshed after each block
 
     def rpc(self, method: str, *params: Any) -> Any:
         try:
@@ -284,6 +285,7 @@ class RpcBackend(Backend):
         self.rpc("evm_setNextBlockTimestamp", hex(timestamp))
         self.rpc("evm_mine")
         block = self.rpc("eth_getBlockByNumber", "latest", False)
+        self._base_fee = int(block.get("baseFeePerGas", "0x0"), 16)
         number = int(block["number"], 16)
         included = {bytes.fromhex(h[2:]) for h in block["transactions"]}
         pending, self._pending = self._pending, []
@@ -324,7 +326,10 @@ class RpcBackend(Backend):
         return int(self.rpc("eth_getBlockByNumber", hex(number), False)["timestamp"], 16)
 
     def gas_price(self) -> int:
-        return max(int(self.rpc("eth_gasPrice"), 16) * 2, MIN_GAS_PRICE)
+        if self._base_fee is None:
+            block = self.rpc("eth_getBlockByNumber", "latest", False)
+            self._base_fee = int(block.get("baseFeePerGas", "0x0"), 16)
+        return max(self._base_fee * 2, MIN_GAS_PRICE)
 
     def get_logs(self, address: str, topic0: bytes, from_block: int, to_block: int) -> list[dict[str, Any]]:
         entries = self.rpc("eth_getLogs", {"address": address, "topics": ["0x" + topic0.hex()],
@@ -338,6 +343,7 @@ class RpcBackend(Backend):
 
     def revert(self, snapshot_id: Any) -> None:
         self._pending.clear()
+        self._base_fee = None
         if not self.rpc("evm_revert", snapshot_id):
             raise ChainError(f"evm_revert({snapshot_id}) was refused by {self.url}")
 

@@ -123,9 +123,15 @@ class EthereumChain:
         for i in range(n_accounts):
             self._add_account(LocalAccount.from_seed(self.sim.seed, f"{chain_name}-account-{i}"))
         self.accounts = list(self._accounts)
-        self._last_timestamp = self.sim.timestamp()
-        self.backend.start(self._last_timestamp, self.accounts, FUNDING_WEI)
+        self.backend.start(self.sim.timestamp(), self.accounts, FUNDING_WEI)
         self.chain_id = self.backend.chain_id
+        # A node that was already running (a URL backend) may be ahead of simulated time and may
+        # have seen these accounts before: shift its timestamps by a fixed offset, resume nonces.
+        latest = self.backend.block_timestamp(self.backend.block_number())
+        self.time_offset = max(0, latest - self.sim.timestamp())
+        self._last_timestamp = latest
+        for address in self.accounts:
+            self._nonces[address] = self.backend.nonce(address)
         self._artifacts: dict[str, Artifact] = {}
         self.custom_errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
         self._contracts_by_address: dict[str, Contract] = {}
@@ -213,7 +219,7 @@ class EthereumChain:
         Block timestamps are strictly increasing: a second block in the same simulated second
         is stamped one second later.
         """
-        timestamp = max(self.sim.timestamp(), self._last_timestamp + 1)
+        timestamp = max(self.sim.timestamp() + self.time_offset, self._last_timestamp + 1)
         queued, self._queue = self._queue, []
         block = self.backend.mine(timestamp)
         self._last_timestamp = block.timestamp

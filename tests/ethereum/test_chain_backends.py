@@ -1,0 +1,212 @@
+"""The shared backend suite: eth-tester, anvil and a JSON-RPC URL must behave the same."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from sim.engine import Simulation
+from sim.ethereum import ChainError, EthereumChain, TransactionReverted, make_backend
+from sim.ethereum.backends import AnvilBackend
+
+
+def test_deploy_call_and_events(make_chain):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    assert probe.call("value") == 0
+    receipt = chain.transact(probe, "bump", 5, sender=chain.accounts[1])
+    assert receipt.status and receipt.gas_used > 21_000
+    assert receipt.events == [("Bumped", {"by": chain.accounts[1], "value": 5})]
+    assert probe.call("value") == 5
+
+
+def test_transactions_wait_for_the_next_block(make_chain):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    before = chain.block_number
+    tx_hash = chain.send(probe, "bump", 3, sender=chain.accounts[2])
+    assert probe.call("value") == 0 and chain.block_number == before
+    receipts = chain.mine()
+    assert [r.tx_hash for r in receipts] == [tx_hash]
+    assert probe.call("value") == 3 and chain.block_number == before + 1
+
+
+def test_blocks_follow_the_simulation_clock(make_chain):
+    sim = Simulation(seed=1)
+    chain = make_chain(sim)
+    probe = chain.deploy("Probe")
+    start_block = chain.block_number
+    chain.start_block_production()
+    sim.run(until=61)
+    assert chain.block_number == start_block + 5
+    stamps = [chain.get_block_timestamp(start_block + k) for k in range(1, 6)]
+    # Block k of the producer is stamped at the k-th slot (12 s) of simulated time.
+    assert stamps == [sim.epoch + chain.time_offset + 12 * k for k in range(1, 6)]
+    assert probe.call("stamp") >= chain.get_block_timestamp(chain.block_number)
+    blocks = sim.log.of_kind("eth.block")
+    assert [e.time for e in blocks][-5:] == [12.0, 24.0, 36.0, 48.0, 60.0]
+
+
+def test_same_second_blocks_get_increasing_timestamps(make_chain):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    chain.transact(probe, "bump", 1, sender=chain.accounts[0])
+    chain.transact(probe, "bump", 1, sender=chain.accounts[0])
+    n = chain.block_number
+    assert chain.get_block_timestamp(n) == chain.get_block_timestamp(n - 1) + 1
+
+
+@pytest.mark.parametrize(
+    "fn, args, error, decoded, message",
+    [
+        ("bump", (500,), "TooBig", (500, 100), "TooBig(value=500, limit=100)"),
+        ("fail", ("not today",), "Error", ("not today",), "not today"),
+        ("divide", (0,), "Panic", (0x12,), "panic 0x12: division or modulo by zero"),
+    ],
+)
+def test_reverts_are_decoded_and_recorded(make_chain, fn, args, error, decoded, message):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    with pytest.raises(TransactionReverted) as caught:
+        chain.transact(probe, fn, *args, sender=chain.accounts[1])
+    exc = caught.value
+    assert (exc.error, exc.args_decoded, exc.message) == (error, decoded, message)
+    assert not exc.receipt.status and exc.receipt.gas_used > 0
+    assert f"Probe.{fn} reverted: {message}" == str(exc)
+    recorded = chain.sim.log.of_kind("eth.revert")[-1].data
+    assert recorded["error"] == error and recorded["message"] == message and recorded["function"] == fn
+    # The failed transaction is kept: it is in the chain's receipts and logged as a failed tx.
+    assert chain.receipts[-1] is exc.receipt
+    assert chain.sim.log.of_kind("eth.tx")[-1].data["status"] is False
+
+
+def test_check_false_returns_the_failed_receipt(make_chain):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    receipt = chain.transact(probe, "bump", 101, sender=chain.accounts[1], check=False)
+    assert not receipt.status and receipt.revert.error == "TooBig"
+
+
+def test_failed_and_good_transactions_share_a_block_in_order(make_chain):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    chain.send(probe, "bump", 60, sender=chain.accounts[1])
+    chain.send(probe, "bump", 60, sender=chain.accounts[2])  # 120 > 100: fails after the first
+    chain.send(probe, "bump", 40, sender=chain.accounts[3])
+    first, second, third = chain.mine()
+    assert first.status and not second.status and third.status
+    assert second.revert.args == (120, 100)
+    assert probe.call("value") == 100
+
+
+def test_gas_is_recorded_for_every_transaction(make_chain):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    chain.transact(probe, "bump", 1, sender=chain.accounts[1])
+    chain.transact(probe, "bump", 500, sender=chain.accounts[1], check=False)
+    assert chain.gas_used_total == sum(r.gas_used for r in chain.receipts)
+    logged = [e.data["gas_used"] for e in chain.sim.log.of_kind("eth.tx")]
+    assert logged == [r.gas_used for r in chain.receipts] and all(g > 0 for g in logged)
+
+
+def test_snapshot_and_revert(make_chain):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    chain.transact(probe, "bump", 7, sender=chain.accounts[1])
+    snap = chain.snapshot()
+    block, receipts = chain.block_number, len(chain.receipts)
+    alice = chain.new_account("alice")
+    chain.transact(probe, "bump", 8, sender=alice)
+    chain.transact(probe, "bump", 9, sender=chain.accounts[1])
+    assert probe.call("value") == 24
+    chain.revert(snap)
+    assert probe.call("value") == 7 and chain.block_number == block and len(chain.receipts) == receipts
+    # Nonces were rewound too: the same sender can transact again.
+    chain.transact(probe, "bump", 1, sender=chain.accounts[1])
+    assert probe.call("value") == 8
+
+
+def test_get_logs_decodes_events(make_chain):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    first = chain.transact(probe, "bump", 2, sender=chain.accounts[1])
+    chain.transact(probe, "bump", 3, sender=chain.accounts[2])
+    logs = chain.get_logs(probe, "Bumped")
+    assert [(log["by"], log["value"]) for log in logs] == [(chain.accounts[1], 2), (chain.accounts[2], 5)]
+    assert logs[0]["_tx"] == first.tx_hash and logs[0]["_block"] == first.block_number
+    with pytest.raises(ChainError, match="no event 'Nope'"):
+        chain.get_logs(probe, "Nope")
+
+
+def test_new_accounts_are_funded_and_deterministic(make_chain):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    bob = chain.new_account("bob")
+    assert chain.transact(probe, "bump", 1, sender=bob).status
+    assert chain.label_of(bob) == "ethereum-bob"
+    with pytest.raises(ChainError, match="already used"):
+        chain.new_account("bob")
+    with pytest.raises(ChainError, match="not an account of this simulation"):
+        chain.send(probe, "bump", 1, sender="0x" + "11" * 20)
+
+
+def test_bad_calls_are_explained(make_chain):
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    with pytest.raises(ChainError, match="no function 'nope'"):
+        chain.send(probe, "nope", sender=chain.accounts[0])
+    with pytest.raises(ChainError, match="bump takes 1 arguments, got 2"):
+        chain.send(probe, "bump", 1, 2, sender=chain.accounts[0])
+    with pytest.raises(ChainError, match="no artifact for contract 'Missing'"):
+        chain.deploy("Missing")
+
+
+def test_unknown_backend_and_unreachable_url():
+    with pytest.raises(ChainError, match="unknown backend 'ganache-ish'"):
+        make_backend("ganache-ish")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    with pytest.raises(ChainError, match=f"cannot reach the JSON-RPC node at {url}"):
+        EthereumChain(Simulation(), url)
+
+
+def test_same_seed_gives_the_same_log_on_eth_tester_and_anvil(probe_artifacts):
+    from tests.ethereum.conftest import require_anvil
+
+    require_anvil()
+
+    def run(backend):
+        sim = Simulation(seed=9)
+        with EthereumChain(sim, backend, artifacts_dir=probe_artifacts) as chain:
+            probe = chain.deploy("Probe")
+            chain.start_block_production()
+            for k in range(3):
+                chain.send(probe, "bump", 10 * k + 1, sender=chain.accounts[k])
+            chain.send(probe, "bump", 99, sender=chain.accounts[4])
+            sim.run(until=30)
+        return sim.log.to_jsonl()
+
+    eth_tester_log = run("eth-tester")
+    assert eth_tester_log == run("eth-tester")
+    assert eth_tester_log == run("anvil")
+
+
+@pytest.mark.anvil
+def test_anvil_process_stops_on_close(probe_artifacts):
+    from tests.ethereum.conftest import require_anvil
+
+    require_anvil()
+    chain = EthereumChain(Simulation(), "anvil", artifacts_dir=probe_artifacts)
+    backend = chain.backend
+    assert isinstance(backend, AnvilBackend)
+    process, port = backend.process, backend.port
+    assert process.poll() is None
+    chain.close()
+    assert process.poll() is not None
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))  # nothing listens on the port any more
+        s.listen()
