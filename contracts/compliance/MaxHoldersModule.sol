@@ -5,6 +5,7 @@ import {ComplianceModule} from "./ComplianceModule.sol";
 import {IERC20} from "../interfaces/IERC20.sol";
 
 /// At most `maxHolders` investor wallets hold a non-zero balance (system accounts do not count).
+/// It counts holders through the compliance hooks, so bind it before the first mint.
 contract MaxHoldersModule is ComplianceModule {
     IERC20 public token;
     uint256 public maxHolders;

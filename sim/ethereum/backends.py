@@ -187,14 +187,19 @@ class EthTesterBackend(Backend):
         return MinedBlock(number=number, timestamp=timestamp, outcomes=outcomes)
 
     def call(self, sender: str, to: str, data: bytes, block: int | str = "latest") -> tuple[bool, bytes]:
-        from eth_tester.exceptions import TransactionFailed
+        # eth-tester's own call() turns revert data into a string; run the call on py-evm directly
+        # so custom errors keep their bytes.
+        from eth.vm.spoof import SpoofTransaction
+        from eth_tester.backends.pyevm.main import _execute_and_revert_transaction
+        from eth_utils import to_canonical_address
 
-        try:
-            out = self._tester.call({"from": sender, "to": to, "data": "0x" + data.hex(), "gas": 30_000_000}, block)
-        except TransactionFailed as exc:
-            reason = exc.args[0] if exc.args else b""
-            return False, reason if isinstance(reason, bytes) else _error_string(str(reason))
-        return True, bytes.fromhex(out[2:]) if isinstance(out, str) else bytes(out)
+        backend = self._tester.backend
+        origin = to_canonical_address(sender)
+        unsigned = backend._get_normalized_and_unsigned_evm_transaction(
+            {"from": origin, "to": to_canonical_address(to), "data": data, "gas": 30_000_000, "value": 0}, block
+        )
+        computation = _execute_and_revert_transaction(backend.chain, SpoofTransaction(unsigned, from_=origin), block)
+        return not computation.is_error, bytes(computation.output)
 
     def block_number(self) -> int:
         return self._tester.get_block_by_number("latest")["number"]

@@ -213,13 +213,17 @@ class EthereumChain:
         self._queue.append(_Queued(tx_hash, sender, to, contract, function, self.sim.now))
         return tx_hash
 
-    def mine(self) -> list[Receipt]:
-        """Mine one block with every queued transaction, at the current simulated time.
+    def next_timestamp(self) -> int:
+        """The timestamp the next block gets if mined now.
 
-        Block timestamps are strictly increasing: a second block in the same simulated second
-        is stamped one second later.
+        Block timestamps follow simulated time and are strictly increasing: a second block in
+        the same simulated second is stamped one second later.
         """
-        timestamp = max(self.sim.timestamp() + self.time_offset, self._last_timestamp + 1)
+        return max(self.sim.timestamp() + self.time_offset, self._last_timestamp + 1)
+
+    def mine(self) -> list[Receipt]:
+        """Mine one block with every queued transaction, at :meth:`next_timestamp`."""
+        timestamp = self.next_timestamp()
         queued, self._queue = self._queue, []
         block = self.backend.mine(timestamp)
         self._last_timestamp = block.timestamp

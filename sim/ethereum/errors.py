@@ -69,7 +69,7 @@ def decode_revert(data: bytes, custom_errors: dict[bytes, tuple[str, list[str], 
             return RevertInfo("Panic", (code,), f"panic 0x{code:02x}: {PANIC_CODES.get(code, 'unknown panic code')}")
         if selector in custom_errors:
             name, arg_names, arg_types = custom_errors[selector]
-            values = tuple(_plain(v) for v in abi_decode(arg_types, body))
+            values = tuple(_plain(v, t) for v, t in zip(abi_decode(arg_types, body), arg_types))
             shown = ", ".join(f"{n}={v}" if n else str(v) for n, v in zip(arg_names, values))
             return RevertInfo(name, values, f"{name}({shown})")
     except Exception as exc:  # malformed revert data: report it rather than hide the failure
@@ -77,11 +77,16 @@ def decode_revert(data: bytes, custom_errors: dict[bytes, tuple[str, list[str], 
     return RevertInfo("Unknown", (data.hex(),), f"unknown error selector 0x{selector.hex()}")
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, kind: str = "") -> Any:
+    if kind == "address":
+        from eth_utils import to_checksum_address
+
+        return to_checksum_address(value)
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value).hex()
     if isinstance(value, (list, tuple)):
-        return tuple(_plain(v) for v in value)
+        inner = kind[: kind.rindex("[")] if kind.endswith("]") else ""
+        return tuple(_plain(v, inner) for v in value)
     return value
 
 

@@ -96,3 +96,69 @@ def chain() -> EthereumChain:
     """A fresh eth-tester chain with the committed artifacts."""
     with EthereumChain(Simulation(seed=1)) as c:
         yield c
+
+
+HK, SG, US = 344, 702, 840
+
+
+class Market:
+    """A deployed token suite with registered investors, shared by a test module and reset by
+    snapshot/revert around every test (so each test starts from the same state)."""
+
+    def __init__(self) -> None:
+        from sim.ethereum.suite import deploy_cash_token, deploy_settlement, deploy_token_suite, register_investor
+
+        self.sim = Simulation(seed=3)
+        self.chain = EthereumChain(self.sim)
+        c = self.chain
+        self.issuer, self.agent, self.bank = c.accounts[0], c.accounts[1], c.accounts[2]
+        self.suite = deploy_token_suite(c, name="Note", symbol="NOTE", issuer=self.issuer, agents=[self.agent])
+        self.token = self.suite.token
+        self.alice = c.new_account("alice")
+        self.bob = c.new_account("bob")
+        self.carol = c.new_account("carol")
+        self.retail = c.new_account("retail")
+        self.stranger = c.new_account("stranger")  # never registered
+        register_investor(c, self.suite, self.issuer, country=HK, investor_class="professional")
+        register_investor(c, self.suite, self.alice, country=HK, investor_class="professional")
+        register_investor(c, self.suite, self.bob, country=SG, investor_class="accredited")
+        register_investor(c, self.suite, self.carol, country=US, investor_class="professional")
+        register_investor(c, self.suite, self.retail, country=HK, investor_class="retail")
+        self.cash = deploy_cash_token(c, symbol="HKD", bank=self.bank)
+        self.settlement = deploy_settlement(c)
+        c.transact(self.suite.identity_registry, "registerSystemIdentity", self.settlement.htlc.address, sender=self.issuer)
+        for who in (self.issuer, self.alice, self.bob, self.carol, self.settlement.htlc.address):
+            c.transact(self.cash, "setAllowed", who, True, sender=self.bank)
+        c.transact(self.token, "batchMint", [self.alice, self.bob], [1000, 500], sender=self.issuer)
+
+    def add_module(self, key, value):
+        from sim.ethereum.suite import _deploy_module
+
+        module = _deploy_module(self.chain, self.suite, key, value)
+        self.chain.transact(self.suite.compliance, "addModule", module.address, sender=self.issuer)
+        return module
+
+    def advance_to(self, timestamp: int) -> None:
+        """Move simulated time so that the next block is stamped ``timestamp``."""
+        target = timestamp - self.sim.epoch - self.chain.time_offset
+        if target > self.sim.now:
+            self.sim.run(until=target)
+        assert self.chain.next_timestamp() == timestamp, "the next block cannot be stamped that early"
+
+
+@pytest.fixture(scope="module")
+def market_base():
+    market = Market()
+    yield market
+    market.chain.close()
+
+
+@pytest.fixture
+def market(market_base):
+    """The shared market, reverted to its starting state after the test (titanoboa's anchor)."""
+    snapshot = market_base.chain.snapshot()
+    now = market_base.sim.env.now
+    yield market_base
+    market_base.chain.revert(snapshot)
+    # Simulated time only moves forward; later tests see later timestamps, which they compute from.
+    assert market_base.sim.env.now >= now
