@@ -20,7 +20,7 @@ from sim.ethereum.artifacts import DEFAULT_ARTIFACTS_DIR, Artifact, ContractABI
 from sim.ethereum.backends import Backend, make_backend
 from sim.ethereum.errors import ChainError, RevertInfo, TransactionReverted, decode_revert
 
-DEFAULT_GAS = 3_000_000  # a generous fixed limit: estimating every transaction would double the EVM work
+DEFAULT_GAS = 10_000_000  # a generous fixed limit: estimating every transaction would double the EVM work
 DEPLOY_GAS = 12_000_000
 FUNDING_WEI = 10**24
 
