@@ -1,0 +1,26 @@
+"""The consortium ledger: a permissioned BFT chain (the AntChain / Besu-QBFT role).
+
+Modules, one concept each: ``crypto`` (secp256k1, keccak256), ``membership`` (organisations,
+roles, validator sets), ``transactions`` (signed requests), ``state`` (the state machine),
+``merkle`` and ``block`` (headers, certificates, Solidity-checkable encodings), ``messages``
+and ``network`` (what validators send and how it travels), ``node`` (QBFT, commit, sync),
+``storage`` (SQLite per node), ``light_client`` (proof checking), ``faults`` (named fault
+injection) and ``ledger`` (the facade scenarios use).
+"""
+
+from sim.consortium.block import BlockHeader, CommittedBlock, LedgerEvent, QuorumCertificate, Receipt
+from sim.consortium.crypto import KeyPair, keccak
+from sim.consortium.faults import FaultError, FaultInjector
+from sim.consortium.ledger import (ConsortiumLedger, InclusionProof, LedgerClient, SafetyViolation, TxHandle)
+from sim.consortium.light_client import InvalidProof, LightClient
+from sim.consortium.membership import OrgRole, ValidatorSet
+from sim.consortium.node import ConsensusConfig, ValidatorNode
+from sim.consortium.storage import NodeStore, SimulatedCrash, StorageError
+from sim.consortium.transactions import Transaction, sign_transaction
+
+__all__ = [
+    "BlockHeader", "CommittedBlock", "LedgerEvent", "QuorumCertificate", "Receipt", "KeyPair", "keccak",
+    "FaultError", "FaultInjector", "ConsortiumLedger", "InclusionProof", "LedgerClient", "SafetyViolation",
+    "TxHandle", "InvalidProof", "LightClient", "OrgRole", "ValidatorSet", "ConsensusConfig", "ValidatorNode",
+    "NodeStore", "SimulatedCrash", "StorageError", "Transaction", "sign_transaction",
+]
