@@ -164,7 +164,7 @@ class RunContext:
         self.params = params
         self.backend = backend
         self.out_dir = out_dir
-        self.topology = "public-only"
+        self.topology: str | None = None  # a scenario may name it; otherwise inferred from the chains it used
         self.invariants: dict[str, bool] = {}
         self.alerts: list[dict[str, Any]] = []
         self.metrics = MetricsCollector()
@@ -173,6 +173,7 @@ class RunContext:
         self._say = say
         self._closers: list[Callable[[], None]] = []
         self._ethereum = None
+        self._consortia: dict[str, Any] = {}
         sim.log.subscribe(self.metrics.on_event)
 
     @property
@@ -187,6 +188,29 @@ class RunContext:
                 raise ScenarioError(str(exc)) from exc
             self._closers.append(self._ethereum.close)
         return self._ethereum
+
+    def consortium(self, name: str = "consortium", **options: Any):
+        """A consortium ledger in this run (validators keep SQLite files under ``out_dir``).
+
+        ``options`` go to :class:`sim.consortium.ConsortiumLedger` (``n_validators``, ``shape``,
+        ``latency``, ``config`` ...); ``storage_dir=None`` keeps the files in memory. Its
+        figures (height, messages, equivocations) go into the report under ``consortium``.
+        """
+        from sim.consortium import ConsortiumLedger
+
+        if name in self._consortia:
+            raise ScenarioError(f"this run already has a consortium ledger named {name!r}")
+        options.setdefault("storage_dir", self.out_dir / "consortium")
+        ledger = ConsortiumLedger(self.sim, name=name, **options)
+        self._consortia[name] = ledger
+        self._closers.append(ledger.close)
+        return ledger
+
+    def inferred_topology(self) -> str:
+        """``bridged``, ``consortium-only`` or ``public-only``, from the chains the run created."""
+        if self._consortia and self._ethereum is not None:
+            return "bridged" if len(self._consortia) == 1 else "hub"
+        return "consortium-only" if self._consortia else "public-only"
 
     def say(self, message: str) -> None:
         """Narrate a step: shown as progress and kept in the event log as ``scenario.step``."""
@@ -315,7 +339,7 @@ def run_scenario(
     report = {
         "scenario": path.stem,
         "seed": seed,
-        "topology": ctx.topology,
+        "topology": ctx.topology or ctx.inferred_topology(),
         "backend": backend,
         "params": params,
         "simulated_seconds": sim.now,
@@ -327,6 +351,8 @@ def run_scenario(
         "alerts": ctx.alerts,
         **ctx.extra,
     }
+    if ctx._consortia:
+        report["consortium"] = {name: ledger.stats() for name, ledger in sorted(ctx._consortia.items())}
     events_path = sim.log.write(out_dir / "events.jsonl")
     report_path = out_dir / "report.json"
     report_path.write_text(json.dumps(_jsonable(report), indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -142,7 +142,8 @@ class _Monitor:
             return
         self._seen_equivocations.add(key)
         evidence = {"proposer": self.ledger.node_name(proposer), "height": height, "round": round_,
-                    "blocks": sorted([first, second]), "detected_by": node.name}
+                    "blocks": sorted([first, second]), "detected_by": node.name,
+                    "detected_at": self.ledger.sim.now}
         self.equivocations.append(evidence)
         self.ledger.sim.record("consortium.equivocation", self.ledger.name, **evidence)
 
@@ -221,6 +222,9 @@ class ConsortiumLedger:
         Record a ``consortium.tx`` event per transaction (metrics need them).
     chain_id : int, optional
         Default derived from ``name``.
+    fresh : bool
+        Start from genesis, deleting node files left in ``storage_dir`` by an earlier run;
+        ``False`` resumes every validator from its file (a whole-consortium restart).
     """
 
     def __init__(self, sim: Simulation, *, name: str = "consortium", n_validators: int = 4,
@@ -228,7 +232,7 @@ class ConsortiumLedger:
                  loss: float = 0.0, config: ConsensusConfig | None = None,
                  organisations: tuple[tuple[str, OrgRole], ...] = DEFAULT_ORGANISATIONS,
                  storage_dir: str | Path | None = None, share_execution: bool = True,
-                 log_transactions: bool = True, chain_id: int | None = None) -> None:
+                 log_transactions: bool = True, chain_id: int | None = None, fresh: bool = True) -> None:
         from sim.consortium.faults import FaultInjector
         from sim.consortium.network import Network
 
@@ -265,6 +269,7 @@ class ConsortiumLedger:
         self.genesis: LedgerState = genesis_state(self.chain_id, org_rows, validator_rows)
         self.genesis_hash = keccak(b"rwasim.consortium.genesis.block" + self.genesis.state_root)
         self.storage_dir = Path(storage_dir) / name if storage_dir is not None else None
+        self._fresh = fresh
         self._names_by_address = {key.address: n for n, (key, _) in self._validator_keys.items()}
 
         self.nodes: dict[str, ValidatorNode] = {}
@@ -283,7 +288,13 @@ class ConsortiumLedger:
             node.start()
 
     def _open_store(self, node_name: str) -> NodeStore:
-        path = ":memory:" if self.storage_dir is None else self.storage_dir / f"{node_name}.sqlite"
+        if self.storage_dir is None:
+            path = ":memory:"
+        else:
+            path = self.storage_dir / f"{node_name}.sqlite"
+            if self._fresh:
+                for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                    stale.unlink(missing_ok=True)
         store = NodeStore(path, self.chain_id)
         store.initialise(self.genesis)
         return store

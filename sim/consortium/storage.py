@@ -119,6 +119,8 @@ class NodeStore:
     def initialise(self, genesis: LedgerState) -> None:
         """Write the genesis state once; a file that already has one is left alone."""
         if self._meta("chain_id") is not None:
+            if self._meta("genesis_root") != genesis.state_root.hex():
+                raise StorageError(f"{self.path} was started from another genesis state")
             return
         with self._transaction():
             self._db.execute("INSERT INTO meta VALUES ('chain_id', ?)", (str(self.chain_id),))
