@@ -1,1 +1,12 @@
-"""Everything that moves assets or messages between the consortium ledger and Ethereum."""
+"""The bridge between the consortium ledger and Ethereum.
+
+``bridge.codec`` is the message format both chains share (imported by the consortium ledger
+itself); ``bridge.gateway`` deploys the Ethereum contracts; ``bridge.attestation`` is what
+consortium validators sign about Ethereum; ``bridge.relayer`` carries messages with a durable
+checkpoint; ``bridge.monitor`` checks the invariants; ``bridge.bridge`` joins it all;
+``bridge.faults`` injects the named incidents.
+"""
+
+from bridge.codec import BridgeMessage, asset_key, attestation_digest, message_id, rejection_id
+
+__all__ = ["BridgeMessage", "asset_key", "attestation_digest", "message_id", "rejection_id"]

@@ -133,6 +133,15 @@ contract SecurityToken is IERC20 {
         message = _message(code, failing);
     }
 
+    /// The pre-check of `mint`: a bridge or issuer learns why a mint would be refused without
+    /// reverting (0 ok, 5 receiver not verified, 6 a compliance module, named).
+    function canMint(address to, uint256 amount) external view returns (uint8 code, string memory message) {
+        if (!identityRegistry.isVerified(to)) return (CODE_RECEIVER_NOT_VERIFIED, messageForTransferRestriction(CODE_RECEIVER_NOT_VERIFIED));
+        (bool ok, address failing) = compliance.checkTransfer(address(0), to, amount);
+        if (!ok) return (CODE_COMPLIANCE_FAILURE, _message(CODE_COMPLIANCE_FAILURE, failing));
+        return (CODE_SUCCESS, "ok");
+    }
+
     function _message(uint8 code, address failingModule) private view returns (string memory) {
         if (code == CODE_COMPLIANCE_FAILURE) {
             return string.concat("compliance: ", ComplianceModuleName(failingModule).moduleName());

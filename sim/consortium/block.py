@@ -6,9 +6,9 @@ Every hash here is keccak256 over ``abi.encode`` of static 32-byte words, packed
 * header hash = ``keccak256(abi.encode(HEADER_TAG, chainId, height, round, parentHash,
   txRoot, eventRoot, stateRoot, timestamp, validatorSetHash, proposer))``;
 * what a validator signs to commit = ``keccak256(abi.encode(COMMIT_TAG, headerHash))``;
-* a bridge lock event's payload hash = ``keccak256(abi.encode(BRIDGE_LOCK_TAG, sourceChainId,
-  destinationChainId, lane, nonce, assetKey, sender, receiver, amount))`` with
-  ``assetKey = keccak256(bytes(assetId))``; any other event's payload hash =
+* a bridge lock event's payload hash is the bridge message id (:mod:`bridge.codec`), and a
+  ``bridge.rejected`` event's is the message's rejection id, so the Ethereum gateway proves
+  exactly those with a Merkle path; any other event's payload hash =
   ``keccak256(abi.encode(keccak256(bytes(kind)), keccak256(canonical JSON of its fields)))``;
 * a transaction's payload hash is its id; leaves and roots follow :mod:`sim.consortium.merkle`.
 """
@@ -25,7 +25,6 @@ from sim.consortium.transactions import Transaction
 
 HEADER_TAG = keccak(b"rwasim.consortium.header.v1")
 COMMIT_TAG = keccak(b"rwasim.consortium.commit.v1")
-BRIDGE_LOCK_TAG = keccak(b"rwasim.consortium.bridge_lock.v1")
 
 
 class InvalidCertificate(ValueError):
@@ -88,11 +87,15 @@ class LedgerEvent:
 
     def payload_hash(self, chain_id: int) -> bytes:
         f = self.fields
-        if self.kind == "bridge.lock":
-            return keccak(b"".join(word(v) for v in (
-                BRIDGE_LOCK_TAG, chain_id, f["destination_chain"], f["lane"], f["nonce"], asset_key(f["asset_id"]),
-                bytes.fromhex(f["sender"][2:]), bytes.fromhex(f["receiver"][2:]), f["amount"],
-            )))
+        if self.kind == "bridge.lock":  # the bridge message id: the gateway proves exactly this
+            from bridge.codec import message_id
+
+            return message_id(chain_id, f["destination_chain"], f["lane"], f["nonce"], asset_key(f["asset_id"]),
+                              bytes.fromhex(f["sender"][2:]), bytes.fromhex(f["receiver"][2:]), f["amount"])
+        if self.kind == "bridge.rejected":  # proves a refund on the other chain
+            from bridge.codec import rejection_id
+
+            return rejection_id(bytes.fromhex(f["message_id"][2:]))
         body = json.dumps(f, sort_keys=True, separators=(",", ":")).encode()
         return keccak(word(keccak(self.kind.encode())) + word(keccak(body)))
 

@@ -280,6 +280,7 @@ class ConsortiumLedger:
         self.locations: dict[bytes, tuple[int, int]] = {}  # tx hash -> (height, index)
         self.commit_times: dict[int, float] = {}  # height -> simulated time of its first commit
         self.clients: dict[str, LedgerClient] = {}
+        self._commit_listeners: list = []
         self.faults = FaultInjector(self)
         sim.record("consortium.started", name, chain_id=self.chain_id, validators=names,
                    organisations=[o for o, _ in organisations], quorum=self.validator_set.quorum,
@@ -427,10 +428,16 @@ class ConsortiumLedger:
                                 nonce=tx.nonce, status="ok" if receipt.ok else "rejected", reason=receipt.reason,
                                 height=header.height,
                                 submitted_at=handle.submitted_at if handle is not None else now)
+        for listener in self._commit_listeners:
+            listener(committed)
         self.sim.record("consortium.block", self.name, height=header.height, round=header.round, hash=header.hash,
                         proposer=self.node_name(header.proposer), txs=len(committed.block.transactions),
                         rejected=rejected, signers=[self.node_name(s) for s, _ in committed.qc.signatures],
                         first_node=node.name)
+
+    def on_commit(self, listener) -> None:
+        """Call ``listener(committed_block)`` once per height, when it is first committed."""
+        self._commit_listeners.append(listener)
 
     # ---- reading ----------------------------------------------------------------------------
     def reference_node(self) -> ValidatorNode:

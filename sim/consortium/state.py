@@ -241,7 +241,7 @@ def decode_writes(blob: bytes) -> dict:
 def genesis_state(chain_id: int, organisations: list[tuple[str, OrgRole, bytes]],
                   validators: list[tuple[bytes, str]], clients: list[tuple[bytes, str, OrgRole]] = ()) -> LedgerState:
     """The state at height 0: organisations (id, role, admin address), validators and clients."""
-    data: dict = {}
+    data: dict = {("chain_id",): chain_id}
     for org_id, role, address in organisations:
         data[("org", org_id)] = {"role": role.value, "address": hx(address)}
         data[("client", address)] = {"org": org_id, "role": role.value, "admin": True}
@@ -616,26 +616,65 @@ def _bridge_lock(s, tx, p, events, ts):
                                               "destination_chain": int(p["destination_chain"])}))
 
 
+def _verify_attestations(s, kind: str, message_id: bytes, attestations) -> None:
+    """At least 2f+1 distinct current validators signed that they saw ``kind`` for the message."""
+    from bridge.codec import attestation_digest
+    from sim.consortium.crypto import InvalidSignature, recover_address
+
+    digest = attestation_digest(kind, message_id)
+    signers = set()
+    for entry in attestations:
+        try:
+            signer = recover_address(digest, bytes.fromhex(entry[1][2:]))
+        except (InvalidSignature, ValueError, IndexError, TypeError):
+            raise Rejected("malformed attestation") from None
+        _need(s.get(("validator", signer)) is not None, f"attestation by 0x{signer.hex()}, not a validator")
+        signers.add(signer)
+    n = len(_items(s, "validator"))
+    quorum = 2 * ((n - 1) // 3) + 1
+    _need(len(signers) >= quorum, f"{len(signers)} validator attestations, {quorum} needed")
+
+
 def _bridge_release(s, tx, p, events, ts):
-    """Units come back from another chain (a burn there, verified by the bridge)."""
-    message_id, asset_id, to, amount = p["message_id"], p["asset_id"], p["to"], _amount(p["amount"])
-    _need(s.get(("processed", message_id)) is None, f"message {message_id} was already processed")
+    """Units come back from Ethereum: a burn there, attested by 2f+1 validators who read it."""
+    from bridge.codec import address_bytes, asset_key, message_id
+
+    asset_id, to, amount, lane = p["asset_id"], p["receiver"], _amount(p["amount"]), int(p["lane"])
     _asset(s, asset_id)
+    mid = message_id(int(p["source_chain"]), _chain_id_of(s), lane, int(p["nonce"]), asset_key(asset_id),
+                     address_bytes(p["sender"]), address_bytes(to), amount)
+    mid_hex = hx(mid)
+    _need(s.get(("processed", mid_hex)) is None, f"message {mid_hex} was already processed")
+    _verify_attestations(s, "sent", mid, p["attestations"])
     _need(s.get(("bal", asset_id, ESCROW), 0) >= amount, "escrow holds fewer units than the release")
     code, message = restriction(s, asset_id, ESCROW, to, amount, ts)
-    _need(code == OK, f"restricted ({code}): {message}")
-    s[("processed", message_id)] = "released"
+    if code != OK:  # the message is final as rejected; its units can be refunded on Ethereum
+        s[("processed", mid_hex)] = {"state": "rejected", "code": code, "reason": message}
+        events.append(LedgerEvent("bridge.rejected", {"message_id": mid_hex, "code": code, "reason": message}))
+        return
+    s[("processed", mid_hex)] = {"state": "released"}
     _move(s, asset_id, ESCROW, to, amount, events, "bridge.release")
+    events.append(LedgerEvent("bridge.released", {"message_id": mid_hex, "lane": lane, "amount": amount}))
 
 
 def _bridge_refund(s, tx, p, events, ts):
-    """A lock the other chain rejected goes back to its sender."""
+    """A lock the gateway rejected (attested by 2f+1 validators) goes back to its sender."""
+    from bridge.codec import address_bytes, asset_key, message_id
+
     lane, nonce = int(p["lane"]), int(p["nonce"])
     lock = s.get(("lock", lane, nonce))
     _need(lock is not None, f"no lock {nonce} on lane {lane}")
     _need(lock["state"] == "locked", f"lock {nonce} on lane {lane} is {lock['state']}")
+    mid = message_id(_chain_id_of(s), lock["destination_chain"], lane, nonce, asset_key(lock["asset_id"]),
+                     address_bytes(lock["sender"]), address_bytes(lock["receiver"]), lock["amount"])
+    _verify_attestations(s, "rejected", mid, p["attestations"])
     s[("lock", lane, nonce)] = {**lock, "state": "refunded", "reason": p.get("reason", "")}
     _move(s, lock["asset_id"], ESCROW, lock["sender"], lock["amount"], events, "bridge.refund")
+    events.append(LedgerEvent("bridge.refunded", {"message_id": hx(mid), "lane": lane, "nonce": nonce}))
+
+
+def _chain_id_of(s) -> int:
+    return s.get(("chain_id",))
 
 
 def _htlc_lock(s, tx, p, events, ts):

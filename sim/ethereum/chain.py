@@ -137,6 +137,7 @@ class EthereumChain:
         self._contracts_by_address: dict[str, Contract] = {}
         self._queue: list[_Queued] = []
         self.receipts: list[Receipt] = []
+        self._receipts_by_hash: dict[str, Receipt] = {}
         self.gas_used_total = 0
         self._producer: simpy.Process | None = None
         self._closed = False
@@ -246,6 +247,7 @@ class EthereumChain:
 
     def _record(self, receipt: Receipt) -> None:
         self.receipts.append(receipt)
+        self._receipts_by_hash[receipt.tx_hash] = receipt
         self.sim.record("eth.tx", self.name, hash=receipt.tx_hash, sender=receipt.sender, to=receipt.to,
                         contract=receipt.contract, function=receipt.function, status=receipt.status,
                         gas_used=receipt.gas_used, block=receipt.block_number, submitted_at=receipt.submitted_at)
@@ -295,6 +297,10 @@ class EthereumChain:
         self._producer = self.sim.process(produce())
         return self._producer
 
+    def receipt(self, tx_hash: str) -> Receipt | None:
+        """The receipt of a mined transaction of this simulation, or None while it is queued."""
+        return self._receipts_by_hash.get(tx_hash)
+
     @property
     def block_number(self) -> int:
         return self.backend.block_number()
@@ -323,6 +329,8 @@ class EthereumChain:
         self.backend.revert(backend_id)
         self._queue.clear()
         self._last_timestamp = last_timestamp
+        for dropped in self.receipts[n_receipts:]:
+            self._receipts_by_hash.pop(dropped.tx_hash, None)
         del self.receipts[n_receipts:]
         self.gas_used_total = gas_total
         for address in self._nonces:

@@ -1,0 +1,101 @@
+"""The message book: every bridge message and the state it is in, from both chains' records.
+
+States: ``in_flight`` until the destination decides, then ``delivered``, or ``rejected``
+(with the destination's reason; the units can be refunded) and then ``refunded``. Delivered
+and refunded are final; a rejected message is final once refunded. A burn erased by an
+Ethereum reorg before the lane's finality is ``reorged_out``: final, nothing moved. The book is built by
+reading both chains (committed consortium blocks, gateway logs), as an auditor would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.codec import BridgeMessage
+
+TO_ETHEREUM = "to_ethereum"
+TO_CONSORTIUM = "to_consortium"
+FINAL_STATES = ("delivered", "refunded", "reorged_out")
+
+
+@dataclass
+class MessageRecord:
+    message: BridgeMessage
+    direction: str
+    created_at: float
+    state: str = "in_flight"
+    reason: str | None = None
+    code: int | None = None
+    decided_at: float | None = None
+    finalised_at: float | None = None
+    executions: int = 0  # deliveries or releases seen: more than one is a double execution
+    source_height: int | None = None  # consortium height of an inbound message's lock
+    history: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def id(self) -> bytes:
+        return self.message.id
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "direction": self.direction, "lane": self.message.lane, "nonce": self.message.nonce,
+                "amount": self.message.amount, "state": self.state, "reason": self.reason, "code": self.code,
+                "created_at": self.created_at, "decided_at": self.decided_at, "finalised_at": self.finalised_at}
+
+
+class MessageBook:
+    """Every message seen, by id, in the order first seen."""
+
+    def __init__(self, sim) -> None:
+        self.sim = sim
+        self.records: dict[bytes, MessageRecord] = {}
+
+    def add(self, message: BridgeMessage, direction: str) -> MessageRecord:
+        record = self.records.get(message.id)
+        if record is None:
+            record = MessageRecord(message, direction, self.sim.now, history=[(self.sim.now, "in_flight")])
+            self.records[message.id] = record
+            self.sim.record("bridge.message", "bridge", id=message.id, direction=direction, lane=message.lane,
+                            nonce=message.nonce, amount=message.amount, state="in_flight")
+        return record
+
+    def transition(self, message_id: bytes, state: str, *, reason: str | None = None, code: int | None = None) -> None:
+        record = self.records.get(message_id)
+        if record is None:
+            self.sim.record("bridge.unknown_message", "bridge", id=message_id, state=state)
+            return
+        if state in ("delivered", "released"):
+            record.executions += 1
+            state = "delivered"
+        if record.state == state:
+            return
+        if state == "in_flight":  # a delivery undone by a reorg
+            record.decided_at = record.finalised_at = None
+        record.state = state
+        record.history.append((self.sim.now, state))
+        if state in ("delivered", "rejected") and record.decided_at is None:
+            record.decided_at = self.sim.now
+        if state in ("rejected",):
+            record.reason, record.code = reason, code
+        if state in FINAL_STATES:
+            record.finalised_at = self.sim.now
+        self.sim.record("bridge.message", "bridge", id=message_id, direction=record.direction,
+                        lane=record.message.lane, nonce=record.message.nonce, amount=record.message.amount,
+                        state=state, reason=reason)
+
+    def in_flight(self, direction: str | None = None) -> list[MessageRecord]:
+        """Messages not yet final (in flight, or rejected and not yet refunded)."""
+        return [r for r in self.records.values() if not r.final and (direction is None or r.direction == direction)]
+
+    def listing(self) -> list[dict[str, Any]]:
+        return [r.to_json() for r in self.records.values()]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for record in self.records.values():
+            out[record.state] = out.get(record.state, 0) + 1
+        return dict(sorted(out.items()))

@@ -1,0 +1,260 @@
+"""The bridge: a consortium ledger and an Ethereum chain joined on one lane.
+
+:class:`Bridge` wires the parts: the Ethereum end (gateway, verifier, wrapped token), one
+attestor per consortium validator, relayers with their checkpoints, the message book and the
+invariant monitor. It watches both chains on the simulation clock — every consortium commit
+and every Ethereum slot — so the book and the monitor always reflect what is on chain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from bridge.attestation import AttestationPool, Attestor
+from bridge.book import TO_CONSORTIUM, TO_ETHEREUM, MessageBook
+from bridge.codec import BridgeMessage, asset_key, rejection_id
+from bridge.gateway import EthereumEnd, checksum
+from bridge.monitor import BridgeMonitor
+from bridge.relayer import Relayer, outbound_message_from_log
+from sim.consortium.block import CommittedBlock
+from sim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
+from sim.engine import Simulation
+from sim.ethereum.chain import EthereumChain
+
+GATEWAY_EVENTS = ("MessageDelivered", "MessageRejected", "MessageSent", "MessageRefunded", "MessageDelayed",
+                  "DuplicateMessage")
+
+
+class Bridge:
+    """One lane between ``ledger`` and ``chain``.
+
+    Parameters
+    ----------
+    sim, ledger, chain, end
+        The run, both chains, and what :func:`bridge.gateway.deploy_ethereum_end` deployed.
+    confirmations : int
+        Ethereum blocks a burn must be buried under before validators attest it (default 12).
+    relayers : int
+        Relayer processes (each with its own account and checkpoint).
+    batch_size : int
+        Messages per delivery under one certificate.
+    checkpoint_dir : str or Path, optional
+        Where relayers keep their SQLite checkpoints (default in memory).
+    fraud_window : int
+        Seconds of the optimistic verifier's window (read from it when that is the verifier).
+    watchers : list of str
+        Ethereum accounts that challenge forged posts (optimistic lanes).
+    on_alert : callable, optional
+        ``on_alert(name, **data)`` for each monitor alert (a scenario passes ``ctx.alert``).
+    """
+
+    def __init__(self, sim: Simulation, ledger: ConsortiumLedger, chain: EthereumChain, end: EthereumEnd, *,
+                 confirmations: int = 12, relayers: int = 1, batch_size: int = 1, poll_interval: float = 2.0,
+                 checkpoint_dir: str | Path | None = None, watchers: list[str] | None = None,
+                 on_alert: Callable[..., None] | None = None) -> None:
+        self.sim = sim
+        self.ledger = ledger
+        self.chain = chain
+        self.end = end
+        self.confirmations = confirmations
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.book = MessageBook(sim)
+        self.pool = AttestationPool()
+        self.attestors = [Attestor(node, self) for node in ledger.nodes.values()]
+        self.rejection_locations: dict[bytes, tuple[bytes, int]] = {}
+        self.fraud_window = end.verifier.call("fraudWindow") if end.verifier_kind == "optimistic" else 0
+        self.watchers = list(watchers or [])
+        self.watchers_online = True
+        self.committee_online = True
+        self._challenged: set[bytes] = set()
+        self._delays_executed: set[bytes] = set()
+        self._eth_cursor = chain.block_number
+        self.monitor = BridgeMonitor(self, on_alert)
+        ledger.on_commit(self._on_consortium_block)
+        self.relayers = [
+            Relayer(self, f"relayer-{i}", chain.new_account(f"relayer-{i}"),
+                    ":memory:" if checkpoint_dir is None else Path(checkpoint_dir) / f"relayer-{i}.sqlite",
+                    batch_size=batch_size, poll_interval=poll_interval)
+            for i in range(relayers)]
+        chain.start_block_production()
+        self._watcher = sim.process(self._watch())
+        from bridge.faults import BridgeFaults
+
+        self.faults = BridgeFaults(self)
+        sim.record("bridge.started", "bridge", lane=end.lane, verifier=end.verifier_kind, gateway=end.gateway.address,
+                   confirmations=confirmations, relayers=relayers, batch_size=batch_size)
+
+    # ---- using it ---------------------------------------------------------------------------
+    def lock(self, client: LedgerClient, amount: int, receiver: str) -> TxHandle:
+        """Lock ``amount`` units of ``client`` on the consortium for ``receiver`` on Ethereum."""
+        return client.submit("bridge.lock", {"asset_id": self.end.asset_id, "amount": amount, "lane": self.end.lane,
+                                             "receiver": receiver.lower(), "destination_chain": self.chain.chain_id})
+
+    def send_back(self, sender: str, receiver_holder: str, amount: int) -> str:
+        """Burn ``amount`` wrapped units of ``sender`` for ``receiver_holder`` on the consortium (a tx hash)."""
+        return self.chain.send(self.end.gateway, "send", self.end.lane, checksum(bytes.fromhex(receiver_holder[2:])),
+                               amount, sender=sender)
+
+    def settle(self, timeout: float = 3600.0) -> dict[str, int]:
+        """Run until no message is in flight (or ``timeout`` simulated seconds); return state counts."""
+        deadline = self.sim.now + timeout
+        while self.sim.now < deadline:
+            self.sim.run(until=min(self.sim.now + self.chain.slot_seconds, deadline))
+            if not self.book.in_flight() and not self.chain._queue:
+                break
+        return self.book.counts()
+
+    def finality_bound(self, direction: str) -> float:
+        """Simulated seconds within which a message of ``direction`` should be final."""
+        slot = self.chain.slot_seconds
+        if direction == TO_ETHEREUM:
+            delay = self.end.gateway.call("lanes", self.end.lane)[6]
+            return 3 * self.poll_interval + 6 * slot + self.fraud_window + delay + 60
+        return (self.confirmations + 4) * slot + 3 * self.poll_interval + 4 * self.ledger.config.block_period + 60
+
+    # ---- reading the chains -------------------------------------------------------------------
+    def locks_in(self, committed: CommittedBlock) -> Iterator[tuple[bytes, int, BridgeMessage]]:
+        """``(tx hash, event index, message)`` for each lock of this lane in a committed block."""
+        for tx, receipt in zip(committed.block.transactions, committed.receipts):
+            for index, event in enumerate(receipt.events):
+                if event.kind == "bridge.lock" and event.fields["lane"] == self.end.lane \
+                        and event.fields["asset_id"] == self.end.asset_id:
+                    yield tx.hash, index, self.inbound_message(event.fields)
+
+    def inbound_message(self, f: dict) -> BridgeMessage:
+        return BridgeMessage(self.ledger.chain_id, f["destination_chain"], f["lane"], f["nonce"],
+                             asset_key(f["asset_id"]), bytes.fromhex(f["sender"][2:]),
+                             bytes.fromhex(f["receiver"][2:]), f["amount"])
+
+    def outbound_message(self, log: dict) -> BridgeMessage:
+        return outbound_message_from_log(log, self.chain.chain_id, self.end.asset_id)
+
+    def _on_consortium_block(self, committed: CommittedBlock) -> None:
+        for _, _, message in self.locks_in(committed):
+            self.book.add(message, TO_ETHEREUM).source_height = committed.height
+        for tx, receipt in zip(committed.block.transactions, committed.receipts):
+            for index, event in enumerate(receipt.events):
+                f = event.fields
+                if event.kind == "bridge.released":
+                    self.book.transition(bytes.fromhex(f["message_id"][2:]), "released")
+                elif event.kind == "bridge.rejected":
+                    message_id = bytes.fromhex(f["message_id"][2:])
+                    self.rejection_locations[message_id] = (tx.hash, index)
+                    self.book.transition(message_id, "rejected", reason=f["reason"], code=f["code"])
+                elif event.kind == "bridge.refunded":
+                    self.book.transition(bytes.fromhex(f["message_id"][2:]), "refunded")
+        self.monitor.check()
+
+    def _read_gateway(self) -> None:
+        head = self.chain.block_number
+        if head < self._eth_cursor:
+            self._reconcile_reorg(self._eth_cursor - head)
+            self._eth_cursor = head
+        if head <= self._eth_cursor:
+            return
+        logs = []
+        for name in GATEWAY_EVENTS:
+            for log in self.chain.get_logs(self.end.gateway, name, self._eth_cursor + 1, head):
+                logs.append((log["_block"], name, log))
+        logs.sort(key=lambda item: (item[0], GATEWAY_EVENTS.index(item[1])))
+        for _, name, log in logs:
+            if log.get("lane") != self.end.lane:
+                continue
+            if name == "MessageSent":
+                self.book.add(self.outbound_message(log), TO_CONSORTIUM)
+            elif name == "MessageDelivered":
+                self.book.transition(log["id"], "delivered")
+            elif name == "MessageRejected":
+                self.book.transition(log["id"], "rejected", reason=log["reason"], code=log["code"])
+            elif name == "MessageRefunded":
+                self.book.transition(log["id"], "refunded")
+            elif name == "MessageDelayed":
+                self.sim.record("bridge.delayed", "bridge", id=log["id"], execute_after=log["executeAfter"])
+        self._eth_cursor = head
+        if self.end.verifier_kind == "optimistic":
+            self._watch_posts(head)
+
+    def _reconcile_reorg(self, depth: int) -> None:
+        """Ethereum went back ``depth`` blocks: re-read what the gateway still holds.
+
+        A burn erased before validators attested it simply never happened (``reorged_out``);
+        one erased after the consortium released it means the units now exist on both
+        chains — reported with the value at risk. A delivery erased goes back in flight and
+        relayers deliver it again.
+        """
+        gateway = self.end.gateway
+        affected = []
+        for record in list(self.book.records.values()):
+            if record.state == "reorged_out" or gateway.call("status", record.id) != 0:
+                continue
+            if record.direction == TO_CONSORTIUM:
+                if record.state == "in_flight" and self.pool.count("sent", record.id) < self.ledger.validator_set.quorum:
+                    self.pool.messages.pop(record.id, None)
+                    self.pool.signatures.pop(("sent", record.id), None)
+                    self.book.transition(record.id, "reorged_out")
+                else:
+                    affected.append(record)
+            elif record.state in ("delivered", "rejected"):
+                self.book.transition(record.id, "in_flight")
+                for relayer in self.relayers:
+                    relayer.forget(record.id, record.source_height)
+        final = self.chain.block_number - self.confirmations
+        for attestor in self.attestors:
+            attestor.cursor = min(attestor.cursor, max(final, 0))
+        self.sim.record("bridge.reorg_detected", "bridge", depth=depth, affected=[r.id for r in affected])
+        if affected:
+            self.monitor._alert("bridge_reorg_beyond_finality", depth=depth, messages=[r.id for r in affected],
+                                value_at_risk=sum(r.message.amount for r in affected))
+
+    def _watch(self) -> Iterator[Any]:
+        while True:
+            yield self.sim.timeout(self.chain.slot_seconds)
+            for attestor in self.attestors:
+                attestor.poll()
+            self._read_gateway()
+            self._execute_due_delays()
+            self.monitor.check()
+
+    def _execute_due_delays(self) -> None:
+        now = self.chain.next_timestamp()
+        for record in self.book.in_flight(TO_ETHEREUM):
+            delayed = self.end.gateway.call("delayed", record.id)
+            status = self.end.gateway.call("status", record.id)
+            if status == 3 and delayed[3] <= now and record.id not in self._delays_executed:
+                self._delays_executed.add(record.id)  # one execution attempt per message
+                self.chain.send(self.end.gateway, "executeDelayed", record.id, sender=self.relayers[0].account)
+
+    # ---- external trust models ----------------------------------------------------------------
+    def committee_signatures(self, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
+        """The committee signs only ids of locks it sees committed on the consortium (honest members)."""
+        known = self._consortium_event_ids()
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ValueError(f"the committee refuses to sign {len(unknown)} message(s) it cannot see on the consortium")
+        return self.sign_as_committee(ids, self.end.committee[: self.end.verifier.call("k")])
+
+    def _consortium_event_ids(self) -> set[bytes]:
+        """Ids a watcher or committee member can see on the consortium: locks and rejections."""
+        known = {r.id for r in self.book.records.values() if r.direction == TO_ETHEREUM}
+        return known | {rejection_id(i) for i in self.rejection_locations}
+
+    def sign_as_committee(self, ids: list[bytes], keys) -> list[tuple[bytes, bytes]]:
+        """Signatures by ``keys`` over the committee digest of ``ids`` (whoever holds the keys)."""
+        digest = self.end.verifier.call("digest", ids)
+        return [(k.address, k.sign(digest)) for k in keys]
+
+    def _watch_posts(self, head: int) -> None:
+        if not self.watchers_online or not self.watchers:
+            return
+        known = self._consortium_event_ids()
+        for log in self.chain.get_logs(self.end.verifier, "Posted", max(0, head - 50), head):
+            if log["id"] not in known and log["id"] not in self._challenged:
+                self._challenged.add(log["id"])
+                self.chain.send(self.end.verifier, "challenge", log["id"], sender=self.watchers[0])
+                self.sim.record("bridge.challenged", "bridge", id=log["id"], watcher=self.watchers[0])
+
+    def close(self) -> None:
+        for relayer in self.relayers:
+            relayer.close()

@@ -1,0 +1,111 @@
+"""The Ethereum end of the bridge: deploying the gateway, its verifiers and the wrapped token,
+and encoding the evidence each verifier checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from eth_abi import encode
+
+from sim.consortium.crypto import KeyPair
+from sim.consortium.ledger import ConsortiumLedger, InclusionProof
+from sim.consortium.membership import ValidatorSet
+from sim.ethereum.chain import Contract, EthereumChain
+from sim.ethereum.suite import TokenSuite, deploy_token_suite
+
+HEADER_TYPE = "(uint256,uint256,uint256,bytes32,bytes32,bytes32,bytes32,uint256,bytes32,address)"
+VERIFIER_KINDS = ("quorum", "committee", "optimistic")
+
+
+def checksum(address: bytes) -> str:
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(address)
+
+
+def header_tuple(header) -> tuple:
+    return (header.chain_id, header.height, header.round, header.parent_hash, header.tx_root, header.event_root,
+            header.state_root, header.timestamp, header.validator_set_hash, checksum(header.proposer))
+
+
+def quorum_evidence(proofs: Sequence[InclusionProof]) -> bytes:
+    """``abi.encode(Header, bytes[] seals sorted by signer, bytes32[][] paths)`` for one header."""
+    if not proofs:
+        raise ValueError("evidence needs at least one proof")
+    header, qc = proofs[0].header, proofs[0].qc
+    if any(p.header.hash != header.hash for p in proofs):
+        raise ValueError("a batch's proofs must all come from one block")
+    seals = [signature for _, signature in sorted(qc.signatures)]
+    return encode([HEADER_TYPE, "bytes[]", "bytes32[][]"], [header_tuple(header), seals, [list(p.path) for p in proofs]])
+
+
+def committee_evidence(signatures: Sequence[tuple[bytes, bytes]]) -> bytes:
+    """``abi.encode(bytes[])`` of (member address, signature) pairs, sorted by member."""
+    return encode(["bytes[]"], [[sig for _, sig in sorted(signatures)]])
+
+
+def rotation_digest(chain_id: int, epoch: int, new_set: ValidatorSet) -> bytes:
+    """What the current validators sign to hand the verifier over to ``new_set``."""
+    from bridge.codec import word
+    from sim.consortium.crypto import keccak
+
+    rotate_tag = keccak(b"rwasim.bridge.rotate.v1")
+    set_hash = keccak(encode(["address[]", "uint256"], [[checksum(v) for v in new_set.validators], new_set.quorum]))
+    return keccak(rotate_tag + word(chain_id) + word(epoch) + set_hash)
+
+
+@dataclass
+class EthereumEnd:
+    """What the bridge deployed on Ethereum for one lane."""
+
+    gateway: Contract
+    verifier: Contract
+    verifier_kind: str
+    suite: TokenSuite
+    lane: int
+    asset_id: str
+    guardian: str = ""
+    committee: list[KeyPair] | None = None
+
+    @property
+    def token(self) -> Contract:
+        return self.suite.token
+
+
+def deploy_ethereum_end(chain: EthereumChain, ledger: ConsortiumLedger, *, asset_id: str, lane: int,
+                        issuer: str, guardian: str, verifier: str = "quorum", name: str = "Wrapped Note",
+                        symbol: str = "wNOTE", modules: dict | None = None, committee_size: int = 9,
+                        committee_threshold: int = 5, fraud_window: int = 1800,
+                        watchers: Sequence[str] = ()) -> EthereumEnd:
+    """Deploy gateway, verifier and wrapped token for ``asset_id`` on ``lane`` and wire them.
+
+    Parameters
+    ----------
+    verifier : {"quorum", "committee", "optimistic"}
+        ``quorum``: an on-chain light client of the consortium's validator set (2f+1 seals);
+        ``committee``: an external ``committee_threshold``-of-``committee_size`` multisig;
+        ``optimistic``: accepted after ``fraud_window`` seconds unless a watcher challenges.
+    """
+    from bridge.codec import asset_key
+
+    if verifier not in VERIFIER_KINDS:
+        raise ValueError(f"unknown verifier {verifier!r}; choose one of {', '.join(VERIFIER_KINDS)}")
+    gateway = chain.deploy("BridgeGateway", guardian, sender=issuer)
+    committee = None
+    if verifier == "quorum":
+        vs = ledger.validator_set
+        contract = chain.deploy("QuorumVerifier", ledger.chain_id, [checksum(v) for v in vs.validators], vs.quorum,
+                                sender=issuer)
+    elif verifier == "committee":
+        committee = sorted((KeyPair.from_seed(chain.sim.seed, "bridge-committee", lane, i)
+                            for i in range(committee_size)), key=lambda k: k.address)
+        contract = chain.deploy("CommitteeVerifier", [checksum(k.address) for k in committee], committee_threshold,
+                                sender=issuer)
+    else:
+        contract = chain.deploy("OptimisticVerifier", fraud_window, list(watchers), sender=issuer)
+    suite = deploy_token_suite(chain, name=name, symbol=symbol, issuer=issuer, agents=[gateway.address],
+                               modules=modules or {})
+    chain.transact(gateway, "configureLane", lane, suite.token.address, asset_key(asset_id), ledger.chain_id,
+                   contract.address, sender=issuer)
+    return EthereumEnd(gateway, contract, verifier, suite, lane, asset_id, guardian, committee)

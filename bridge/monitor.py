@@ -1,0 +1,76 @@
+"""The bridge's invariants, checked after every observation, with alerts when they break.
+
+* Conservation: units in the consortium escrow = wrapped supply on Ethereum + inbound
+  messages not yet delivered or refunded + outbound messages burned but not yet released or
+  refunded. A forged mint (a stolen committee key, a verifier bug) shows up here as value at
+  risk: wrapped units with nothing behind them.
+* No message executed twice.
+* Every message reaches a final state within the bound its lane's parameters give.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from bridge.book import TO_CONSORTIUM, TO_ETHEREUM
+from sim.consortium.state import ESCROW
+
+if TYPE_CHECKING:
+    from bridge.bridge import Bridge
+
+
+class BridgeMonitor:
+    """Checks the bridge's invariants and raises alerts (each alert once per incident)."""
+
+    def __init__(self, bridge: "Bridge", on_alert: Callable[..., None] | None = None) -> None:
+        self.bridge = bridge
+        self.alerts: list[dict[str, Any]] = []
+        self._on_alert = on_alert
+        self._open_mismatch: int | None = None
+        self._overdue: set[bytes] = set()
+        self._doubled: set[bytes] = set()
+        self.max_value_at_risk = 0
+        self.checks = 0
+
+    def balances(self) -> dict[str, int]:
+        """The four terms of the conservation invariant, now."""
+        bridge = self.bridge
+        escrow = bridge.ledger.state.balance_of(bridge.end.asset_id, ESCROW)
+        wrapped = bridge.end.token.call("totalSupply")
+        inbound = sum(r.message.amount for r in bridge.book.in_flight(TO_ETHEREUM))
+        outbound = sum(r.message.amount for r in bridge.book.in_flight(TO_CONSORTIUM))
+        return {"escrow": escrow, "wrapped_supply": wrapped, "inbound_in_flight": inbound,
+                "outbound_in_flight": outbound}
+
+    def conserved(self) -> bool:
+        b = self.balances()
+        return b["escrow"] == b["wrapped_supply"] + b["inbound_in_flight"] + b["outbound_in_flight"]
+
+    def check(self) -> None:
+        self.checks += 1
+        b = self.balances()
+        at_risk = b["wrapped_supply"] + b["inbound_in_flight"] + b["outbound_in_flight"] - b["escrow"]
+        if at_risk != 0 and at_risk != self._open_mismatch:
+            self._alert("bridge_supply_mismatch", value_at_risk=at_risk, **b)
+        self._open_mismatch = at_risk if at_risk != 0 else None
+        self.max_value_at_risk = max(self.max_value_at_risk, at_risk)
+        now = self.bridge.sim.now
+        for record in self.bridge.book.records.values():
+            if record.executions > 1 and record.id not in self._doubled:
+                self._doubled.add(record.id)
+                self._alert("bridge_double_execution", id=record.id, executions=record.executions,
+                            value_at_risk=record.message.amount * (record.executions - 1))
+            bound = self.bridge.finality_bound(record.direction)
+            if not record.final and record.state != "rejected" and now - record.created_at > bound \
+                    and record.id not in self._overdue:
+                self._overdue.add(record.id)
+                self._alert("bridge_message_overdue", id=record.id, direction=record.direction,
+                            age=now - record.created_at, bound=bound, value_at_risk=0)
+
+    def _alert(self, name: str, **data: Any) -> None:
+        entry = {"name": name, "time": self.bridge.sim.now, **data}
+        self.alerts.append(entry)
+        if self._on_alert is not None:
+            self._on_alert(name, **data)
+        else:
+            self.bridge.sim.record("monitor.alert", "bridge", name=name, **data)

@@ -1,0 +1,329 @@
+"""A relayer: carries bridge messages both ways and keeps its place in SQLite.
+
+Anyone may relay, and several relayers may run at once: the gateway and the consortium
+ledger accept each message id once, so a duplicate costs only the gas (or the consortium
+transaction) it wastes, which is recorded. A relayer writes a message as done only after the
+destination has decided it; killed at any point and restarted from its file, it resubmits
+what it had not recorded, and the destination rejects what was already done — exactly once
+in effect.
+
+Inbound (consortium → Ethereum): scan committed consortium blocks for ``bridge.lock`` events
+of the lane, build the lane verifier's evidence (one certificate per block for a batch) and
+call ``BridgeGateway.deliver``. Outbound (Ethereum → consortium): wait for 2f+1 validator
+attestations of a burn, then submit ``bridge.release``; for a delivery the gateway refused,
+``bridge.refund``; for a release the consortium refused, prove its ``bridge.rejected`` event
+to ``BridgeGateway.refund``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from bridge.codec import BridgeMessage, asset_key, rejection_id
+from bridge.gateway import committee_evidence, quorum_evidence
+
+if TYPE_CHECKING:
+    from bridge.bridge import Bridge
+
+
+class RelayerCrash(Exception):
+    """Raised inside a relayer step to stand for the process dying there."""
+
+
+class _PassAborted(Exception):
+    """A pass that cannot go on (a submission vanished); the next pass starts over from the checkpoint."""
+
+
+class Relayer:
+    """One relayer process.
+
+    Parameters
+    ----------
+    bridge : Bridge
+    name : str
+        Label in the event log; also names its checkpoint file.
+    account : str
+        Its Ethereum account (pays gas).
+    checkpoint : str or Path
+        SQLite file of its progress (``":memory:"`` survives a simulated crash too).
+    batch_size : int
+        Messages per ``deliver`` call (all from one consortium block, under one certificate).
+    poll_interval : float
+        Simulated seconds between passes.
+    """
+
+    def __init__(self, bridge: "Bridge", name: str, account: str, checkpoint: str | Path, *, batch_size: int = 1,
+                 poll_interval: float = 2.0) -> None:
+        self.bridge = bridge
+        self.sim = bridge.sim
+        self.name = name
+        self.account = account
+        self.checkpoint_path = str(checkpoint)
+        if self.checkpoint_path != ":memory:":
+            Path(self.checkpoint_path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.checkpoint_path, isolation_level=None)
+        self._db.executescript("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                               "CREATE TABLE IF NOT EXISTS done (id BLOB PRIMARY KEY, outcome TEXT NOT NULL);")
+        self.batch_size = max(1, batch_size)
+        self.poll_interval = poll_interval
+        self.client = bridge.ledger.org_client("bridge")
+        self.online = True
+        self._crash_at: str | None = None
+        self._incarnation = 0
+        self.gas_spent = 0
+        self.duplicates = 0
+        self.transport: dict[str, Any] = {"drop": 0.0, "delay": 0.0, "reorder": False}
+        self._rng = bridge.sim.rng.stream("relayer", name)
+        self._load()
+        self.process = self.sim.process(self._run())
+
+    # ---- checkpoint ---------------------------------------------------------------------------
+    def _load(self) -> None:
+        row = self._db.execute("SELECT value FROM kv WHERE key = 'consortium_height'").fetchone()
+        self.consortium_height = int(row[0]) if row else 0
+        self.done: dict[bytes, str] = {bytes(i): o for i, o in self._db.execute("SELECT id, outcome FROM done")}
+
+    def _mark(self, ids: list[bytes], outcome: str) -> None:
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT OR REPLACE INTO done VALUES (?, ?)", [(i, outcome) for i in ids])
+        self._db.execute("COMMIT")
+        for i in ids:
+            self.done[i] = outcome
+
+    def _advance(self, height: int) -> None:
+        self._db.execute("INSERT OR REPLACE INTO kv VALUES ('consortium_height', ?)", (str(height),))
+        self.consortium_height = height
+
+    # ---- faults -------------------------------------------------------------------------------
+    def crash(self, stage: str | None = None) -> None:
+        """Die now, or (``stage="after_submit"``) right after its next submission, before recording it."""
+        if stage is None:
+            self._die("crash")
+        elif stage == "after_submit":
+            self._crash_at = stage
+        else:
+            raise ValueError(f"unknown relayer crash stage {stage!r}")
+
+    def _die(self, why: str) -> None:
+        if self.online:
+            self.online = False
+            self._incarnation += 1
+            self.sim.record("bridge.relayer_crashed", "bridge", relayer=self.name, reason=why)
+
+    def restart(self) -> None:
+        """Come back from the checkpoint file."""
+        if self.online:
+            return
+        self._load()
+        self.online = True
+        self.sim.record("bridge.relayer_restarted", "bridge", relayer=self.name,
+                        consortium_height=self.consortium_height, done=len(self.done))
+
+    def forget(self, message_id: bytes, source_height: int | None) -> None:
+        """A delivery was undone by a reorg: deliver it again (rescan from its block)."""
+        self._db.execute("DELETE FROM done WHERE id = ?", (message_id,))
+        self.done.pop(message_id, None)
+        if source_height is not None and source_height <= self.consortium_height:
+            self._advance(source_height - 1)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ---- the loop -----------------------------------------------------------------------------
+    def _run(self) -> Iterator[Any]:
+        while True:
+            yield self.sim.timeout(self.poll_interval)
+            if not self.online:
+                continue
+            incarnation = self._incarnation
+            try:
+                yield from self._pass(incarnation)
+            except RelayerCrash:
+                self._die("crashed mid-flight")
+            except _PassAborted:
+                pass
+
+    def _alive(self, incarnation: int) -> None:
+        if not self.online or incarnation != self._incarnation:
+            raise RelayerCrash()
+
+    def _maybe_crash_after_submit(self) -> None:
+        if self._crash_at == "after_submit":
+            self._crash_at = None
+            self._die("crashed after submitting, before recording")
+            raise RelayerCrash()
+
+    def _pass(self, incarnation: int) -> Iterator[Any]:
+        yield from self._inbound(incarnation)
+        yield from self._outbound(incarnation)
+        yield from self._refunds_on_ethereum(incarnation)
+
+    # ---- consortium -> Ethereum ----------------------------------------------------------------------
+    def _inbound(self, incarnation: int) -> Iterator[Any]:
+        bridge = self.bridge
+        while self.consortium_height < bridge.ledger.height:
+            height = self.consortium_height + 1
+            committed = bridge.ledger.block(height)
+            pending = [(tx_hash, i, message) for tx_hash, i, message in bridge.locks_in(committed)
+                       if message.id not in self.done]
+            if pending and self.transport["drop"] and self._rng.random() < self.transport["drop"]:
+                self.sim.record("bridge.relay_dropped", "bridge", relayer=self.name, height=height,
+                                messages=len(pending))
+                return  # lost this pass; the checkpoint has not moved, so the next pass retries
+            if pending and self.transport["delay"]:
+                yield self.sim.timeout(self.transport["delay"])
+                self._alive(incarnation)
+            if self.transport["reorder"]:
+                pending.reverse()
+            if pending and bridge.end.verifier_kind == "optimistic":  # one fraud window for the whole block
+                yield from self._post([m.id for _, _, m in pending], incarnation)
+            for start in range(0, len(pending), self.batch_size):
+                batch = pending[start:start + self.batch_size]
+                yield from self._deliver(batch, incarnation)
+            self._alive(incarnation)
+            self._advance(height)
+
+    def _deliver(self, batch, incarnation: int) -> Iterator[Any]:
+        bridge, end = self.bridge, self.bridge.end
+        messages = [m for _, _, m in batch]
+        ids = [m.id for m in messages]
+        evidence = yield from self._evidence(ids, [(tx_hash, i) for tx_hash, i, _ in batch], incarnation)
+        while True:
+            tx = bridge.chain.send(end.gateway, "deliver", end.lane, [m.as_tuple() for m in messages], evidence,
+                                   sender=self.account)
+            self._maybe_crash_after_submit()
+            receipt = yield from self._receipt(tx, incarnation)
+            self.gas_spent += receipt.gas_used
+            revert = receipt.revert.error if receipt.revert is not None else None
+            if revert in ("RateLimited", "BridgePaused", "LanePausedError"):  # wait, then try again
+                self.sim.record("bridge.delivery_waiting", "bridge", relayer=self.name, messages=len(ids),
+                                error=revert, args=list(receipt.revert.args))
+                yield self.sim.timeout(bridge.chain.slot_seconds * 5)
+                self._alive(incarnation)
+                continue
+            break
+        if receipt.status:
+            self._mark(ids, "delivered")
+            self.sim.record("bridge.relayed", "bridge", relayer=self.name, direction="to_ethereum",
+                            messages=len(ids), gas_used=receipt.gas_used, tx=tx)
+        elif revert == "AlreadyProcessed":
+            self.duplicates += len(ids)
+            self._mark(ids, "duplicate")
+            self.sim.record("bridge.duplicate_rejected", "bridge", relayer=self.name, messages=len(ids),
+                            gas_used=receipt.gas_used, tx=tx)
+        else:
+            self.sim.record("bridge.delivery_failed", "bridge", relayer=self.name, messages=len(ids),
+                            error=revert, gas_used=receipt.gas_used, tx=tx)
+            self._mark(ids, f"failed:{revert}")
+
+    def _evidence(self, ids: list[bytes], locations: list[tuple[bytes, int]], incarnation: int) -> Iterator[Any]:
+        """What the lane's verifier needs to accept ``ids`` (consortium events at ``locations``)."""
+        bridge, end = self.bridge, self.bridge.end
+        if end.verifier_kind == "quorum":
+            return quorum_evidence([bridge.ledger.prove_event(tx_hash, i) for tx_hash, i in locations])
+        if end.verifier_kind == "committee":
+            return committee_evidence(bridge.committee_signatures(ids))
+        yield from self._post(ids, incarnation)
+        while True:  # wait out the fraud window
+            posted = max(end.verifier.call("postedAt", i) for i in ids)
+            remaining = posted + bridge.fraud_window - bridge.chain.next_timestamp()
+            if posted and remaining <= 0:
+                return b""
+            yield self.sim.timeout(max(remaining, bridge.chain.slot_seconds))
+            self._alive(incarnation)
+
+    def _post(self, ids: list[bytes], incarnation: int) -> Iterator[Any]:
+        """Optimistic lanes: start the fraud window of ids not posted yet (one transaction)."""
+        bridge = self.bridge
+        fresh = [i for i in ids if bridge.end.verifier.call("postedAt", i) == 0]
+        if fresh:
+            tx = bridge.chain.send(bridge.end.verifier, "post", fresh, sender=self.account)
+            receipt = yield from self._receipt(tx, incarnation)
+            self.gas_spent += receipt.gas_used
+
+    def _receipt(self, tx_hash: str, incarnation: int) -> Iterator[Any]:
+        """Wait for the receipt; a transaction gone for 10 slots (dropped by a reorg) ends the pass."""
+        waited, limit = 0.0, 10 * self.bridge.chain.slot_seconds
+        while True:
+            receipt = self.bridge.chain.receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+            if waited >= limit:
+                self.sim.record("bridge.submission_lost", "bridge", relayer=self.name, tx=tx_hash)
+                raise _PassAborted()
+            yield self.sim.timeout(1.0)
+            waited += 1.0
+            self._alive(incarnation)
+
+    # ---- Ethereum -> consortium ----------------------------------------------------------------------
+    def _outbound(self, incarnation: int) -> Iterator[Any]:
+        bridge = self.bridge
+        quorum = bridge.ledger.validator_set.quorum
+        for message_id, message in list(bridge.pool.messages.items()):
+            if message_id in self.done or bridge.pool.count("sent", message_id) < quorum:
+                continue
+            handle = self.client.submit("bridge.release", {
+                "source_chain": message.source_chain, "lane": message.lane, "nonce": message.nonce,
+                "asset_id": bridge.end.asset_id, "sender": "0x" + message.sender.hex(),
+                "receiver": "0x" + message.receiver.hex(), "amount": message.amount,
+                "attestations": bridge.pool.attestations("sent", message_id)})
+            yield from self._decided(handle, incarnation)
+            self._finish_consortium(message_id, handle, "to_consortium")
+        for message_id in list(bridge.pool.rejections):
+            key = b"R" + message_id  # the refund of an inbound message the gateway rejected
+            if key in self.done or bridge.pool.count("rejected", message_id) < quorum:
+                continue
+            record = bridge.book.records.get(message_id)
+            if record is None:
+                continue
+            handle = self.client.submit("bridge.refund", {
+                "lane": record.message.lane, "nonce": record.message.nonce,
+                "reason": bridge.pool.rejections[message_id][1],
+                "attestations": bridge.pool.attestations("rejected", message_id)})
+            yield from self._decided(handle, incarnation)
+            self._finish_consortium(key, handle, "refund")
+
+    def _decided(self, handle, incarnation: int) -> Iterator[Any]:
+        self._maybe_crash_after_submit()
+        while handle.status == "pending":
+            yield self.sim.timeout(0.5)
+            self._alive(incarnation)
+
+    def _finish_consortium(self, message_id: bytes, handle, what: str) -> None:
+        if handle.ok:
+            self._mark([message_id], what)
+        elif "already processed" in (handle.reason or "") or "is refunded" in (handle.reason or ""):
+            self.duplicates += 1
+            self._mark([message_id], "duplicate")
+            self.sim.record("bridge.duplicate_rejected", "bridge", relayer=self.name, messages=1,
+                            reason=handle.reason)
+        else:
+            self.sim.record("bridge.consortium_refused", "bridge", relayer=self.name, key=message_id,
+                            status=handle.status, reason=handle.reason)
+            if handle.status == "rejected":
+                self._mark([message_id], f"failed:{handle.reason}")
+
+    def _refunds_on_ethereum(self, incarnation: int) -> Iterator[Any]:
+        """Outbound messages the consortium refused: prove the rejection to the gateway."""
+        bridge, end = self.bridge, self.bridge.end
+        for record in list(bridge.book.records.values()):
+            key = rejection_id(record.id)
+            if record.direction != "to_consortium" or record.state != "rejected" or key in self.done:
+                continue
+            location = bridge.rejection_locations.get(record.id)
+            if location is None:
+                continue
+            evidence = yield from self._evidence([key], [location], incarnation)
+            tx = bridge.chain.send(end.gateway, "refund", record.message.as_tuple(), evidence, sender=self.account)
+            self._maybe_crash_after_submit()
+            receipt = yield from self._receipt(tx, incarnation)
+            self.gas_spent += receipt.gas_used
+            self._mark([key], "refunded" if receipt.status else "duplicate")
+
+
+def outbound_message_from_log(log: dict, source_chain: int, asset_id: str) -> BridgeMessage:
+    """The message a ``MessageSent`` log describes (the id is recomputed, not trusted)."""
+    return BridgeMessage(source_chain, log["destinationChain"], log["lane"], log["nonce"], asset_key(asset_id),
+                         bytes.fromhex(log["sender"][2:]), bytes.fromhex(log["receiver"][2:]), log["amount"])

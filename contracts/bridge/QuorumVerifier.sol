@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {BridgeTypes, IMessageVerifier} from "./BridgeTypes.sol";
+
+/// @title QuorumVerifier
+/// @notice An on-chain light client of one consortium ledger. It holds the validator set and
+/// its threshold (2f+1) and accepts message ids whose Merkle proofs lead to the event root of a
+/// header that at least `threshold` distinct validators signed (their commit seals, checked with
+/// ecrecover). A new validator set takes effect only with signatures of the current one.
+contract QuorumVerifier is IMessageVerifier {
+    bytes32 public constant ROTATE_TAG = keccak256("rwasim.bridge.rotate.v1");
+
+    uint256 public immutable consortiumChainId;
+    address[] private _validators;
+    mapping(address => bool) public isValidator;
+    uint256 public threshold;
+    bytes32 public validatorSetHash;
+    uint256 public epoch;
+
+    event ValidatorSetRotated(uint256 indexed epoch, bytes32 validatorSetHash, uint256 threshold);
+
+    error WrongChain(uint256 chainId);
+    error UnknownValidatorSet(bytes32 validatorSetHash);
+    error SignersNotAscending(address signer);
+    error NotAValidator(address signer);
+    error BelowThreshold(uint256 signers, uint256 threshold);
+    error BadProof(uint256 index);
+    error BadEvidence();
+
+    constructor(uint256 chainId, address[] memory validators, uint256 threshold_) {
+        consortiumChainId = chainId;
+        _setValidators(validators, threshold_);
+    }
+
+    function kind() external pure returns (string memory) {
+        return "quorum-certificate";
+    }
+
+    function validators() external view returns (address[] memory) {
+        return _validators;
+    }
+
+    /// evidence = abi.encode(Header, bytes[] signatures sorted by signer, bytes32[][] proofs)
+    function verifyMessages(bytes32[] calldata ids, bytes calldata evidence) external view returns (bool) {
+        (BridgeTypes.Header memory h, bytes[] memory signatures, bytes32[][] memory proofs) =
+            abi.decode(evidence, (BridgeTypes.Header, bytes[], bytes32[][]));
+        if (proofs.length != ids.length) revert BadEvidence();
+        _checkCertificate(h, signatures);
+        for (uint256 i = 0; i < ids.length; i++) {
+            if (_root(proofs[i], keccak256(abi.encode(ids[i]))) != h.eventRoot) revert BadProof(i);
+        }
+        return true;
+    }
+
+    function _checkCertificate(BridgeTypes.Header memory h, bytes[] memory signatures) internal view virtual {
+        if (h.chainId != consortiumChainId) revert WrongChain(h.chainId);
+        if (h.validatorSetHash != validatorSetHash) revert UnknownValidatorSet(h.validatorSetHash);
+        bytes32 digest = keccak256(abi.encode(BridgeTypes.COMMIT_TAG, keccak256(abi.encode(BridgeTypes.HEADER_TAG, h))));
+        _checkSignatures(digest, signatures);
+    }
+
+    function _checkSignatures(bytes32 digest, bytes[] memory signatures) internal view virtual {
+        address last = address(0);
+        uint256 count = 0;
+        for (uint256 i = 0; i < signatures.length; i++) {
+            address signer = _recover(digest, signatures[i]);
+            if (signer <= last) revert SignersNotAscending(signer);
+            if (!isValidator[signer]) revert NotAValidator(signer);
+            last = signer;
+            count++;
+        }
+        if (count < threshold) revert BelowThreshold(count, threshold);
+    }
+
+    /// Replace the validator set: `signatures` by at least `threshold` of the current set over
+    /// keccak256(abi.encode(ROTATE_TAG, chainId, epoch + 1, keccak256(abi.encode(newSet, newThreshold)))).
+    function rotate(address[] calldata newValidators, uint256 newThreshold, bytes[] calldata signatures) external {
+        bytes32 digest = keccak256(abi.encode(ROTATE_TAG, consortiumChainId, epoch + 1,
+                                              keccak256(abi.encode(newValidators, newThreshold))));
+        bytes[] memory sigs = signatures;
+        _checkSignatures(digest, sigs);
+        _setValidators(newValidators, newThreshold);
+    }
+
+    function _setValidators(address[] memory validators_, uint256 threshold_) internal {
+        for (uint256 i = 0; i < _validators.length; i++) isValidator[_validators[i]] = false;
+        delete _validators;
+        address last = address(0);
+        for (uint256 i = 0; i < validators_.length; i++) {
+            if (validators_[i] <= last) revert SignersNotAscending(validators_[i]);
+            last = validators_[i];
+            isValidator[validators_[i]] = true;
+            _validators.push(validators_[i]);
+        }
+        if (threshold_ == 0 || threshold_ > validators_.length) revert BelowThreshold(validators_.length, threshold_);
+        threshold = threshold_;
+        validatorSetHash = keccak256(abi.encode(validators_, threshold_));
+        epoch += 1;
+        emit ValidatorSetRotated(epoch, validatorSetHash, threshold_);
+    }
+
+    function _root(bytes32[] memory proof, bytes32 leaf) internal pure returns (bytes32 node) {
+        node = leaf;
+        for (uint256 i = 0; i < proof.length; i++) {
+            bytes32 sibling = proof[i];
+            node = node < sibling ? keccak256(abi.encode(node, sibling)) : keccak256(abi.encode(sibling, node));
+        }
+    }
+
+    function _recover(bytes32 digest, bytes memory signature) internal pure returns (address) {
+        if (signature.length != 65) return address(0);
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly {
+            r := mload(add(signature, 32))
+            s := mload(add(signature, 64))
+            v := byte(0, mload(add(signature, 96)))
+        }
+        if (v != 27 && v != 28) return address(0);
+        if (uint256(s) > 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) return address(0);
+        return ecrecover(digest, v, r, s);
+    }
+}
