@@ -34,6 +34,7 @@ test: $(STAMP) $(NODE_STAMP)
 bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/ethereum_transfers.py
 	$(PY) benchmarks/consortium.py
+	$(PY) benchmarks/bridge.py
 
 contracts: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/rwasim contracts build

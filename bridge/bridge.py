@@ -47,12 +47,14 @@ class Bridge:
         Ethereum accounts that challenge forged posts (optimistic lanes).
     on_alert : callable, optional
         ``on_alert(name, **data)`` for each monitor alert (a scenario passes ``ctx.alert``).
+    fresh : bool
+        Delete relayer checkpoints left in ``checkpoint_dir`` by an earlier run.
     """
 
     def __init__(self, sim: Simulation, ledger: ConsortiumLedger, chain: EthereumChain, end: EthereumEnd, *,
                  confirmations: int = 12, relayers: int = 1, batch_size: int = 1, poll_interval: float = 2.0,
                  checkpoint_dir: str | Path | None = None, watchers: list[str] | None = None,
-                 on_alert: Callable[..., None] | None = None) -> None:
+                 on_alert: Callable[..., None] | None = None, fresh: bool = True) -> None:
         self.sim = sim
         self.ledger = ledger
         self.chain = chain
@@ -69,15 +71,20 @@ class Bridge:
         self.watchers_online = True
         self.committee_online = True
         self._challenged: set[bytes] = set()
-        self._delays_executed: set[bytes] = set()
+        self._delayed: dict[bytes, int] = {}  # message id -> time its delayed delivery may execute
         self._eth_cursor = chain.block_number
+        self._seen_hashes: dict[int, bytes] = {}  # block number -> hash, for the blocks read
         self.monitor = BridgeMonitor(self, on_alert)
         ledger.on_commit(self._on_consortium_block)
-        self.relayers = [
-            Relayer(self, f"relayer-{i}", chain.new_account(f"relayer-{i}"),
-                    ":memory:" if checkpoint_dir is None else Path(checkpoint_dir) / f"relayer-{i}.sqlite",
-                    batch_size=batch_size, poll_interval=poll_interval)
-            for i in range(relayers)]
+        self.relayers = []
+        for i in range(relayers):
+            path: str | Path = ":memory:"
+            if checkpoint_dir is not None:
+                path = Path(checkpoint_dir) / f"relayer-{i}.sqlite"
+                if fresh:  # a new run: progress left by an earlier run is not this run's
+                    path.unlink(missing_ok=True)
+            self.relayers.append(Relayer(self, f"relayer-{i}", chain.new_account(f"relayer-{i}"), path,
+                                         batch_size=batch_size, poll_interval=poll_interval))
         chain.start_block_production()
         self._watcher = sim.process(self._watch())
         from bridge.faults import BridgeFaults
@@ -149,9 +156,10 @@ class Bridge:
 
     def _read_gateway(self) -> None:
         head = self.chain.block_number
-        if head < self._eth_cursor:
-            self._reconcile_reorg(self._eth_cursor - head)
-            self._eth_cursor = head
+        ancestor = self._common_ancestor(head)
+        if ancestor < self._eth_cursor:
+            self._reconcile_reorg(self._eth_cursor - ancestor)
+            self._eth_cursor = ancestor
         if head <= self._eth_cursor:
             return
         logs = []
@@ -171,10 +179,25 @@ class Bridge:
             elif name == "MessageRefunded":
                 self.book.transition(log["id"], "refunded")
             elif name == "MessageDelayed":
+                self._delayed[log["id"]] = log["executeAfter"]
                 self.sim.record("bridge.delayed", "bridge", id=log["id"], execute_after=log["executeAfter"])
+        self._remember_hashes(head)
         self._eth_cursor = head
         if self.end.verifier_kind == "optimistic":
             self._watch_posts(head)
+
+    def _common_ancestor(self, head: int) -> int:
+        """The highest block read before that is still canonical (the cursor when no reorg)."""
+        number = min(self._eth_cursor, head)
+        while number > 0 and self._seen_hashes.get(number) not in (None, self.chain.get_block_hash(number)):
+            number -= 1
+        return number
+
+    def _remember_hashes(self, head: int) -> None:
+        for number in range(max(self._eth_cursor + 1, head - 63), head + 1):
+            self._seen_hashes[number] = self.chain.get_block_hash(number)
+        for number in [n for n in self._seen_hashes if n < head - 63]:
+            del self._seen_hashes[number]
 
     def _reconcile_reorg(self, depth: int) -> None:
         """Ethereum went back ``depth`` blocks: re-read what the gateway still holds.
@@ -218,13 +241,12 @@ class Bridge:
             self.monitor.check()
 
     def _execute_due_delays(self) -> None:
+        """Complete delayed deliveries whose delay has passed (one attempt each)."""
         now = self.chain.next_timestamp()
-        for record in self.book.in_flight(TO_ETHEREUM):
-            delayed = self.end.gateway.call("delayed", record.id)
-            status = self.end.gateway.call("status", record.id)
-            if status == 3 and delayed[3] <= now and record.id not in self._delays_executed:
-                self._delays_executed.add(record.id)  # one execution attempt per message
-                self.chain.send(self.end.gateway, "executeDelayed", record.id, sender=self.relayers[0].account)
+        for message_id, execute_after in list(self._delayed.items()):
+            if execute_after <= now:
+                del self._delayed[message_id]
+                self.chain.send(self.end.gateway, "executeDelayed", message_id, sender=self.relayers[0].account)
 
     # ---- external trust models ----------------------------------------------------------------
     def committee_signatures(self, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
@@ -254,6 +276,15 @@ class Bridge:
                 self._challenged.add(log["id"])
                 self.chain.send(self.end.verifier, "challenge", log["id"], sender=self.watchers[0])
                 self.sim.record("bridge.challenged", "bridge", id=log["id"], watcher=self.watchers[0])
+
+    def stats(self) -> dict[str, Any]:
+        """For the report: message states, gas, duplicates, alerts and the conservation terms."""
+        return {"verifier": self.end.verifier_kind, "gateway": self.end.gateway.address,
+                "messages": self.book.counts(), "listing": self.book.listing(),
+                "relayer_gas": {r.name: r.gas_spent for r in self.relayers},
+                "duplicates_rejected": sum(r.duplicates for r in self.relayers),
+                "attacks": self.faults.attacks, "alerts": len(self.monitor.alerts),
+                "max_value_at_risk": self.monitor.max_value_at_risk, "balances": self.monitor.balances()}
 
     def close(self) -> None:
         for relayer in self.relayers:

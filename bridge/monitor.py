@@ -55,12 +55,13 @@ class BridgeMonitor:
         self._open_mismatch = at_risk if at_risk != 0 else None
         self.max_value_at_risk = max(self.max_value_at_risk, at_risk)
         now = self.bridge.sim.now
+        bounds = {direction: self.bridge.finality_bound(direction) for direction in (TO_ETHEREUM, TO_CONSORTIUM)}
         for record in self.bridge.book.records.values():
             if record.executions > 1 and record.id not in self._doubled:
                 self._doubled.add(record.id)
                 self._alert("bridge_double_execution", id=record.id, executions=record.executions,
                             value_at_risk=record.message.amount * (record.executions - 1))
-            bound = self.bridge.finality_bound(record.direction)
+            bound = bounds[record.direction]
             if not record.final and record.state != "rejected" and now - record.created_at > bound \
                     and record.id not in self._overdue:
                 self._overdue.add(record.id)

@@ -163,6 +163,11 @@ class Relayer:
     # ---- consortium -> Ethereum ----------------------------------------------------------------------
     def _inbound(self, incarnation: int) -> Iterator[Any]:
         bridge = self.bridge
+        if bridge.end.verifier_kind == "optimistic":  # start every new message's fraud window at once
+            fresh = [m.id for h in range(self.consortium_height + 1, bridge.ledger.height + 1)
+                     for _, _, m in bridge.locks_in(bridge.ledger.block(h)) if m.id not in self.done]
+            if fresh:
+                yield from self._post(fresh, incarnation)
         while self.consortium_height < bridge.ledger.height:
             height = self.consortium_height + 1
             committed = bridge.ledger.block(height)
@@ -177,8 +182,9 @@ class Relayer:
                 self._alive(incarnation)
             if self.transport["reorder"]:
                 pending.reverse()
-            if pending and bridge.end.verifier_kind == "optimistic":  # one fraud window for the whole block
-                yield from self._post([m.id for _, _, m in pending], incarnation)
+            if pending and bridge.end.verifier_kind == "optimistic" \
+                    and not self._window_passed([m.id for _, _, m in pending]):
+                return  # come back next pass; later blocks wait behind this one (in order)
             for start in range(0, len(pending), self.batch_size):
                 batch = pending[start:start + self.batch_size]
                 yield from self._deliver(batch, incarnation)
@@ -233,6 +239,11 @@ class Relayer:
                 return b""
             yield self.sim.timeout(max(remaining, bridge.chain.slot_seconds))
             self._alive(incarnation)
+
+    def _window_passed(self, ids: list[bytes]) -> bool:
+        verifier, window = self.bridge.end.verifier, self.bridge.fraud_window
+        posted = [verifier.call("postedAt", i) for i in ids]
+        return all(posted) and self.bridge.chain.next_timestamp() >= max(posted) + window
 
     def _post(self, ids: list[bytes], incarnation: int) -> Iterator[Any]:
         """Optimistic lanes: start the fraud window of ids not posted yet (one transaction)."""

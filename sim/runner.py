@@ -174,6 +174,7 @@ class RunContext:
         self._closers: list[Callable[[], None]] = []
         self._ethereum = None
         self._consortia: dict[str, Any] = {}
+        self._bridges: list[Any] = []
         sim.log.subscribe(self.metrics.on_event)
 
     @property
@@ -205,6 +206,37 @@ class RunContext:
         self._consortia[name] = ledger
         self._closers.append(ledger.close)
         return ledger
+
+    def bridge(self, ledger, *, asset_id: str, lane: int = 1, issuer: str | None = None, guardian: str | None = None,
+               verifier: str = "quorum", token: dict | None = None, **options: Any):
+        """A bridge lane between ``ledger`` and this run's Ethereum chain.
+
+        Deploys the gateway, the ``verifier`` and the wrapped token (``token``: name, symbol,
+        modules for :func:`bridge.gateway.deploy_ethereum_end`), then starts attestors,
+        relayers (checkpoints under ``out_dir``) and the monitor, whose alerts go into the
+        report. ``options`` go to :class:`bridge.bridge.Bridge`.
+        """
+        from bridge.bridge import Bridge
+        from bridge.gateway import deploy_ethereum_end
+
+        chain = self.ethereum
+        end = deploy_ethereum_end(chain, ledger, asset_id=asset_id, lane=lane, issuer=issuer or chain.accounts[0],
+                                  guardian=guardian or chain.accounts[1], verifier=verifier,
+                                  watchers=options.get("watchers", ()), **(token or {}))
+        options.setdefault("checkpoint_dir", self.out_dir / "relayers" / f"lane-{lane}")
+        bridge = Bridge(self.sim, ledger, chain, end, on_alert=self.alert, **options)
+        self._bridges.append(bridge)
+        self._closers.append(bridge.close)
+        return bridge
+
+    def chain_stats(self) -> dict[str, Any]:
+        """Figures of the run's consortium ledgers and bridges (read before the chains close)."""
+        stats: dict[str, Any] = {}
+        if self._consortia:
+            stats["consortium"] = {name: ledger.stats() for name, ledger in sorted(self._consortia.items())}
+        if self._bridges:
+            stats["bridge"] = {f"lane-{b.end.lane}": b.stats() for b in self._bridges}
+        return stats
 
     def inferred_topology(self) -> str:
         """``bridged``, ``consortium-only`` or ``public-only``, from the chains the run created."""
@@ -324,6 +356,7 @@ def run_scenario(
     try:
         module.run(ctx)
         balances, supply = _balances_and_supply(ctx)
+        chain_stats = ctx.chain_stats()
     except ScenarioError:
         raise
     except Exception as exc:
@@ -351,8 +384,7 @@ def run_scenario(
         "alerts": ctx.alerts,
         **ctx.extra,
     }
-    if ctx._consortia:
-        report["consortium"] = {name: ledger.stats() for name, ledger in sorted(ctx._consortia.items())}
+    report.update(chain_stats)
     events_path = sim.log.write(out_dir / "events.jsonl")
     report_path = out_dir / "report.json"
     report_path.write_text(json.dumps(_jsonable(report), indent=2, sort_keys=True) + "\n", encoding="utf-8")

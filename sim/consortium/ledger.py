@@ -281,6 +281,7 @@ class ConsortiumLedger:
         self.commit_times: dict[int, float] = {}  # height -> simulated time of its first commit
         self.clients: dict[str, LedgerClient] = {}
         self._commit_listeners: list = []
+        self._leaves_cache: dict[bytes, list[bytes]] = {}
         self.faults = FaultInjector(self)
         sim.record("consortium.started", name, chain_id=self.chain_id, validators=names,
                    organisations=[o for o, _ in organisations], quorum=self.validator_set.quorum,
@@ -477,9 +478,19 @@ class ConsortiumLedger:
         if event_index >= len(receipts[index].events):
             raise IndexError(f"transaction 0x{tx_hash.hex()} emitted {len(receipts[index].events)} event(s)")
         position = sum(len(r.events) for r in receipts[:index]) + event_index
-        leaves = event_leaves(self.chain_id, receipts)
+        leaves = self._event_leaves(committed)
         return InclusionProof("event", committed.header, committed.qc, position, leaves[position],
                               tuple(merkle_proof(leaves, position)), receipts[index].events[event_index])
+
+    def _event_leaves(self, committed: CommittedBlock) -> list[bytes]:
+        """The block's event leaves, kept for the last few blocks (a relayer proves many events of one block)."""
+        key = committed.header.hash
+        leaves = self._leaves_cache.get(key)
+        if leaves is None:
+            leaves = self._leaves_cache[key] = event_leaves(self.chain_id, committed.receipts)
+            if len(self._leaves_cache) > 16:
+                self._leaves_cache.pop(next(iter(self._leaves_cache)))
+        return leaves
 
     def _locate(self, tx_hash: bytes) -> tuple[int, int]:
         if tx_hash not in self.locations:

@@ -94,6 +94,10 @@ class Backend(ABC):
     def block_timestamp(self, number: int) -> int: ...
 
     @abstractmethod
+    def block_hash(self, number: int) -> bytes:
+        """The hash of canonical block ``number`` (a reorg changes it)."""
+
+    @abstractmethod
     def gas_price(self) -> int:
         """A gas price the next block accepts."""
 
@@ -207,6 +211,9 @@ class EthTesterBackend(Backend):
     def block_timestamp(self, number: int) -> int:
         return self._tester.get_block_by_number(number)["timestamp"]
 
+    def block_hash(self, number: int) -> bytes:
+        return bytes(self._chain.chaindb.get_canonical_block_hash(number))
+
     def gas_price(self) -> int:
         return max(self._chain.header.base_fee_per_gas * 2, MIN_GAS_PRICE)
 
@@ -223,11 +230,20 @@ class EthTesterBackend(Backend):
                 for e in entries]
 
     def snapshot(self) -> Any:
-        return self._tester.take_snapshot()
+        return self._tester.backend.take_snapshot()  # the latest block's hash
 
     def revert(self, snapshot_id: Any) -> None:
+        # eth-tester's own revert re-imports the snapshot block, re-executing it; a block that
+        # carries a funding write (``fund`` between blocks) does not re-execute to the same
+        # state root. The state of every block is still in the database, so point the
+        # canonical head back at the snapshot block and start a new pending block on it.
+        from eth.constants import GENESIS_PARENT_HASH
+
         self._queue.clear()
-        self._tester.revert_to_snapshot(snapshot_id)
+        chain = self._chain
+        header = chain.get_block_by_hash(snapshot_id).header
+        chain.chaindb._set_as_canonical_chain_head(chain.chaindb.db, header, GENESIS_PARENT_HASH)
+        chain.header = chain.create_header_from_parent(header)
 
 
 class RpcBackend(Backend):
@@ -329,6 +345,9 @@ class RpcBackend(Backend):
 
     def block_timestamp(self, number: int) -> int:
         return int(self.rpc("eth_getBlockByNumber", hex(number), False)["timestamp"], 16)
+
+    def block_hash(self, number: int) -> bytes:
+        return bytes.fromhex(self.rpc("eth_getBlockByNumber", hex(number), False)["hash"][2:])
 
     def gas_price(self) -> int:
         if self._base_fee is None:

@@ -155,6 +155,7 @@ class EthereumChain:
             raise ChainError(f"account label {label!r} was already used on {self.name}")
         self._add_account(account)
         self.backend.fund(account.address, balance)
+        self._nonces[account.address] = self.backend.nonce(account.address)  # a shared node may know it already
         return account.address
 
     def label_of(self, address: str) -> str:
@@ -307,6 +308,10 @@ class EthereumChain:
 
     def get_block_timestamp(self, number: int) -> int:
         return self.backend.block_timestamp(number)
+
+    def get_block_hash(self, number: int) -> bytes:
+        """Hash of canonical block ``number``: readers compare it to notice a reorg."""
+        return self.backend.block_hash(number)
 
     def get_logs(self, contract: Contract, event: str, from_block: int = 0,
                  to_block: int | str = "latest") -> list[dict[str, Any]]:

@@ -127,6 +127,23 @@ def test_snapshot_and_revert(make_chain):
     assert probe.call("value") == 8
 
 
+def test_revert_to_a_block_that_carried_a_funding_write(make_chain):
+    """A snapshot taken right after a block that funded a new account (a write outside any
+    transaction) must revert cleanly, with or without blocks mined since."""
+    chain = make_chain()
+    probe = chain.deploy("Probe")
+    bob = chain.new_account("bob")
+    chain.transact(probe, "bump", 3, sender=bob)
+    for blocks_after in (0, 1, 3):
+        snap = chain.snapshot()
+        for _ in range(blocks_after):
+            chain.transact(probe, "bump", 1, sender=bob)
+        chain.revert(snap)
+        assert probe.call("value") == 3
+    chain.transact(probe, "bump", 2, sender=bob)
+    assert probe.call("value") == 5
+
+
 def test_get_logs_decodes_events(make_chain):
     chain = make_chain()
     probe = chain.deploy("Probe")
