@@ -248,6 +248,30 @@ class Bridge:
                 del self._delayed[message_id]
                 self.chain.send(self.end.gateway, "executeDelayed", message_id, sender=self.relayers[0].account)
 
+    def rotate_validators(self) -> bool:
+        """Hand the quorum verifier over to the consortium's current validator set.
+
+        The online validators of the set the verifier trusts sign the rotation; it takes
+        effect on chain only with a quorum of them (returns False when the verifier already
+        trusts this set).
+        """
+        from bridge.gateway import rotation_digest
+
+        verifier = self.end.verifier
+        new_set = self.ledger.validator_set
+        if verifier.call("validatorSetHash") == new_set.hash:
+            return False
+        trusted = {bytes.fromhex(a[2:]) for a in verifier.call("validators")}
+        digest = rotation_digest(self.ledger.chain_id, verifier.call("epoch") + 1, new_set)
+        signers = sorted((n.key for n in self.ledger.nodes.values() if n.online and n.address in trusted),
+                         key=lambda k: k.address)
+        receipt = self.chain.transact(verifier, "rotate", [checksum(v) for v in new_set.validators], new_set.quorum,
+                                      [k.sign(digest) for k in signers], sender=self.relayers[0].account, check=False)
+        self.sim.record("bridge.validator_set_rotated" if receipt.status else "bridge.rotation_refused", "bridge",
+                        validators=len(new_set.validators), signers=len(signers),
+                        error=receipt.revert.error if receipt.revert else None)
+        return bool(receipt.status)
+
     # ---- external trust models ----------------------------------------------------------------
     def committee_signatures(self, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
         """The committee signs only ids of locks it sees committed on the consortium (honest members)."""

@@ -32,6 +32,10 @@ class RelayerCrash(Exception):
     """Raised inside a relayer step to stand for the process dying there."""
 
 
+class _InboundBlocked(Exception):
+    """A delivery failed; inbound relaying waits (in order) and retries after a back-off."""
+
+
 class _PassAborted(Exception):
     """A pass that cannot go on (a submission vanished); the next pass starts over from the checkpoint."""
 
@@ -75,6 +79,7 @@ class Relayer:
         self.gas_spent = 0
         self.duplicates = 0
         self.transport: dict[str, Any] = {"drop": 0.0, "delay": 0.0, "reorder": False}
+        self._inbound_backoff_until = 0.0
         self._rng = bridge.sim.rng.stream("relayer", name)
         self._load()
         self.process = self.sim.process(self._run())
@@ -156,7 +161,11 @@ class Relayer:
             raise RelayerCrash()
 
     def _pass(self, incarnation: int) -> Iterator[Any]:
-        yield from self._inbound(incarnation)
+        if self.sim.now >= self._inbound_backoff_until:
+            try:
+                yield from self._inbound(incarnation)
+            except _InboundBlocked:
+                pass
         yield from self._outbound(incarnation)
         yield from self._refunds_on_ethereum(incarnation)
 
@@ -219,10 +228,11 @@ class Relayer:
             self._mark(ids, "duplicate")
             self.sim.record("bridge.duplicate_rejected", "bridge", relayer=self.name, messages=len(ids),
                             gas_used=receipt.gas_used, tx=tx)
-        else:
+        else:  # e.g. the verifier does not trust this certificate yet: back off, retry, never skip
             self.sim.record("bridge.delivery_failed", "bridge", relayer=self.name, messages=len(ids),
                             error=revert, gas_used=receipt.gas_used, tx=tx)
-            self._mark(ids, f"failed:{revert}")
+            self._inbound_backoff_until = self.sim.now + 10 * bridge.chain.slot_seconds
+            raise _InboundBlocked()
 
     def _evidence(self, ids: list[bytes], locations: list[tuple[bytes, int]], incarnation: int) -> Iterator[Any]:
         """What the lane's verifier needs to accept ``ids`` (consortium events at ``locations``)."""

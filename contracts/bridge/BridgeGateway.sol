@@ -171,9 +171,34 @@ contract BridgeGateway {
             emit MessageDelayed(id, lane, block.timestamp + l.delaySeconds);
             return;
         }
+        _mintOrReject(l, lane, id, receiver, amount);
+    }
+
+    /// Mint, or record the message as rejected when the token refuses (a receiver frozen, the
+    /// gateway no longer an agent, a hook that reverts): the message still ends in a final state.
+    function _mintOrReject(Lane storage l, uint256 lane, bytes32 id, address receiver, uint256 amount) internal {
         status[id] = Status.Delivered;
-        IBridgedToken(l.token).mint(receiver, amount);
-        emit MessageDelivered(id, lane, receiver, amount);
+        try IBridgedToken(l.token).mint(receiver, amount) {
+            emit MessageDelivered(id, lane, receiver, amount);
+        } catch (bytes memory data) {
+            status[id] = Status.Rejected;
+            (uint8 code, string memory reason) = _explain(data);
+            emit MessageRejected(id, lane, code, reason);
+        }
+    }
+
+    bytes4 private constant TRANSFER_RESTRICTED = bytes4(keccak256("TransferRestricted(uint8,string)"));
+    uint8 public constant CODE_TOKEN_REVERTED = 255;
+
+    /// The token's restriction code and message when it reverted with TransferRestricted,
+    /// otherwise code 255 with the revert's selector.
+    function _explain(bytes memory data) internal pure returns (uint8, string memory) {
+        if (data.length >= 4 && bytes4(data) == TRANSFER_RESTRICTED) {
+            bytes memory body = new bytes(data.length - 4);
+            for (uint256 i = 0; i < body.length; i++) body[i] = data[i + 4];
+            return abi.decode(body, (uint8, string));
+        }
+        return (CODE_TOKEN_REVERTED, data.length >= 4 ? "token reverted the mint" : "token reverted without a reason");
     }
 
     /// Complete a delayed delivery once its delay has passed (anyone may call).
@@ -189,9 +214,7 @@ contract BridgeGateway {
             emit MessageRejected(id, d.lane, code, reason);
             return;
         }
-        status[id] = Status.Delivered;
-        IBridgedToken(l.token).mint(d.receiver, d.amount);
-        emit MessageDelivered(id, d.lane, d.receiver, d.amount);
+        _mintOrReject(l, d.lane, id, d.receiver, d.amount);
     }
 
     // ---- outbound: Ethereum -> consortium ----------------------------------------------------

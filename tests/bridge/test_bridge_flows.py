@@ -121,3 +121,51 @@ def test_same_seed_same_bridge_event_log():
         return b.sim.log.to_jsonl()
 
     assert run() == run()
+
+
+def test_a_mint_the_token_refuses_is_recorded_as_rejected_and_refunded(bridged):
+    b = bridged
+    b.chain.transact(b.end.token, "removeAgent", b.end.gateway.address, sender=b.end.suite.issuer)
+    b.ledger.settle(b.bridge.lock(b.issuer, 12, b.alice))
+    b.bridge.settle()
+    record = list(b.bridge.book.records.values())[0]
+    assert (record.state, record.code, record.reason) == ("refunded", 255, "token reverted the mint")
+    assert b.escrow() == 0 and b.ledger.state.balance_of(ASSET, b.issuer.holder) == 10_000
+    assert b.bridge.monitor.conserved()
+
+
+def test_the_verifier_follows_a_validator_set_change_made_by_governance():
+    from sim.consortium.crypto import KeyPair
+
+    b = build_bridged()
+    ledger = b.ledger
+    b.ledger.settle(b.bridge.lock(b.issuer, 5, b.alice))
+    b.bridge.settle()
+    newcomer = KeyPair.from_seed(8, "validator-5")
+    proposal = ledger.org_client("techco").submit("governance.propose", {
+        "action": "add_validator", "args": {"org_id": "techco", "address": "0x" + newcomer.address.hex()}})
+    ledger.settle(proposal)
+    for org in ("issuer", "bank", "custodian"):
+        ledger.settle(ledger.org_client(org).submit("governance.vote", {"proposal": "0x" + proposal.hash.hex()}))
+    assert ledger.validator_set.n == 5
+    b.ledger.settle(b.bridge.lock(b.issuer, 6, b.alice))  # certified by the new set: not yet trusted on chain
+    b.sim.run(until=b.sim.now + 60)
+    assert b.wrapped(b.alice) == 5
+    assert any(e.data.get("error") == "UnknownValidatorSet" for e in b.sim.log.of_kind("bridge.delivery_failed"))
+    assert b.bridge.rotate_validators()
+    assert not b.bridge.rotate_validators(), "nothing to do the second time"
+    assert b.end.verifier.call("validatorSetHash") == ledger.validator_set.hash
+    b.bridge.settle()  # the relayer backed off and retries the same message, now accepted
+    assert b.wrapped(b.alice) == 11
+    assert b.bridge.monitor.conserved()
+
+
+def test_outbound_rate_limit_refuses_a_burn_beyond_the_bucket(bridged):
+    b = bridged
+    b.ledger.settle(b.bridge.lock(b.issuer, 100, b.alice))
+    b.bridge.settle()
+    b.chain.transact(b.end.gateway, "setRateLimits", 1, 0, 0, 30, 1, sender=b.end.suite.issuer)
+    first = b.chain.transact(b.end.gateway, "send", 1, b.alice, 25, sender=b.alice)
+    over = b.chain.transact(b.end.gateway, "send", 1, b.alice, 25, sender=b.alice, check=False)
+    assert first.status and over.revert.error == "RateLimited"
+    assert b.wrapped(b.alice) == 75, "the refused burn burned nothing"
