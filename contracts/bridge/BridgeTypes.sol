@@ -55,6 +55,22 @@ library BridgeTypes {
     function leafOf(bytes32 id) internal pure returns (bytes32) {
         return keccak256(abi.encode(id));
     }
+
+    /// ecrecover of a 65-byte r || s || v signature (v in {27, 28}, low s); address(0) if malformed.
+    function recover(bytes32 digest, bytes memory signature) internal pure returns (address) {
+        if (signature.length != 65) return address(0);
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly {
+            r := mload(add(signature, 32))
+            s := mload(add(signature, 64))
+            v := byte(0, mload(add(signature, 96)))
+        }
+        if (v != 27 && v != 28) return address(0);
+        if (uint256(s) > 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) return address(0);
+        return ecrecover(digest, v, r, s);
+    }
 }
 
 /// @notice What a lane's verifier answers: are these message ids proven by `evidence`?

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IMessageVerifier} from "./BridgeTypes.sol";
+import {BridgeTypes, IMessageVerifier} from "./BridgeTypes.sol";
 
 /// @title CommitteeVerifier
 /// @notice An external k-of-n committee (the multisig bridges' trust model, e.g. 5 of 9): message
@@ -49,26 +49,12 @@ contract CommitteeVerifier is IMessageVerifier {
         bytes32 d = digest(ids);
         address last = address(0);
         for (uint256 i = 0; i < signatures.length; i++) {
-            address signer = _recover(d, signatures[i]);
+            address signer = BridgeTypes.recover(d, signatures[i]);
             if (signer <= last) revert SignersNotAscending(signer);
             if (!isMember[signer]) revert NotAMember(signer);
             last = signer;
         }
         if (signatures.length < k) revert BelowThreshold(signatures.length, k);
         return true;
-    }
-
-    function _recover(bytes32 d, bytes memory signature) internal pure returns (address) {
-        if (signature.length != 65) return address(0);
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        assembly {
-            r := mload(add(signature, 32))
-            s := mload(add(signature, 64))
-            v := byte(0, mload(add(signature, 96)))
-        }
-        if (v != 27 && v != 28) return address(0);
-        return ecrecover(d, v, r, s);
     }
 }

@@ -64,7 +64,7 @@ contract QuorumVerifier is IMessageVerifier {
         address last = address(0);
         uint256 count = 0;
         for (uint256 i = 0; i < signatures.length; i++) {
-            address signer = _recover(digest, signatures[i]);
+            address signer = BridgeTypes.recover(digest, signatures[i]);
             if (signer <= last) revert SignersNotAscending(signer);
             if (!isValidator[signer]) revert NotAValidator(signer);
             last = signer;
@@ -106,20 +106,5 @@ contract QuorumVerifier is IMessageVerifier {
             bytes32 sibling = proof[i];
             node = node < sibling ? keccak256(abi.encode(node, sibling)) : keccak256(abi.encode(sibling, node));
         }
-    }
-
-    function _recover(bytes32 digest, bytes memory signature) internal pure returns (address) {
-        if (signature.length != 65) return address(0);
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        assembly {
-            r := mload(add(signature, 32))
-            s := mload(add(signature, 64))
-            v := byte(0, mload(add(signature, 96)))
-        }
-        if (v != 27 && v != 28) return address(0);
-        if (uint256(s) > 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) return address(0);
-        return ecrecover(digest, v, r, s);
     }
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 
-from bridge.codec import BridgeMessage, asset_key
+from bridge.codec import BridgeMessage
 from bridge.faults import BridgeFaultError
 from bridge.gateway import HEADER_TYPE, checksum, header_tuple, quorum_evidence, rotation_digest
 from sim.consortium.block import commit_digest

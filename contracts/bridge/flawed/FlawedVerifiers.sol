@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IMessageVerifier} from "../BridgeTypes.sol";
+import {BridgeTypes, IMessageVerifier} from "../BridgeTypes.sol";
 import {QuorumVerifier} from "../QuorumVerifier.sol";
 
 /// @title UncheckedSignerVerifier
@@ -17,7 +17,7 @@ contract UncheckedSignerVerifier is QuorumVerifier {
         address last = address(0);
         uint256 count = 0;
         for (uint256 i = 0; i < signatures.length; i++) {
-            address signer = _recover(digest, signatures[i]);
+            address signer = BridgeTypes.recover(digest, signatures[i]);
             if (signer <= last) revert SignersNotAscending(signer);
             last = signer; // the bug: no isValidator[signer] check
             count++;
