@@ -72,6 +72,7 @@ class Bridge:
         self.committee_online = True
         self._challenged: set[bytes] = set()
         self._delayed: dict[bytes, int] = {}  # message id -> time its delayed delivery may execute
+        self.stopped = False
         self._eth_cursor = chain.block_number
         self._seen_hashes: dict[int, bytes] = {}  # block number -> hash, for the blocks read
         self.monitor = BridgeMonitor(self, on_alert)
@@ -232,8 +233,10 @@ class Bridge:
                                 value_at_risk=sum(r.message.amount for r in affected))
 
     def _watch(self) -> Iterator[Any]:
-        while True:
+        while not self.stopped:
             yield self.sim.timeout(self.chain.slot_seconds)
+            if self.stopped:
+                return
             for attestor in self.attestors:
                 attestor.poll()
             self._read_gateway()
@@ -309,6 +312,12 @@ class Bridge:
                 "duplicates_rejected": sum(r.duplicates for r in self.relayers),
                 "attacks": self.faults.attacks, "alerts": len(self.monitor.alerts),
                 "max_value_at_risk": self.monitor.max_value_at_risk, "balances": self.monitor.balances()}
+
+    def stop(self) -> None:
+        """Stop watching and relaying (processes end at their next wake-up); for test teardown."""
+        self.stopped = True
+        for relayer in self.relayers:
+            relayer.stopped = True
 
     def close(self) -> None:
         for relayer in self.relayers:

@@ -74,6 +74,7 @@ class Relayer:
         self.poll_interval = poll_interval
         self.client = bridge.ledger.org_client("bridge")
         self.online = True
+        self.stopped = False
         self._crash_at: str | None = None
         self._incarnation = 0
         self.gas_spent = 0
@@ -138,8 +139,10 @@ class Relayer:
 
     # ---- the loop -----------------------------------------------------------------------------
     def _run(self) -> Iterator[Any]:
-        while True:
+        while not self.stopped:
             yield self.sim.timeout(self.poll_interval)
+            if self.stopped:
+                return
             if not self.online:
                 continue
             incarnation = self._incarnation

@@ -522,6 +522,15 @@ class ConsortiumLedger:
                 "equivocations": len(self.monitor.equivocations), "safety_violations": len(self.monitor.violations),
                 "nodes": {n: {"height": node.height, "online": node.online} for n, node in self.nodes.items()}}
 
+    def stop(self) -> None:
+        """Stop every validator for good (their pending timers become no-ops); for test teardown."""
+        for node in self.nodes.values():
+            if node.online:
+                node.online = False
+                node._epoch += 1
+                self.network.set_down(node.name, True)
+        self.sim.record("consortium.stopped", self.name, height=self.height)
+
     def close(self) -> None:
         for node in self.nodes.values():
             node.store.close()

@@ -1,0 +1,120 @@
+"""pytest fixtures for teams that test their own contracts or policies against rwasim.
+
+Registered through the ``pytest11`` entry point, so installing rwasim is enough:
+
+* ``rwasim_seed`` — the run seed (``--rwasim-seed N``, default 0);
+* ``rwasim_chain`` — an Ethereum chain (``--rwasim-backend``: eth-tester, anvil or a URL),
+  created once per session and isolated per test by snapshot and revert (titanoboa's
+  ``anchor()``): whatever a test deploys or changes is gone for the next one;
+* ``rwasim_ledger`` — a factory of consortium ledgers on the same simulation clock, each
+  stopped after its test;
+* ``rwasim_bridge`` — a factory that joins a ledger and the chain on a lane (gateway,
+  verifier, wrapped token, relayers, monitor), stopped after its test;
+* ``rwasim_scenario`` — runs a scenario script into the test's temporary folder and
+  returns its :class:`~sim.runner.RunResult` (report, events, invariants).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from sim.engine import Simulation
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rwasim")
+    group.addoption("--rwasim-seed", type=int, default=0, help="seed of the rwasim fixtures' simulation (default 0)")
+    group.addoption("--rwasim-backend", default="eth-tester",
+                    help="Ethereum backend of rwasim_chain: eth-tester (default), anvil, or a JSON-RPC URL")
+
+
+@pytest.fixture(scope="session")
+def rwasim_seed(request: pytest.FixtureRequest) -> int:
+    return int(request.config.getoption("--rwasim-seed"))
+
+
+@pytest.fixture(scope="session")
+def rwasim_sim(rwasim_seed: int) -> Simulation:
+    """The session's simulation: one clock for the chain and every ledger built on it."""
+    return Simulation(seed=rwasim_seed)
+
+
+@pytest.fixture(scope="session")
+def _rwasim_session_chain(rwasim_sim: Simulation, request: pytest.FixtureRequest) -> Iterator[Any]:
+    from sim.ethereum import EthereumChain
+
+    chain = EthereumChain(rwasim_sim, request.config.getoption("--rwasim-backend"))
+    chain.start_block_production()
+    yield chain
+    chain.close()
+
+
+@pytest.fixture
+def rwasim_chain(_rwasim_session_chain) -> Iterator[Any]:
+    """The session's chain, reverted after the test to where the test found it."""
+    chain = _rwasim_session_chain
+    chain.mine()  # anything queued before the test is in a block of its own
+    snapshot = chain.snapshot()
+    yield chain
+    chain.revert(snapshot)
+
+
+@pytest.fixture
+def rwasim_ledger(rwasim_sim: Simulation, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """``rwasim_ledger(**options)`` builds a :class:`~sim.consortium.ConsortiumLedger` (in-memory
+    storage by default); every ledger made is stopped after the test."""
+    from sim.consortium import ConsortiumLedger
+
+    made: list[ConsortiumLedger] = []
+
+    def factory(**options: Any) -> ConsortiumLedger:
+        name = options.pop("name", f"consortium-{request.node.name}-{len(made)}")
+        ledger = ConsortiumLedger(rwasim_sim, name=name, **options)
+        made.append(ledger)
+        return ledger
+
+    yield factory
+    for ledger in made:
+        ledger.stop()
+        ledger.close()
+
+
+@pytest.fixture
+def rwasim_bridge(rwasim_sim: Simulation, rwasim_chain) -> Iterator[Callable[..., Any]]:
+    """``rwasim_bridge(ledger, asset_id=..., verifier="quorum", **options)`` deploys a lane on the
+    chain (reverted after the test) and starts its bridge; every bridge made is stopped after."""
+    from bridge.bridge import Bridge
+    from bridge.gateway import deploy_ethereum_end
+
+    made: list[Bridge] = []
+
+    def factory(ledger, *, asset_id: str, lane: int = 1, verifier: str = "quorum", token: dict | None = None,
+                **options: Any) -> Bridge:
+        chain = rwasim_chain
+        end = deploy_ethereum_end(chain, ledger, asset_id=asset_id, lane=lane, issuer=chain.accounts[0],
+                                  guardian=chain.accounts[1], verifier=verifier,
+                                  watchers=options.get("watchers", ()), **(token or {}))
+        bridge = Bridge(rwasim_sim, ledger, chain, end, **options)
+        made.append(bridge)
+        return bridge
+
+    yield factory
+    for bridge in made:
+        bridge.stop()
+        bridge.close()
+
+
+@pytest.fixture
+def rwasim_scenario(tmp_path: Path, rwasim_seed: int) -> Callable[..., Any]:
+    """``rwasim_scenario(name_or_path, **params)`` runs a scenario into ``tmp_path`` and returns
+    its RunResult (``.report``, ``.events_path``, ``.invariants_hold``)."""
+    from sim.runner import run_scenario
+
+    def run(scenario: str, *, seed: int | None = None, backend: str = "eth-tester", **params: Any):
+        return run_scenario(scenario, seed=rwasim_seed if seed is None else seed, out_dir=tmp_path / "run",
+                            backend=backend, overrides={k: str(v) for k, v in params.items()})
+
+    return run
