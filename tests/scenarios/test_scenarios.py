@@ -43,3 +43,19 @@ def test_different_seeds_give_different_logs(tmp_path):
     a = run_scenario("consortium_faults", seed=1, out_dir=tmp_path / "1")
     b = run_scenario("consortium_faults", seed=2, out_dir=tmp_path / "2")
     assert a.events_path.read_bytes() != b.events_path.read_bytes()
+
+
+@pytest.mark.anvil
+def test_the_bridged_scenario_gives_the_same_log_on_eth_tester_and_anvil(tmp_path):
+    """One script, any backend: the cross-chain run is byte-identical on py-evm and on anvil."""
+    from sim.ethereum.backends import find_anvil
+    from sim.ethereum.errors import ChainError
+
+    try:
+        find_anvil()
+    except ChainError as exc:  # never a silent skip: say how to install it
+        pytest.fail(str(exc), pytrace=False)
+    tester = run_scenario("cross_chain_transfer", seed=4, out_dir=tmp_path / "tester")
+    anvil = run_scenario("cross_chain_transfer", seed=4, out_dir=tmp_path / "anvil", backend="anvil")
+    assert tester.invariants_hold and anvil.invariants_hold
+    assert anvil.events_path.read_bytes() == tester.events_path.read_bytes()
