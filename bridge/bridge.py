@@ -26,6 +26,20 @@ GATEWAY_EVENTS = ("MessageDelivered", "MessageRejected", "MessageSent", "Message
                   "DuplicateMessage")
 
 
+def open_lane(sim: Simulation, ledger: ConsortiumLedger, chain: EthereumChain, *, asset_id: str, lane: int = 1,
+              issuer: str | None = None, guardian: str | None = None, verifier: str = "quorum",
+              token: dict | None = None, **options: Any) -> "Bridge":
+    """Deploy a lane's Ethereum end (gateway, ``verifier``, wrapped token with ``token``'s name,
+    symbol and modules) and start its :class:`Bridge` (``options``: confirmations, relayers,
+    batch size, checkpoints, watchers, ``on_alert``)."""
+    from bridge.gateway import deploy_ethereum_end
+
+    end = deploy_ethereum_end(chain, ledger, asset_id=asset_id, lane=lane, issuer=issuer or chain.accounts[0],
+                              guardian=guardian or chain.accounts[1], verifier=verifier,
+                              watchers=options.get("watchers", ()), **(token or {}))
+    return Bridge(sim, ledger, chain, end, **options)
+
+
 class Bridge:
     """One lane between ``ledger`` and ``chain``.
 
@@ -229,7 +243,7 @@ class Bridge:
             attestor.cursor = min(attestor.cursor, max(final, 0))
         self.sim.record("bridge.reorg_detected", "bridge", depth=depth, affected=[r.id for r in affected])
         if affected:
-            self.monitor._alert("bridge_reorg_beyond_finality", depth=depth, messages=[r.id for r in affected],
+            self.monitor.alert("bridge_reorg_beyond_finality", depth=depth, messages=[r.id for r in affected],
                                 value_at_risk=sum(r.message.amount for r in affected))
 
     def _watch(self) -> Iterator[Any]:

@@ -18,19 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sim.consortium.block import asset_key, word  # the ABI words and asset key the ledger hashes with
 from sim.consortium.crypto import keccak
 
 MESSAGE_TAG = keccak(b"rwasim.bridge.message.v1")
 REJECTED_TAG = keccak(b"rwasim.bridge.rejected.v1")
 ATTEST_TAG = keccak(b"rwasim.bridge.attest.v1")
 ZERO32 = b"\0" * 32
-
-
-def word(value: int | bytes) -> bytes:
-    """One ABI word: an unsigned integer, or bytes left-padded to 32 (an address, a bytes32)."""
-    if isinstance(value, int):
-        return value.to_bytes(32, "big")
-    return value.rjust(32, b"\0")
 
 
 def address_bytes(address: str | bytes) -> bytes:
@@ -42,11 +36,6 @@ def address_bytes(address: str | bytes) -> bytes:
     if not (isinstance(address, str) and address.startswith("0x") and len(address) == 42):
         raise ValueError(f"not a 0x address: {address!r}")
     return bytes.fromhex(address[2:])
-
-
-def asset_key(asset_id: str) -> bytes:
-    """The bytes32 an asset id is known by on Ethereum (keccak256 of its UTF-8 bytes)."""
-    return keccak(asset_id.encode())
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from bridge.codec import BridgeMessage, asset_key
-from bridge.gateway import HEADER_TYPE, checksum, committee_evidence, header_tuple, quorum_evidence
+from bridge.gateway import checksum, committee_evidence, encode_quorum_evidence, quorum_evidence
 from sim.consortium.block import BlockHeader, commit_digest
 from sim.consortium.crypto import KeyPair
 from sim.consortium.merkle import leaf_hash
@@ -109,11 +109,9 @@ class BridgeFaults:
                            verifier.call("validatorSetHash"), KeyPair.from_seed(self.sim.seed, "nobody").address)
 
     def _header_evidence(self, header: BlockHeader, keys: list[KeyPair]) -> bytes:
-        from eth_abi import encode
-
         digest = commit_digest(header.hash)
         seals = [k.sign(digest) for k in sorted(keys, key=lambda k: k.address)]
-        return encode([HEADER_TYPE, "bytes[]", "bytes32[][]"], [header_tuple(header), seals, [[]]])
+        return encode_quorum_evidence(header, seals, [[]])
 
     def _attack(self, fault: str, message: BridgeMessage, evidence: bytes) -> bool:
         """Submit a forged delivery now; True when it minted."""

@@ -29,6 +29,11 @@ def header_tuple(header) -> tuple:
             header.state_root, header.timestamp, header.validator_set_hash, checksum(header.proposer))
 
 
+def encode_quorum_evidence(header, seals: Sequence[bytes], paths: Sequence[Sequence[bytes]]) -> bytes:
+    """``abi.encode(Header, bytes[] seals, bytes32[][] paths)``: what ``QuorumVerifier`` decodes."""
+    return encode([HEADER_TYPE, "bytes[]", "bytes32[][]"], [header_tuple(header), list(seals), [list(p) for p in paths]])
+
+
 def quorum_evidence(proofs: Sequence[InclusionProof]) -> bytes:
     """``abi.encode(Header, bytes[] seals sorted by signer, bytes32[][] paths)`` for one header."""
     if not proofs:
@@ -37,7 +42,7 @@ def quorum_evidence(proofs: Sequence[InclusionProof]) -> bytes:
     if any(p.header.hash != header.hash for p in proofs):
         raise ValueError("a batch's proofs must all come from one block")
     seals = [signature for _, signature in sorted(qc.signatures)]
-    return encode([HEADER_TYPE, "bytes[]", "bytes32[][]"], [header_tuple(header), seals, [list(p.path) for p in proofs]])
+    return encode_quorum_evidence(header, seals, [p.path for p in proofs])
 
 
 def committee_evidence(signatures: Sequence[tuple[bytes, bytes]]) -> bytes:
@@ -51,8 +56,7 @@ def rotation_digest(chain_id: int, epoch: int, new_set: ValidatorSet) -> bytes:
     from sim.consortium.crypto import keccak
 
     rotate_tag = keccak(b"rwasim.bridge.rotate.v1")
-    set_hash = keccak(encode(["address[]", "uint256"], [[checksum(v) for v in new_set.validators], new_set.quorum]))
-    return keccak(rotate_tag + word(chain_id) + word(epoch) + set_hash)
+    return keccak(rotate_tag + word(chain_id) + word(epoch) + new_set.hash)  # hash = abi.encode(validators, quorum)
 
 
 @dataclass

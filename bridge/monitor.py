@@ -51,7 +51,7 @@ class BridgeMonitor:
         b = self.balances()
         at_risk = b["wrapped_supply"] + b["inbound_in_flight"] + b["outbound_in_flight"] - b["escrow"]
         if at_risk != 0 and at_risk != self._open_mismatch:
-            self._alert("bridge_supply_mismatch", value_at_risk=at_risk, **b)
+            self.alert("bridge_supply_mismatch", value_at_risk=at_risk, **b)
         self._open_mismatch = at_risk if at_risk != 0 else None
         self.max_value_at_risk = max(self.max_value_at_risk, at_risk)
         now = self.bridge.sim.now
@@ -59,16 +59,17 @@ class BridgeMonitor:
         for record in self.bridge.book.records.values():
             if record.executions > 1 and record.id not in self._doubled:
                 self._doubled.add(record.id)
-                self._alert("bridge_double_execution", id=record.id, executions=record.executions,
+                self.alert("bridge_double_execution", id=record.id, executions=record.executions,
                             value_at_risk=record.message.amount * (record.executions - 1))
             bound = bounds[record.direction]
             if not record.final and record.state != "rejected" and now - record.created_at > bound \
                     and record.id not in self._overdue:
                 self._overdue.add(record.id)
-                self._alert("bridge_message_overdue", id=record.id, direction=record.direction,
+                self.alert("bridge_message_overdue", id=record.id, direction=record.direction,
                             age=now - record.created_at, bound=bound, value_at_risk=0)
 
-    def _alert(self, name: str, **data: Any) -> None:
+    def alert(self, name: str, **data: Any) -> None:
+        """Record an alert stamped with the simulated time and pass it to ``on_alert``."""
         entry = {"name": name, "time": self.bridge.sim.now, **data}
         self.alerts.append(entry)
         if self._on_alert is not None:

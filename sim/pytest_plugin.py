@@ -86,18 +86,12 @@ def rwasim_ledger(rwasim_sim: Simulation, request: pytest.FixtureRequest) -> Ite
 def rwasim_bridge(rwasim_sim: Simulation, rwasim_chain) -> Iterator[Callable[..., Any]]:
     """``rwasim_bridge(ledger, asset_id=..., verifier="quorum", **options)`` deploys a lane on the
     chain (reverted after the test) and starts its bridge; every bridge made is stopped after."""
-    from bridge.bridge import Bridge
-    from bridge.gateway import deploy_ethereum_end
+    from bridge.bridge import Bridge, open_lane
 
     made: list[Bridge] = []
 
-    def factory(ledger, *, asset_id: str, lane: int = 1, verifier: str = "quorum", token: dict | None = None,
-                **options: Any) -> Bridge:
-        chain = rwasim_chain
-        end = deploy_ethereum_end(chain, ledger, asset_id=asset_id, lane=lane, issuer=chain.accounts[0],
-                                  guardian=chain.accounts[1], verifier=verifier,
-                                  watchers=options.get("watchers", ()), **(token or {}))
-        bridge = Bridge(rwasim_sim, ledger, chain, end, **options)
+    def factory(ledger, *, asset_id: str, **options: Any) -> Bridge:
+        bridge = open_lane(rwasim_sim, ledger, rwasim_chain, asset_id=asset_id, **options)
         made.append(bridge)
         return bridge
 

@@ -216,15 +216,11 @@ class RunContext:
         relayers (checkpoints under ``out_dir``) and the monitor, whose alerts go into the
         report. ``options`` go to :class:`bridge.bridge.Bridge`.
         """
-        from bridge.bridge import Bridge
-        from bridge.gateway import deploy_ethereum_end
+        from bridge.bridge import open_lane
 
-        chain = self.ethereum
-        end = deploy_ethereum_end(chain, ledger, asset_id=asset_id, lane=lane, issuer=issuer or chain.accounts[0],
-                                  guardian=guardian or chain.accounts[1], verifier=verifier,
-                                  watchers=options.get("watchers", ()), **(token or {}))
         options.setdefault("checkpoint_dir", self.out_dir / "relayers" / f"lane-{lane}")
-        bridge = Bridge(self.sim, ledger, chain, end, on_alert=self.alert, **options)
+        bridge = open_lane(self.sim, ledger, self.ethereum, asset_id=asset_id, lane=lane, issuer=issuer,
+                           guardian=guardian, verifier=verifier, token=token, on_alert=self.alert, **options)
         self._bridges.append(bridge)
         self._closers.append(bridge.close)
         return bridge

@@ -461,7 +461,7 @@ class ConsortiumLedger:
     def reference_node(self) -> ValidatorNode:
         """The online node with the highest height (first by name on ties); any node if all are down."""
         up = [n for n in self.nodes.values() if n.online] or list(self.nodes.values())
-        return max(up, key=lambda n: (n.height, -list(self.nodes).index(n.name)))
+        return max(up, key=lambda n: n.height)  # max keeps the first of equals; nodes are in name order
 
     @property
     def state(self) -> LedgerState:

@@ -4,11 +4,9 @@ with nothing lost or detected by the monitor with the value at risk."""
 from __future__ import annotations
 
 import pytest
-from eth_abi import encode
-
 from bridge.codec import BridgeMessage
 from bridge.faults import BridgeFaultError
-from bridge.gateway import HEADER_TYPE, checksum, header_tuple, quorum_evidence, rotation_digest
+from bridge.gateway import checksum, encode_quorum_evidence, quorum_evidence, rotation_digest
 from sim.consortium.block import commit_digest
 from sim.consortium.crypto import KeyPair
 from sim.consortium.membership import ValidatorSet
@@ -28,7 +26,7 @@ def _deliver(b, message, evidence):
 
 
 def _evidence(header, seals, path):
-    return encode([HEADER_TYPE, "bytes[]", "bytes32[][]"], [header_tuple(header), seals, [list(path)]])
+    return encode_quorum_evidence(header, seals, [path])
 
 
 def test_forged_certificates_and_proofs_revert_with_the_reason():
