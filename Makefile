@@ -26,7 +26,7 @@ install: $(STAMP)
 node: $(NODE_STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/rwasim run issuance --out runs/demo
+	$(VENV)/bin/rwasim run cross_border_note --out runs/demo
 
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -98,7 +98,7 @@ class Bridge:
                 path = Path(checkpoint_dir) / f"relayer-{i}.sqlite"
                 if fresh:  # a new run: progress left by an earlier run is not this run's
                     path.unlink(missing_ok=True)
-            self.relayers.append(Relayer(self, f"relayer-{i}", chain.new_account(f"relayer-{i}"), path,
+            self.relayers.append(Relayer(self, f"relayer-{i}", chain.new_account(f"lane-{end.lane}-relayer-{i}"), path,
                                          batch_size=batch_size, poll_interval=poll_interval))
         chain.start_block_production()
         self._watcher = sim.process(self._watch())
@@ -106,7 +106,8 @@ class Bridge:
 
         self.faults = BridgeFaults(self)
         sim.record("bridge.started", "bridge", lane=end.lane, verifier=end.verifier_kind, gateway=end.gateway.address,
-                   confirmations=confirmations, relayers=relayers, batch_size=batch_size)
+                   confirmations=confirmations, relayers=relayers, batch_size=batch_size,
+                   consortium=ledger.name, asset_id=end.asset_id, token=end.token.address)
 
     # ---- using it ---------------------------------------------------------------------------
     def lock(self, client: LedgerClient, amount: int, receiver: str) -> TxHandle:
@@ -124,9 +125,13 @@ class Bridge:
         deadline = self.sim.now + timeout
         while self.sim.now < deadline:
             self.sim.run(until=min(self.sim.now + self.chain.slot_seconds, deadline))
-            if not self.book.in_flight() and not self.chain._queue:
+            if not self.book.in_flight() and not self.chain.queued:
                 break
         return self.book.counts()
+
+    def sync(self) -> None:
+        """Read the gateway's logs up to the head now, so a snapshot taken mid-slot misses no burn."""
+        self._read_gateway()
 
     def finality_bound(self, direction: str) -> float:
         """Simulated seconds within which a message of ``direction`` should be final."""

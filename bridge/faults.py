@@ -57,7 +57,7 @@ class BridgeFaults:
     def __init__(self, bridge: "Bridge", attacker: str | None = None) -> None:
         self.bridge = bridge
         self.sim = bridge.sim
-        self.attacker = attacker or bridge.chain.new_account("attacker")
+        self.attacker = attacker or bridge.chain.new_account(f"lane-{bridge.end.lane}-attacker")
         self._reorg_snapshot: Any = None
         self._forged = 0
         self.attacks: list[dict[str, Any]] = []

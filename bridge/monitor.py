@@ -31,16 +31,33 @@ class BridgeMonitor:
         self._doubled: set[bytes] = set()
         self.max_value_at_risk = 0
         self.checks = 0
+        self._supply = 0
+        self._supply_read: tuple[int, bytes] | None = None  # (block, hash) of the last supply read
 
     def balances(self) -> dict[str, int]:
         """The four terms of the conservation invariant, now."""
         bridge = self.bridge
         escrow = bridge.ledger.state.balance_of(bridge.end.asset_id, ESCROW)
-        wrapped = bridge.end.token.call("totalSupply")
+        wrapped = self._wrapped_supply()
         inbound = sum(r.message.amount for r in bridge.book.in_flight(TO_ETHEREUM))
         outbound = sum(r.message.amount for r in bridge.book.in_flight(TO_CONSORTIUM))
         return {"escrow": escrow, "wrapped_supply": wrapped, "inbound_in_flight": inbound,
                 "outbound_in_flight": outbound}
+
+    def _wrapped_supply(self) -> int:
+        """The wrapped token's total supply, re-read only when a block since the last read moved it.
+
+        A total supply changes only with a Transfer log of the token, so a block without one
+        (most of them) needs no EVM call; a reorg under the last read forces one.
+        """
+        chain, token = self.bridge.chain, self.bridge.end.token
+        head = chain.block_number
+        known = self._supply_read
+        if known is None or head < known[0] or chain.get_block_hash(known[0]) != known[1] \
+                or chain.get_logs(token, "Transfer", known[0] + 1, head):
+            self._supply = token.call("totalSupply")
+        self._supply_read = (head, chain.get_block_hash(head))
+        return self._supply
 
     def conserved(self) -> bool:
         b = self.balances()
@@ -48,6 +65,7 @@ class BridgeMonitor:
 
     def check(self) -> None:
         self.checks += 1
+        self.bridge.sync()  # the book must have read the same Ethereum head as the supply below
         b = self.balances()
         at_risk = b["wrapped_supply"] + b["inbound_in_flight"] + b["outbound_in_flight"] - b["escrow"]
         if at_risk != 0 and at_risk != self._open_mismatch:
@@ -55,15 +73,18 @@ class BridgeMonitor:
         self._open_mismatch = at_risk if at_risk != 0 else None
         self.max_value_at_risk = max(self.max_value_at_risk, at_risk)
         now = self.bridge.sim.now
-        bounds = {direction: self.bridge.finality_bound(direction) for direction in (TO_ETHEREUM, TO_CONSORTIUM)}
+        bounds: dict[str, float] = {}  # read from the gateway only when a message is still open
         for record in self.bridge.book.records.values():
             if record.executions > 1 and record.id not in self._doubled:
                 self._doubled.add(record.id)
                 self.alert("bridge_double_execution", id=record.id, executions=record.executions,
                             value_at_risk=record.message.amount * (record.executions - 1))
+            if record.final or record.state == "rejected" or record.id in self._overdue:
+                continue
+            if record.direction not in bounds:
+                bounds[record.direction] = self.bridge.finality_bound(record.direction)
             bound = bounds[record.direction]
-            if not record.final and record.state != "rejected" and now - record.created_at > bound \
-                    and record.id not in self._overdue:
+            if now - record.created_at > bound:
                 self._overdue.add(record.id)
                 self.alert("bridge_message_overdue", id=record.id, direction=record.direction,
                             age=now - record.created_at, bound=bound, value_at_risk=0)

@@ -30,6 +30,7 @@ contract CashToken is IERC20 {
     error CashPaused();
     error InsufficientBalance(uint256 balance, uint256 needed);
     error InsufficientAllowance(uint256 allowed, uint256 needed);
+    error LengthMismatch(uint256 recipients, uint256 amounts);
 
     modifier onlyBank() {
         if (msg.sender != bank) revert NotBank();
@@ -100,6 +101,13 @@ contract CashToken is IERC20 {
 
     function transfer(address to, uint256 amount) external returns (bool) {
         _move(msg.sender, to, amount);
+        return true;
+    }
+
+    /// One payment run (coupons, redemptions) to many holders in one transaction: all or nothing.
+    function batchTransfer(address[] calldata to, uint256[] calldata amounts) external returns (bool) {
+        if (to.length != amounts.length) revert LengthMismatch(to.length, amounts.length);
+        for (uint256 i = 0; i < to.length; i++) _move(msg.sender, to[i], amounts[i]);
         return true;
     }
 

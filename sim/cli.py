@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="list the scenarios with one line each")
 
+    from sim.compare import add_compare_arguments
+
+    add_compare_arguments(commands.add_parser(
+        "compare", help="run topology_study on several topologies x parameter values x seeds; tables and plots"))
+
     contracts = commands.add_parser("contracts", help="Solidity contracts")
     contracts_commands = contracts.add_subparsers(dest="contracts_command", required=True, metavar="ACTION")
     build = contracts_commands.add_parser("build", help="compile contracts/ into contracts/build/")
@@ -88,10 +93,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.invariants_hold else EXIT_INVARIANT_FAILED
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.compare import cli_compare
+
+    return cli_compare(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rwasim`` console script."""
     args = _parser().parse_args(argv)
-    handlers = {"run": _cmd_run, "list": _cmd_list, "contracts": _cmd_contracts_build}
+    handlers = {"run": _cmd_run, "list": _cmd_list, "contracts": _cmd_contracts_build, "compare": _cmd_compare}
     try:
         return handlers[args.command](args)
     except UsageError as exc:

@@ -10,6 +10,11 @@ Registered through the ``pytest11`` entry point, so installing rwasim is enough:
   stopped after its test;
 * ``rwasim_bridge`` — a factory that joins a ledger and the chain on a lane (gateway,
   verifier, wrapped token, relayers, monitor), stopped after its test;
+* ``rwasim_market`` — a factory of a licensed issuer with a product: the note registered
+  on a fresh consortium ledger and listed on ``rwasim_chain`` over a bridge lane, a seeded
+  investor population onboarded and funded, a custodian and the regulator
+  (:class:`~sim.agents.market.NoteMarket`); everything is stopped after the test and the
+  chain reverted;
 * ``rwasim_scenario`` — runs a scenario script into the test's temporary folder and
   returns its :class:`~sim.runner.RunResult` (report, events, invariants).
 """
@@ -99,6 +104,28 @@ def rwasim_bridge(rwasim_sim: Simulation, rwasim_chain) -> Iterator[Callable[...
     for bridge in made:
         bridge.stop()
         bridge.close()
+
+
+@pytest.fixture
+def rwasim_market(rwasim_sim: Simulation, rwasim_chain, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """``rwasim_market(term_sheet, investors=8, **options)`` opens a note's market (options as
+    :func:`sim.agents.market.open_note_market`); ``term_sheet`` is a dict or a TermSheet."""
+    from sim.agents.market import open_note_market
+    from sim.products import TermSheet, load_term_sheet
+    from sim.runner import RunContext
+
+    contexts: list[RunContext] = []
+
+    def factory(term_sheet: Any, *, investors: int = 8, **options: Any):
+        sheet = term_sheet if isinstance(term_sheet, TermSheet) else load_term_sheet(term_sheet)
+        ctx = RunContext(rwasim_sim, {}, "given", tmp_path / f"market-{len(contexts)}", ethereum=rwasim_chain)
+        contexts.append(ctx)
+        return open_note_market(ctx, sheet, investors=investors, **options)
+
+    yield factory
+    for ctx in contexts:
+        ctx.stop()
+        ctx.close()
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ from typing import Any, Callable, Iterator
 from sim.engine import Simulation
 from sim.engine.events import _jsonable
 from sim.metrics import MetricsCollector
+from sim.progress import RunProgress
+from sim.report import build_topology_graph, write_html
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS_DIR = REPO_ROOT / "scenarios"
@@ -159,7 +161,7 @@ class RunContext:
     """
 
     def __init__(self, sim: Simulation, params: dict[str, Any], backend: str, out_dir: Path,
-                 say: Callable[[str], None] = lambda _: None) -> None:
+                 say: Callable[[str], None] = lambda _: None, *, ethereum: Any = None) -> None:
         self.sim = sim
         self.params = params
         self.backend = backend
@@ -172,7 +174,7 @@ class RunContext:
         self.extra: dict[str, Any] = {}
         self._say = say
         self._closers: list[Callable[[], None]] = []
-        self._ethereum = None
+        self._ethereum = ethereum  # a chain given here belongs to the caller and is not closed by close()
         self._consortia: dict[str, Any] = {}
         self._bridges: list[Any] = []
         sim.log.subscribe(self.metrics.on_event)
@@ -228,6 +230,11 @@ class RunContext:
     def chain_stats(self) -> dict[str, Any]:
         """Figures of the run's consortium ledgers and bridges (read before the chains close)."""
         stats: dict[str, Any] = {}
+        if self._ethereum is not None:
+            chain = self._ethereum
+            stats["ethereum"] = {"blocks": chain.block_number, "transactions": len(chain.receipts),
+                                 "reverted": sum(1 for r in chain.receipts if not r.status),
+                                 "gas_used": chain.gas_used_total}
         if self._consortia:
             stats["consortium"] = {name: ledger.stats() for name, ledger in sorted(self._consortia.items())}
         if self._bridges:
@@ -274,6 +281,13 @@ class RunContext:
         """List this token's balances and supply in the report."""
         self.tracked.append(TrackedToken(chain, symbol, holders, total_supply))
 
+    def stop(self) -> None:
+        """Stop the bridges' and ledgers' processes (a test that shares one clock across runs needs this)."""
+        for bridge in self._bridges:
+            bridge.stop()
+        for ledger in self._consortia.values():
+            ledger.stop()
+
     def close(self) -> None:
         for closer in reversed(self._closers):
             closer()
@@ -288,6 +302,7 @@ class RunResult:
     out_dir: Path
     events_path: Path
     report_path: Path
+    html_path: Path | None = None
     invariants_hold: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -309,6 +324,8 @@ class RunResult:
         for alert in r["alerts"]:
             lines.append(f"  alert {alert['name']} at t={alert['time']}")
         lines.append(f"report: {self.report_path}")
+        if self.html_path is not None:
+            lines.append(f"html:   {self.html_path}")
         return "\n".join(lines)
 
 
@@ -331,7 +348,10 @@ def run_scenario(
     overrides: dict[str, str] | None = None,
     progress: bool = False,
 ) -> RunResult:
-    """Run a scenario end to end and write ``report.json`` and ``events.jsonl`` to ``out_dir``.
+    """Run a scenario end to end and write ``report.json``, ``events.jsonl`` and ``report.html`` to ``out_dir``.
+
+    ``progress`` shows a live status line and the scenario's narration on stderr (see
+    :mod:`sim.progress`); it never changes what is written.
 
     Raises
     ------
@@ -345,14 +365,18 @@ def run_scenario(
     out_dir = Path(out_dir) if out_dir is not None else Path("runs") / f"{path.stem}-seed{seed}"
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    say = _progress_printer() if progress else (lambda _: None)
+    display = RunProgress(path.stem) if progress else None
+    say = display.say if display is not None else (lambda _: None)
     sim = Simulation(seed=seed)
     ctx = RunContext(sim, params, backend, out_dir, say)
     sim.record("scenario.start", "scenario", scenario=path.stem, seed=seed, params=params)
+    if display is not None:
+        display.start(sim)
     try:
         module.run(ctx)
         balances, supply = _balances_and_supply(ctx)
         chain_stats = ctx.chain_stats()
+        chain_stats["topology_graph"] = build_topology_graph(ctx)
     except ScenarioError:
         raise
     except Exception as exc:
@@ -363,6 +387,8 @@ def run_scenario(
         ) from exc
     finally:
         ctx.close()
+        if display is not None:
+            display.stop()
     sim.record("scenario.end", "scenario", scenario=path.stem)
 
     report = {
@@ -384,11 +410,5 @@ def run_scenario(
     events_path = sim.log.write(out_dir / "events.jsonl")
     report_path = out_dir / "report.json"
     report_path.write_text(json.dumps(_jsonable(report), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return RunResult(report, out_dir, events_path, report_path)
-
-
-def _progress_printer() -> Callable[[str], None]:
-    from rich.console import Console
-
-    console = Console(stderr=True, highlight=False)
-    return lambda message: console.print(f"[dim]·[/dim] {message}")
+    html_path = write_html(out_dir)
+    return RunResult(report, out_dir, events_path, report_path, html_path)

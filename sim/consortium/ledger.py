@@ -23,7 +23,7 @@ from sim.consortium.crypto import KeyPair, keccak
 from sim.consortium.membership import OrgRole, ValidatorSet
 from sim.consortium.merkle import leaf_hash, merkle_proof
 from sim.consortium.node import ConsensusConfig, ValidatorNode, event_leaves
-from sim.consortium.state import BlockExecution, LedgerState, genesis_state, hx
+from sim.consortium.state import ESCROW, BlockExecution, LedgerState, genesis_state, hx
 from sim.consortium.storage import NodeStore
 from sim.consortium.transactions import Transaction, sign_transaction
 from sim.engine import Simulation, derive_seed
@@ -38,6 +38,42 @@ DEFAULT_ORGANISATIONS: tuple[tuple[str, OrgRole], ...] = (
     ("bridge", OrgRole.BRIDGE),
 )
 VALIDATOR_ROLES = (OrgRole.TECH_PROVIDER, OrgRole.ISSUER, OrgRole.BANK, OrgRole.CUSTODIAN)
+
+
+def _unit_effects(receipt: Receipt) -> dict[str, dict[str, int]]:
+    """What a committed transaction did to token supply and to the bridge escrow, per asset.
+
+    Recorded on its ``consortium.tx`` event so the report can draw supply over time from the
+    event log alone; empty (no fields added) for transactions that move no units in or out.
+    """
+    supply: dict[str, int] = {}
+    escrow: dict[str, int] = {}
+    if receipt.ok:
+        for event in receipt.events:
+            f = event.fields
+            if "asset_id" not in f or "amount" not in f:
+                continue
+            asset, amount = f["asset_id"], int(f["amount"])
+            if event.kind == "token.mint":
+                supply[asset] = supply.get(asset, 0) + amount
+                gained, lost = f.get("to"), None
+            elif event.kind == "token.burn":
+                supply[asset] = supply.get(asset, 0) - amount
+                gained, lost = None, f.get("from")
+            elif "from" in f and "to" in f:
+                gained, lost = f["to"], f["from"]
+            else:
+                continue
+            if gained == ESCROW:
+                escrow[asset] = escrow.get(asset, 0) + amount
+            if lost == ESCROW:
+                escrow[asset] = escrow.get(asset, 0) - amount
+    out = {}
+    if any(supply.values()):
+        out["supply_delta"] = {a: d for a, d in sorted(supply.items()) if d}
+    if any(escrow.values()):
+        out["escrow_delta"] = {a: d for a, d in sorted(escrow.items()) if d}
+    return out
 
 
 class SafetyViolation(AssertionError):
@@ -435,7 +471,8 @@ class ConsortiumLedger:
                 self.sim.record("consortium.tx", self.name, tx=tx.hash, tx_kind=tx.kind, sender=hx(tx.sender),
                                 nonce=tx.nonce, status="ok" if receipt.ok else "rejected", reason=receipt.reason,
                                 height=header.height,
-                                submitted_at=handle.submitted_at if handle is not None else now)
+                                submitted_at=handle.submitted_at if handle is not None else now,
+                                **_unit_effects(receipt))
         if self._waiters:
             hashes = [tx.hash for tx in committed.block.transactions]
             still = []
@@ -517,7 +554,8 @@ class ConsortiumLedger:
     # ---- figures ----------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         """Height, message and byte counts, equivocations and safety status (for report.json)."""
-        return {"chain_id": self.chain_id, "height": self.height, "validators": len(self.nodes),
+        return {"chain_id": self.chain_id, "height": self.height, "transactions": len(self.locations),
+                "validators": len(self.nodes),
                 "quorum": self.validator_set.quorum, "network": self.network.counters(),
                 "equivocations": len(self.monitor.equivocations), "safety_violations": len(self.monitor.violations),
                 "nodes": {n: {"height": node.height, "online": node.online} for n, node in self.nodes.items()}}

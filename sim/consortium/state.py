@@ -29,6 +29,7 @@ from sim.consortium.transactions import Transaction, verify_signature
 
 ESCROW = "bridge-escrow"  # the account holding units locked for other chains
 HTLC = "htlc"  # the account holding units under hash time locks
+DVP = "dvp-escrow"  # the account holding units a seller has put up for delivery versus payment
 _DELETED = object()
 CLASSES = ("retail", "accredited", "professional")
 
@@ -331,7 +332,7 @@ RESTRICTION_MESSAGES = {
     PAUSED: "token is paused", SENDER_FROZEN: "sender wallet is frozen", RECEIVER_FROZEN: "receiver wallet is frozen",
     INSUFFICIENT: "insufficient unfrozen balance", NOT_VERIFIED: "receiver identity is not verified",
 }
-SYSTEM_ACCOUNTS = frozenset({ESCROW, HTLC})
+SYSTEM_ACCOUNTS = frozenset({ESCROW, HTLC, DVP})
 
 
 def verified(s, holder: str) -> bool:
@@ -515,6 +516,26 @@ def _asset_document(s, tx, p, events, ts):
     documents = {**asset["documents"], p["name"]: {"uri": p["uri"], "hash": p["hash"]}}
     s[("asset", p["asset_id"])] = {**asset, "documents": documents}
     events.append(LedgerEvent("asset.document", {"asset_id": p["asset_id"], "name": p["name"], "hash": p["hash"]}))
+
+
+def _asset_fixing(s, tx, p, events, ts):
+    """The calculation agent publishes the underlying's close, so every member sees the same fixings."""
+    asset = _asset(s, p["asset_id"])
+    _need(_is_asset_agent(s, asset, tx.sender), "only the asset's issuer may publish fixings")
+    key = ("fixing", p["asset_id"], str(p["date"]))
+    _need(s.get(key) is None, f"the fixing of {p['date']} is already published")
+    s[key] = str(p["close"])
+    events.append(LedgerEvent("asset.fixing", {"asset_id": p["asset_id"], "date": str(p["date"]),
+                                               "close": str(p["close"])}))
+
+
+def _asset_corporate_action(s, tx, p, events, ts):
+    """A lifecycle event (knock-in, knock-out, coupon, redemption) announced on the ledger."""
+    asset = _asset(s, p["asset_id"])
+    _need(_is_asset_agent(s, asset, tx.sender), "only the asset's issuer may announce corporate actions")
+    fields = {"asset_id": p["asset_id"], "action": str(p["action"]), "date": str(p["date"]),
+              "detail": dict(p.get("detail", {}))}
+    events.append(LedgerEvent("asset.corporate_action", fields))
 
 
 def _token_mint(s, tx, p, events, ts):
@@ -715,6 +736,72 @@ def _htlc_refund(s, tx, p, events, ts):
     s[("htlc", p["lock_id"])] = {**lock, "state": "refunded"}
 
 
+def _dvp_propose(s, tx, p, events, ts):
+    """The seller puts units up against cash: they wait in the DvP escrow until the buyer pays."""
+    asset_id, cash_asset = p["asset_id"], p["cash_asset"]
+    amount, cash_amount, deadline = _amount(p["amount"]), _amount(p["cash_amount"]), int(p["deadline"])
+    _asset(s, asset_id)
+    _asset(s, cash_asset)
+    _need(asset_id != cash_asset, "the delivery and the payment must be different assets")
+    _need(deadline > ts, f"deadline {deadline} is not after the block time {ts}")
+    buyer, seller = p["buyer"], _holder(tx.sender)
+    _need(buyer != seller, "a trade needs two parties")
+    code, message = restriction(s, asset_id, seller, DVP, amount, ts)
+    _need(code == OK, f"restricted ({code}): {message}")
+    trade_id = "0x" + tx.hash.hex()
+    _move(s, asset_id, seller, DVP, amount, events)
+    s[("dvp", trade_id)] = {"asset_id": asset_id, "amount": amount, "cash_asset": cash_asset,
+                            "cash_amount": cash_amount, "seller": seller, "buyer": buyer, "deadline": deadline,
+                            "state": "proposed"}
+    events.append(LedgerEvent("dvp.proposed", {"trade_id": trade_id, "asset_id": asset_id, "amount": amount,
+                                               "cash_asset": cash_asset, "cash_amount": cash_amount,
+                                               "seller": seller, "buyer": buyer, "deadline": deadline}))
+
+
+def _open_trade(s, trade_id: str) -> dict:
+    trade = s.get(("dvp", trade_id))
+    _need(trade is not None, f"unknown trade {trade_id}")
+    _need(trade["state"] == "proposed", f"trade {trade_id} is {trade['state']}")
+    return trade
+
+
+def _dvp_accept(s, tx, p, events, ts):
+    """Both legs in one transaction: if either is refused, neither moves and the trade stays open."""
+    trade_id = p["trade_id"]
+    trade = _open_trade(s, trade_id)
+    buyer = _holder(tx.sender)
+    _need(buyer == trade["buyer"], "only the named buyer may accept")
+    _need(ts < trade["deadline"], f"trade expired at {trade['deadline']} (block time {ts})")
+    _transfer_checked(s, trade["cash_asset"], buyer, trade["seller"], trade["cash_amount"], ts, events)
+    _transfer_checked(s, trade["asset_id"], DVP, buyer, trade["amount"], ts, events, "dvp.delivery")
+    s[("dvp", trade_id)] = {**trade, "state": "settled"}
+    events.append(LedgerEvent("dvp.settled", {"trade_id": trade_id}))
+
+
+def _dvp_cancel(s, tx, p, events, ts):
+    """The seller may withdraw an open offer; either party may end one that has expired."""
+    trade_id = p["trade_id"]
+    trade = _open_trade(s, trade_id)
+    party = _holder(tx.sender)
+    _need(party in (trade["seller"], trade["buyer"]), "only the seller or the buyer may cancel")
+    _need(party == trade["seller"] or ts >= trade["deadline"],
+          f"the buyer may cancel only after the deadline {trade['deadline']}")
+    _move(s, trade["asset_id"], DVP, trade["seller"], trade["amount"], events, "dvp.return")
+    s[("dvp", trade_id)] = {**trade, "state": "cancelled"}
+    events.append(LedgerEvent("dvp.cancelled", {"trade_id": trade_id, "by": party}))
+
+
+def _bridge_halt(s, tx, p, events, ts):
+    """A regulator (or the issuer) stops, or reopens, new locks towards other chains on a lane."""
+    lane, halted = int(p["lane"]), bool(p["halted"])
+    client = s.get(("client", tx.sender))
+    _need(client["role"] in (OrgRole.REGULATOR.value, OrgRole.ISSUER.value),
+          "only a regulator or an issuer may halt a bridge lane")
+    s[("bridge_halted", lane)] = halted
+    events.append(LedgerEvent("bridge.halted", {"lane": lane, "halted": halted, "by": client["org"],
+                                                "reason": str(p.get("reason", ""))}))
+
+
 HANDLERS: dict[str, Callable] = {
     "membership.add_client": _membership_add_client,
     "governance.propose": _governance_propose,
@@ -722,6 +809,8 @@ HANDLERS: dict[str, Callable] = {
     "identity.register": _identity_register,
     "asset.register": _asset_register,
     "asset.document": _asset_document,
+    "asset.fixing": _asset_fixing,
+    "asset.corporate_action": _asset_corporate_action,
     "token.mint": _token_mint,
     "token.burn": _token_burn,
     "token.transfer": _token_transfer,
@@ -735,4 +824,8 @@ HANDLERS: dict[str, Callable] = {
     "htlc.lock": _htlc_lock,
     "htlc.claim": _htlc_claim,
     "htlc.refund": _htlc_refund,
+    "dvp.propose": _dvp_propose,
+    "dvp.accept": _dvp_accept,
+    "dvp.cancel": _dvp_cancel,
+    "bridge.halt": _bridge_halt,
 }

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import simpy
+from eth_hash.auto import keccak
 
 from sim.engine import Simulation
 from sim.ethereum.accounts import LocalAccount, contract_address, sign_legacy_transaction
@@ -23,6 +24,27 @@ from sim.ethereum.errors import ChainError, RevertInfo, TransactionReverted, dec
 DEFAULT_GAS = 10_000_000  # a generous fixed limit: estimating every transaction would double the EVM work
 DEPLOY_GAS = 12_000_000
 FUNDING_WEI = 10**24
+
+
+TRANSFER_TOPIC = keccak(b"Transfer(address,address,uint256)")
+ZERO_TOPIC = bytes(32)
+
+
+def _supply_delta(logs: list[tuple[str, list[bytes], bytes]]) -> dict[str, int]:
+    """Units minted minus burned per ERC-20 token in one transaction's logs (Transfer from/to 0x0).
+
+    Recorded on the ``eth.tx`` event so the report can draw token supply over time from the
+    event log alone.
+    """
+    delta: dict[str, int] = {}
+    for address, topics, data in logs:
+        if len(topics) != 3 or topics[0] != TRANSFER_TOPIC or len(data) != 32:
+            continue
+        amount = int.from_bytes(data, "big")
+        change = (amount if topics[1] == ZERO_TOPIC else 0) - (amount if topics[2] == ZERO_TOPIC else 0)
+        if change:
+            delta[address] = delta.get(address, 0) + change
+    return {a: d for a, d in sorted(delta.items()) if d}
 
 
 class Contract:
@@ -37,7 +59,7 @@ class Contract:
     def call(self, fn: str, *args: Any, block: int | str = "latest", sender: str | None = None) -> Any:
         """Call a view function and decode its result (one value unwrapped, a tuple otherwise)."""
         function = self.abi.function(fn, len(args))
-        ok, data = self.chain.backend.call(sender or self.chain.accounts[0], self.address, function.encode(args), block)
+        ok, data = self.chain.read(sender or self.chain.accounts[0], self.address, function.encode(args), block)
         if not ok:
             revert = decode_revert(data, self.chain.custom_errors)
             raise ChainError(f"{self.name}.{fn} call reverted: {revert.message}")
@@ -64,6 +86,7 @@ class Receipt:
     submitted_at: float = 0.0
     included_at: float = 0.0
     contract_address: str | None = None
+    supply_delta: dict[str, int] = field(default_factory=dict)  # token address -> minted minus burned
 
     def event(self, name: str) -> dict[str, Any]:
         """The arguments of the first event called ``name`` (KeyError if none)."""
@@ -141,6 +164,27 @@ class EthereumChain:
         self.gas_used_total = 0
         self._producer: simpy.Process | None = None
         self._closed = False
+        self._read_cache: dict[tuple[str, str, bytes], tuple[bool, bytes]] = {}
+        self._read_head: bytes | None = None
+
+    # -- reads --------------------------------------------------------------------------
+    def read(self, sender: str, to: str, data: bytes, block: int | str = "latest") -> tuple[bool, bytes]:
+        """An eth_call, remembered until the head changes when this process alone writes the chain.
+
+        Monitors and agents read the same views (a total supply, a lane's settings) many times
+        per block; each EVM call costs milliseconds in py-evm, the same answer from memory none.
+        """
+        if block != "latest" or not getattr(self.backend, "exclusive", False):
+            return self.backend.call(sender, to, data, block)
+        head = self.backend.block_hash(self.backend.block_number())
+        if head != self._read_head:
+            self._read_cache.clear()
+            self._read_head = head
+        key = (sender, to, data)
+        result = self._read_cache.get(key)
+        if result is None:
+            result = self._read_cache[key] = self.backend.call(sender, to, data, block)
+        return result
 
     # -- accounts -----------------------------------------------------------------------
     def _add_account(self, account: LocalAccount) -> str:
@@ -155,6 +199,7 @@ class EthereumChain:
             raise ChainError(f"account label {label!r} was already used on {self.name}")
         self._add_account(account)
         self.backend.fund(account.address, balance)
+        self._read_cache.clear()  # funding writes state without a new block
         self._nonces[account.address] = self.backend.nonce(account.address)  # a shared node may know it already
         return account.address
 
@@ -215,6 +260,11 @@ class EthereumChain:
         self._queue.append(_Queued(tx_hash, sender, to, contract, function, self.sim.now))
         return tx_hash
 
+    @property
+    def queued(self) -> int:
+        """Transactions sent and not yet mined (a caller batching many keeps blocks within gas)."""
+        return len(self._queue)
+
     def next_timestamp(self) -> int:
         """The timestamp the next block gets if mined now.
 
@@ -237,7 +287,7 @@ class EthereumChain:
                 function=meta.function, events=self._decode_logs(outcome.logs),
                 revert=None if outcome.status else decode_revert(outcome.revert_data, self.custom_errors),
                 submitted_at=meta.submitted_at, included_at=self.sim.now,
-                contract_address=outcome.contract_address,
+                contract_address=outcome.contract_address, supply_delta=_supply_delta(outcome.logs),
             )
             self._record(receipt)
             receipts.append(receipt)
@@ -251,7 +301,8 @@ class EthereumChain:
         self._receipts_by_hash[receipt.tx_hash] = receipt
         self.sim.record("eth.tx", self.name, hash=receipt.tx_hash, sender=receipt.sender, to=receipt.to,
                         contract=receipt.contract, function=receipt.function, status=receipt.status,
-                        gas_used=receipt.gas_used, block=receipt.block_number, submitted_at=receipt.submitted_at)
+                        gas_used=receipt.gas_used, block=receipt.block_number, submitted_at=receipt.submitted_at,
+                        **({"supply_delta": receipt.supply_delta} if receipt.supply_delta else {}))
         if receipt.revert is not None:
             self.sim.record("eth.revert", self.name, hash=receipt.tx_hash, contract=receipt.contract,
                             function=receipt.function, error=receipt.revert.error,
@@ -320,17 +371,20 @@ class EthereumChain:
         if abi is None:
             raise ChainError(f"{contract.name} has no event {event!r}")
         last = self.block_number if to_block == "latest" else int(to_block)
+        if from_block > last:  # an empty range (nodes such as anvil refuse one beyond the head)
+            return []
         entries = self.backend.get_logs(contract.address, abi.topic, from_block, last)
         return [{**abi.decode(e["topics"], e["data"]), "_block": e["block"], "_tx": "0x" + e["tx_hash"].hex()}
                 for e in entries]
 
     def snapshot(self) -> Any:
         """Remember the chain as of the last mined block (queued transactions are not kept)."""
-        return (self.backend.snapshot(), self._last_timestamp, len(self.receipts), self.gas_used_total)
+        return (self.backend.snapshot(), self._last_timestamp, len(self.receipts), self.gas_used_total,
+                len(self._accounts))
 
     def revert(self, snapshot_id: Any) -> None:
-        """Return to a snapshot: state, block number, nonces and the receipt list."""
-        backend_id, last_timestamp, n_receipts, gas_total = snapshot_id
+        """Return to a snapshot: state, block number, nonces, the receipt list and the accounts made since."""
+        backend_id, last_timestamp, n_receipts, gas_total, n_accounts = snapshot_id
         self.backend.revert(backend_id)
         self._queue.clear()
         self._last_timestamp = last_timestamp
@@ -338,6 +392,9 @@ class EthereumChain:
             self._receipts_by_hash.pop(dropped.tx_hash, None)
         del self.receipts[n_receipts:]
         self.gas_used_total = gas_total
+        for address in list(self._accounts)[n_accounts:]:  # their funding is gone: the label may be used again
+            del self._accounts[address]
+            del self._nonces[address]
         for address in self._nonces:
             self._nonces[address] = self.backend.nonce(address)
 

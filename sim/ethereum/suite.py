@@ -127,6 +127,31 @@ def register_investor(chain: EthereumChain, suite: TokenSuite, wallet: str, *, c
             raise TransactionReverted(receipt)
 
 
+def register_investors(chain: EthereumChain, suite: TokenSuite, investors: list[tuple[str, int, str]], *,
+                       per_block: int = 40) -> None:
+    """Register many ``(wallet, country, investor_class)`` identities, ``per_block`` investors a block.
+
+    Same effect as :func:`register_investor` for each, in far fewer blocks (three transactions
+    an investor, mined together).
+    """
+    for wallet, country, investor_class in investors:
+        if investor_class not in INVESTOR_CLASSES:
+            raise ValueError(f"unknown investor class {investor_class!r} (known: {', '.join(INVESTOR_CLASSES)})")
+    failed = []
+    for start in range(0, len(investors), per_block):
+        for wallet, country, investor_class in investors[start:start + per_block]:
+            chain.send(suite.identity_registry, "registerIdentity", wallet, country, sender=suite.issuer, gas=150_000)
+            chain.send(suite.identity_registry, "addClaim", wallet, TOPIC_KYC, 1, 0, sender=suite.claim_issuer,
+                       gas=150_000)
+            chain.send(suite.identity_registry, "addClaim", wallet, TOPIC_INVESTOR_CLASS,
+                       INVESTOR_CLASSES[investor_class], 0, sender=suite.claim_issuer, gas=150_000)
+        failed += [r for r in chain.mine() if not r.status]
+    if failed:
+        from sim.ethereum.errors import TransactionReverted
+
+        raise TransactionReverted(failed[0])
+
+
 def register_system_account(chain: EthereumChain, suite: TokenSuite, account: str) -> None:
     """Let a market-infrastructure contract (escrow, HTLC, bridge) hold the security token."""
     chain.transact(suite.identity_registry, "registerSystemIdentity", account, sender=suite.issuer)

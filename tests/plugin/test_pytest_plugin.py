@@ -35,6 +35,31 @@ def test_a_ledger_and_a_bridge(rwasim_ledger, rwasim_bridge, rwasim_chain, rwasi
     assert bridge.monitor.conserved()
 
 
+MY_NOTE = {
+    "kind": "fixed_coupon", "id": "TEAM-FCN", "issuer": "Team Broker Ltd", "currency": "HKD",
+    "denomination": "1000.00", "notional": "50000.00", "issue_date": "2026-01-05", "strike_date": "2026-01-05",
+    "maturity_date": "2026-07-06", "settlement_lag_days": 1, "underlying": "", "day_count": "ACT/365F",
+    "coupon_rate": "0.05", "coupon_dates": ["2026-07-06"], "eligible_investor_classes": ["professional"],
+    "eligible_countries": [344], "document_hash": "0x" + "22" * 32,
+}
+
+
+def test_an_issuer_with_my_product_refuses_whom_my_policy_excludes(rwasim_market, rwasim_chain):
+    market = rwasim_market(MY_NOTE, investors=6)
+    issued = market.run_offer()
+    for investor in market.investors:
+        admitted = investor.investor_class == "professional" and investor.country == 344
+        assert (investor.name in issued.delivered) == admitted
+    assert market.note.units_issued() == sum(issued.delivered.values())
+    assert market.regulator.reconcile("TEAM-FCN").holds
+    pytest_state["wrapped"] = market.note.wrapped.address
+
+
+def test_the_market_of_the_last_test_is_gone(rwasim_chain):
+    code = rwasim_chain.backend.call(rwasim_chain.accounts[0], pytest_state["wrapped"], bytes.fromhex("18160ddd"))
+    assert code[1] == b""
+
+
 def test_a_whole_scenario(rwasim_scenario):
     result = rwasim_scenario("issuance", investors=3)
     assert result.invariants_hold
@@ -47,7 +72,7 @@ def test_the_plugin_is_registered_and_its_fixtures_isolate_tests(pytester):
                           "def _state(request):\n    request.module.pytest_state = pytest_state\n")
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest("-p", "no:cacheprovider", "--rwasim-seed", "42", "-q")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=6)
 
 
 def test_the_options_are_documented_in_help(pytester):

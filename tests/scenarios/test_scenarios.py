@@ -46,8 +46,9 @@ def test_different_seeds_give_different_logs(tmp_path):
 
 
 @pytest.mark.anvil
-def test_the_bridged_scenario_gives_the_same_log_on_eth_tester_and_anvil(tmp_path):
-    """One script, any backend: the cross-chain run is byte-identical on py-evm and on anvil."""
+@pytest.mark.parametrize("name", ["cross_chain_transfer", "cross_border_note"])
+def test_a_bridged_scenario_gives_the_same_log_on_eth_tester_and_anvil(name, tmp_path):
+    """One script, any backend: a cross-chain run is byte-identical on py-evm and on anvil."""
     from sim.ethereum.backends import find_anvil
     from sim.ethereum.errors import ChainError
 
@@ -55,7 +56,7 @@ def test_the_bridged_scenario_gives_the_same_log_on_eth_tester_and_anvil(tmp_pat
         find_anvil()
     except ChainError as exc:  # never a silent skip: say how to install it
         pytest.fail(str(exc), pytrace=False)
-    tester = run_scenario("cross_chain_transfer", seed=4, out_dir=tmp_path / "tester")
-    anvil = run_scenario("cross_chain_transfer", seed=4, out_dir=tmp_path / "anvil", backend="anvil")
+    tester = run_scenario(name, seed=4, out_dir=tmp_path / "tester")
+    anvil = run_scenario(name, seed=4, out_dir=tmp_path / "anvil", backend="anvil")
     assert tester.invariants_hold and anvil.invariants_hold
     assert anvil.events_path.read_bytes() == tester.events_path.read_bytes()

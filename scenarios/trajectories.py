@@ -1,0 +1,96 @@
+"""Trajectories: three futures for the bridged model, a busy offshore hub, a club of a few institutions, or an ending.
+
+Analysts give this "consortium + public chain + licensed institution" model three futures.
+One broker runs a note for each on the same consortium ledger, each on its own bridge lane:
+
+- ``offshore_hub``: a wide, mostly-Ethereum investor base in five markets; heavy trading on
+  both chains and frequent movement across;
+- ``club``: a handful of large professional institutions in Hong Kong, all on the
+  consortium; little trading, nothing crosses;
+- ``ending``: it starts like the hub, then a security incident (a verifier "upgrade" that
+  skips the signer check, Wormhole-style) mints units from nothing; the monitor and the
+  regulator's reconciliation catch it, the regulator halts cross-border movement for good and
+  freezes the wallet that received the forged units.
+
+Each future's outcome (reach, holders, volume, movement across, value at risk, time to
+detection, whether the border is open) is in the report under ``trajectories``.
+"""
+
+from sim.agents.market import open_note_market
+from sim.products import load_term_sheet
+
+PARAMS = {"hub_investors": 24, "club_investors": 5, "trades": 10, "moves": 4, "forged_units": 500}
+
+BASE = {
+    "kind": "fixed_coupon", "issuer": "Victory Securities (HK) Ltd", "currency": "HKD", "denomination": "10000.00",
+    "issue_date": "2026-01-05", "strike_date": "2026-01-05", "maturity_date": "2027-01-05", "settlement_lag_days": 1,
+    "underlying": "", "day_count": "ACT/365F", "coupon_rate": "0.05", "coupon_dates": ["2026-07-06", "2027-01-05"],
+    "document_hash": "0x" + "7a" * 32,
+}
+FUTURES = {  # name: (term-sheet terms, population size key, share on Ethereum)
+    "offshore_hub": ({"notional": "3000000.00", "eligible_investor_classes": ["professional", "accredited"],
+                      "eligible_countries": [344, 702, 156, 840, 826]}, "hub_investors", 0.7),
+    "club": ({"notional": "3000000.00", "eligible_investor_classes": ["professional"],
+              "eligible_countries": [344]}, "club_investors", 0.0),
+    "ending": ({"notional": "3000000.00", "eligible_investor_classes": ["professional", "accredited"],
+                "eligible_countries": [344, 702, 156, 840, 826]}, "hub_investors", 0.7),
+}
+
+
+def run(ctx):
+    p = ctx.params
+    outcomes, first = {}, None
+    for lane, (future, (terms, size, on_ethereum)) in enumerate(FUTURES.items(), start=1):
+        sheet = load_term_sheet({**BASE, **terms, "id": f"VS-{future.upper().replace('_', '-')}"})
+        with ctx.phase(future):
+            market = open_note_market(ctx, sheet, investors=p[size], ethereum_share=on_ethereum, lane=lane,
+                                      name=future, alongside=first)
+            first = first or market
+            issued = market.run_offer()
+            trading = market.secondary_market()
+            traded = trading.trade_round(p["trades"] if future != "club" else 2, name=future)
+            moved = trading.move_across(p["moves"], name=future) if on_ethereum else None
+            incident = _incident(ctx, market, p["forged_units"]) if future == "ending" else {}
+        bridge = market.note.bridge
+        reconciled = market.regulator.reconcile(sheet.id)
+        outcomes[future] = {
+            "investors": len(market.investors),
+            "reach": round(len(issued.delivered) / len(market.investors), 4),
+            "holders": len(market.regulator.see_through(sheet.id)),
+            "units_issued": sum(issued.delivered.values()),
+            "units_on_ethereum": bridge.end.token.call("totalSupply"),
+            "trades_settled": traded.settled,
+            "units_moved_across": (moved.moved_to_consortium + moved.moved_to_ethereum) if moved else 0,
+            "max_value_at_risk": bridge.monitor.max_value_at_risk,
+            "border_open": not note_lane_halted(market),
+            "reconciliation_holds": reconciled.holds,
+            **incident,
+        }
+        ctx.say(f"{future}: {outcomes[future]}")
+    ctx.extra["trajectories"] = outcomes
+    hub, club, end = outcomes["offshore_hub"], outcomes["club"], outcomes["ending"]
+    ctx.check("hub_reaches_more_investors_and_trades_more_than_the_club",
+              hub["holders"] > club["holders"] and hub["trades_settled"] > club["trades_settled"])
+    ctx.check("club_stays_on_the_consortium", club["units_on_ethereum"] == 0 and club["units_moved_across"] == 0)
+    ctx.check("hub_and_club_reconcile_across_chains", hub["reconciliation_holds"] and club["reconciliation_holds"])
+    ctx.check("ending_incident_detected_by_monitor_and_regulator", end["max_value_at_risk"] == p["forged_units"]
+              and not end["reconciliation_holds"] and end["detected_after_s"] is not None)
+    ctx.check("ending_closes_the_border_and_freezes_the_forged_units", not end["border_open"] and end["frozen"])
+
+
+def note_lane_halted(market) -> bool:
+    return bool(market.note.ledger.state.data.get(("bridge_halted", market.note.bridge.end.lane), False))
+
+
+def _incident(ctx, market, units: int) -> dict:
+    """A forged mint to a taken-over investor wallet, detection, and the regulator's response."""
+    bridge, note = market.note.bridge, market.note
+    holders = note.ethereum_holders()
+    victim = next(i for i in market.investors if holders.get(i.wallet))  # an eligible holder's wallet, taken over
+    started = ctx.sim.now
+    bridge.faults.inject("verifier_bug", amount=units, receiver=victim.wallet)
+    alerts = [a for a in bridge.monitor.alerts if a["name"] == "bridge_supply_mismatch"]
+    detected = alerts[0]["time"] - started if alerts else None
+    market.regulator.halt_cross_border(note.asset_id, reason="forged mint on the Ethereum side")
+    market.regulator.freeze(note.asset_id, victim.wallet, chain="ethereum", reason="received forged units")
+    return {"detected_after_s": detected, "frozen": note.wrapped.call("isFrozen", victim.wallet)}

@@ -1,0 +1,140 @@
+"""``rwasim compare``: one workload on several topologies, over parameter values and seeds.
+
+The grid is the full cross product (topologies x ``--set`` values x seeds, :mod:`.grid`); its
+points run in local processes or on Dask (:mod:`.executors`); the results are written in grid
+order as runs.csv, summary.csv (mean and Student-t 95% CI, :mod:`.stats`) and compare.html
+(:mod:`.output`). Nothing in runs.csv or summary.csv depends on the executor, the number of
+workers or the wall clock: wall time goes to timings.csv only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.compare.executors import EXECUTORS, execute_point, run_dir, run_points
+from sim.compare.grid import SCENARIO, CompareError, GridPoint, build_grid, describe_grid, parse_sets, split_values
+from sim.compare.output import run_rows, summary_rows, write_csv, write_html
+from sim.compare.stats import mean_ci, t_quantile
+
+__all__ = ["CompareError", "CompareResult", "GridPoint", "build_grid", "execute_point", "mean_ci", "run_compare",
+           "run_dir", "split_values", "t_quantile", "add_compare_arguments", "cli_compare", "EXECUTORS"]
+
+
+@dataclass
+class CompareResult:
+    """What a sweep produced: its points and results (grid order) and the files written."""
+
+    grid_line: str
+    points: list[GridPoint]
+    results: list[dict[str, Any]]
+    files: dict[str, Path]
+    wall_s: float
+
+    @property
+    def all_ok(self) -> bool:
+        return all(not r["error"] and r["invariants_hold"] for r in self.results)
+
+
+def run_compare(topologies: list[str], *, seeds: int, out_dir: Path, sets: list[str] | None = None,
+                base_seed: int = 0, executor: str = "local", workers: int = 2, scheduler: str | None = None,
+                backend: str = "eth-tester", progress: bool = False, say=print) -> CompareResult:
+    """Run the sweep and write its files into ``out_dir``.
+
+    Raises
+    ------
+    CompareError
+        An unknown topology or executor, a bad ``--set``, or an unreachable scheduler.
+    """
+    import time
+
+    from sim.runner import load_scenario, resolve_scenario
+
+    params = dict(getattr(load_scenario(resolve_scenario(SCENARIO)), "PARAMS", {}))
+    parsed = parse_sets(list(sets or []), params)
+    points = build_grid(list(topologies), parsed, seeds, base_seed)
+    if executor not in EXECUTORS:
+        raise CompareError(f"unknown executor {executor!r} (choose local or dask)")
+    grid_line = describe_grid(list(topologies), parsed, seeds, base_seed, len(points))
+    say(grid_line)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    bar = _progress(len(points)) if progress else None
+    try:
+        results = run_points(points, out_dir, executor=executor, workers=workers, scheduler=scheduler,
+                             backend=backend, on_result=bar.advance if bar else None)
+    finally:
+        if bar is not None:
+            bar.stop()
+    wall = time.perf_counter() - started
+    files = {"grid": out_dir / "grid.txt"}
+    files["grid"].write_text(grid_line + "\n", encoding="utf-8")
+    files["runs"] = write_csv(out_dir / "runs.csv", *run_rows(points, results, backend))
+    files["summary"] = write_csv(out_dir / "summary.csv", *summary_rows(points, results))
+    files["timings"] = write_csv(out_dir / "timings.csv", ["index", "wall_s"],
+                                 [[str(r["index"]), f"{r['wall_s']:.3f}"] for r in results]
+                                 + [["total", f"{wall:.3f}"]])
+    files["html"] = write_html(out_dir / "compare.html", grid_line, points, results, backend)
+    return CompareResult(grid_line, points, results, files, wall)
+
+
+class _progress:
+    """A rich progress bar over the runs (on stderr)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                  TextColumn("{task.description}"), console=Console(stderr=True))
+        self._task = self._progress.add_task("", total=total)
+        self._progress.start()
+
+    def advance(self, result: dict[str, Any]) -> None:
+        state = "error" if result["error"] else ("ok" if result["invariants_hold"] else "invariants failed")
+        self._progress.update(self._task, advance=1, description=f"run {result['index']}: {state}")
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``rwasim compare``."""
+    parser.add_argument("--topology", dest="topologies", action="append", default=[], metavar="NAME",
+                        help="a topology to compare (repeatable): consortium-only, public-only, bridged, "
+                             "dual-space, hub")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per topology and parameter point (default 3)")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=V1[,V2...]",
+                        help="sweep a topology_study parameter over values (repeatable; lists as [a,b])")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--executor", default="local", help="local (processes on this machine) or dask")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="a Dask scheduler address (tcp://host:8786); default: a local Dask cluster")
+    parser.add_argument("--base-seed", type=int, default=0, help="base seed the run seeds derive from (default 0)")
+    parser.add_argument("--backend", default="eth-tester", help="Ethereum backend of every run (default eth-tester)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def cli_compare(args: argparse.Namespace) -> int:
+    """Handler of ``rwasim compare``: 0 when every run holds its invariants, 1 when one does
+    not or raised, 2 for a mistake in the command (one line on stderr)."""
+    try:
+        result = run_compare(args.topologies, seeds=args.seeds, out_dir=args.out, sets=args.sets,
+                             base_seed=args.base_seed, executor=args.executor, workers=args.workers,
+                             scheduler=args.scheduler, backend=args.backend, progress=not args.quiet)
+    except CompareError as exc:
+        print(f"rwasim: {exc}", file=sys.stderr)
+        return 2
+    for point, res in zip(result.points, result.results):
+        state = res["error"] or ("ok" if res["invariants_hold"] else "invariants failed")
+        print(f"{point.index:>4}  {point.label():<32} seed {point.seed:<20} {state}")
+        print(f"      rerun: {point.rerun_command(args.backend)}")
+    for name, path in result.files.items():
+        print(f"{name + ':':<9} {path}")
+    print(f"wall clock: {result.wall_s:.1f} s with {args.workers} {args.executor} worker(s)")
+    return 0 if result.all_ok else 1

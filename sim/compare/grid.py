@@ -1,0 +1,129 @@
+"""The sweep's grid: topologies x parameter values x seeds, each point with its own run seed.
+
+Every point's seed is ``derive_seed(base_seed, "compare", "replicate", r)``: the r-th seed is
+the same for every topology and parameter point, so topologies are compared on the same
+investor population and the same trade stream (common random numbers, a paired design),
+and any point can be rerun alone with ``rwasim run topology_study --seed ...``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from sim.engine import derive_seed
+
+SCENARIO = "topology_study"
+
+
+class CompareError(Exception):
+    """A mistake in how the sweep was asked for; printed as one line, exit status 2."""
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One run of the sweep."""
+
+    index: int
+    topology: str
+    params: tuple[tuple[str, str], ...]  # the swept parameters, as given (raw strings), in --set order
+    replicate: int
+    seed: int
+
+    @property
+    def overrides(self) -> dict[str, str]:
+        """What ``run_scenario`` gets: the topology and the swept parameters."""
+        return {"topology": self.topology, **dict(self.params)}
+
+    def label(self) -> str:
+        """``bridged`` or ``bridged investors=200`` (the group a summary row belongs to)."""
+        return " ".join([self.topology, *(f"{k}={v}" for k, v in self.params)])
+
+    def rerun_command(self, backend: str = "eth-tester") -> str:
+        """The command that reruns this point alone and gives the same row."""
+        words = ["rwasim", "run", SCENARIO, "--seed", str(self.seed)]
+        for key, value in self.overrides.items():
+            words += ["--set", f"{key}={value}"]
+        if backend != "eth-tester":
+            words += ["--backend", backend]
+        return shlex.join(words)
+
+
+def split_values(raw: str) -> list[str]:
+    """``"1,2"`` -> ``["1", "2"]``; commas inside brackets belong to a list value
+    (``"[344,702],[344]"`` -> two values)."""
+    values, depth, current = [], 0, ""
+    for char in raw:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        if char == "," and depth == 0:
+            values.append(current.strip())
+            current = ""
+        else:
+            current += char
+    values.append(current.strip())
+    if depth != 0 or any(v == "" for v in values):
+        raise CompareError(f"bad --set value list {raw!r}: expected v1,v2,... (lists as [a,b])")
+    return values
+
+
+def parse_sets(pairs: list[str], params: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """``["investors=40,200"]`` -> ``[("investors", ["40", "200"])]``, each value checked
+    against the scenario's parameter types before anything runs."""
+    from sim.runner import ScenarioError, apply_overrides
+
+    parsed: list[tuple[str, list[str]]] = []
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise CompareError(f"bad --set {pair!r}: expected KEY=V1[,V2...]")
+        if key == "topology":
+            raise CompareError("give topologies with --topology NAME (repeatable), not --set topology=")
+        if any(key == k for k, _ in parsed):
+            raise CompareError(f"bad --set {key}: given twice; list its values once, separated by commas")
+        values = split_values(raw)
+        for value in values:
+            try:
+                apply_overrides(params, {key: value})
+            except ScenarioError as exc:
+                raise CompareError(str(exc)) from None
+        parsed.append((key, values))
+    return parsed
+
+
+def build_grid(topologies: list[str], sets: list[tuple[str, list[str]]], seeds: int,
+               base_seed: int = 0) -> list[GridPoint]:
+    """The full cross product, in a fixed order: topology, then parameter values, then seed."""
+    from sim.topology import TOPOLOGIES
+
+    if not topologies:
+        raise CompareError("name at least one topology with --topology (one of " + ", ".join(TOPOLOGIES) + ")")
+    for name in topologies:
+        if name not in TOPOLOGIES:
+            raise CompareError(f"unknown topology {name!r} (known: {', '.join(TOPOLOGIES)})")
+    if len(set(topologies)) != len(topologies):
+        raise CompareError("a topology is named twice")
+    if seeds < 1:
+        raise CompareError("--seeds must be at least 1")
+    keys = [key for key, _ in sets]
+    points = []
+    for topology in topologies:
+        for values in itertools.product(*(vals for _, vals in sets)):
+            for replicate in range(seeds):
+                seed = derive_seed(base_seed, "compare", "replicate", replicate)
+                points.append(GridPoint(len(points), topology, tuple(zip(keys, values)), replicate, seed))
+    return points
+
+
+def describe_grid(topologies: list[str], sets: list[tuple[str, list[str]]], seeds: int, base_seed: int,
+                  n_points: int) -> str:
+    """One line stating the cross product, e.g. ``3 topologies x 2 investors values x 5 seeds = 30 runs``."""
+    parts = [f"{len(topologies)} topologies ({', '.join(topologies)})"]
+    parts += [f"{len(values)} {key} values ({', '.join(values)})" for key, values in sets]
+    parts.append(f"{seeds} seeds (base seed {base_seed})")
+    return "grid: " + " x ".join(parts) + f" = {n_points} runs"

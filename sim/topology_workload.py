@@ -1,0 +1,708 @@
+"""One issuance-and-trading workload on any system topology, and the figures a researcher compares.
+
+:func:`run_workload` takes a system graph from :mod:`sim.topology` (a preset or one drawn by
+hand), builds what it describes on the run (consortium ledgers, the public chain, bridge
+lanes, the two spaces of a dual-space chain and their :file:`CrossSpace` contract), then
+drives the same workload on it:
+
+1. a seeded investor population (:func:`sim.agents.draw_investors`) is placed on the venues
+   the topology offers and onboarded (KYC written to each venue's identity records);
+2. the licensed issuer issues the note to the eligible ones (the product's classes and
+   countries, enforced by each venue's own compliance);
+3. seeded secondary trades arrive over simulated time; a share of them crosses venues where
+   the topology joins them (a bridge lane, or the atomic cross-space call);
+4. a fault may strike during trading (a relayer crash, a validator crash, a bridge pause).
+
+Every operation is followed from submission to its outcome on chain, and the figures in
+:func:`collect_metrics` come from those outcomes: latency percentiles and throughput per
+operation kind, time to finality, gas and fees at a stated gas price, failed settlements,
+reach, value at risk and time to detection, messages and bytes per node, and the
+regulator's real-time visibility. All draws come from the run seed; nothing reads the wall
+clock.
+
+Reach model (stated, because it drives the reach figure): an investor keeps assets on one
+venue (``InvestorProfile.chain``): an account with a member of a consortium, or a wallet on
+the public chain. A consortium ledger or a permissioned space admits only the clients of its
+members (consortium-venue investors); the public chain takes anyone except investors from
+countries barred from public-chain assets (``public_barred``). Where the topology has no
+consortium venue, consortium-venue investors hold through a custodian's wallet on the public
+chain. An investor can hold the product when placed on a venue and eligible under its rules.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import networkx as nx
+
+from sim.agents import LicensedIssuer, Licences, draw_investors
+from sim.agents.investors import InvestorProfile
+from sim.metrics import percentile
+from sim.topology import (TOPOLOGIES, lanes, nodes_of_kind, topology_preset, validate_system, venues)
+
+OP_KINDS = ("onboard", "issue", "trade", "cross")
+FAULTS = ("none", "relayer_crash", "validator_crash", "bridge_pause")
+ISSUER_COUNTRY = 344
+
+#: Defaults of the workload; ``scenarios/topology_study.py`` exposes them as its PARAMS.
+WORKLOAD_DEFAULTS: dict[str, Any] = {
+    "topology": "bridged",
+    "investors": 40,
+    "ethereum_share": 0.5,
+    "class_weights": [0.6, 0.25, 0.15],
+    "country_weights": [0.5, 0.25, 0.1, 0.1, 0.05],
+    "classes": ["professional", "accredited"],
+    "countries": [344, 702, 156, 826],
+    "public_barred": [156],
+    "trades_per_investor": 1.0,
+    "cross_share": 0.2,
+    "trade_interval": 2.0,
+    "max_trade": 50,
+    "validators": 4,
+    "shape": "mesh",
+    "link_latency": 0.02,
+    "link_jitter": 0.005,
+    "block_period": 1.0,
+    "eth_slot": 12.0,
+    "confirmations": 12,
+    "verifier": "quorum",
+    "relayers": 2,
+    "batch_size": 50,
+    "hub_consortia": 2,
+    "regulator_indexer": False,
+    "fault": "none",
+    "fault_at": 60.0,
+    "fault_duration": 300.0,
+    "watch_interval": 5.0,
+    "gas_price_gwei": 20.0,
+    "eth_usd": 3000.0,
+    "consortium_fee_usd": 0.0,
+}
+
+
+def graph_from_params(p: dict[str, Any]) -> nx.Graph:
+    """The preset ``p["topology"]`` with the researcher's parameters."""
+    if p["topology"] not in TOPOLOGIES:
+        raise ValueError(f"unknown topology {p['topology']!r}; choose one of {', '.join(TOPOLOGIES)}")
+    return topology_preset(p["topology"], validators=p["validators"], shape=p["shape"], latency=p["link_latency"],
+                           jitter=p["link_jitter"], block_period=p["block_period"], slot_seconds=p["eth_slot"],
+                           confirmations=p["confirmations"], verifier=p["verifier"], relayers=p["relayers"],
+                           batch_size=p["batch_size"], hub_consortia=p["hub_consortia"],
+                           regulator_indexer=p["regulator_indexer"])
+
+
+def _ints(values: Any) -> list[int]:
+    return [int(v) for v in values]
+
+
+def _floats(values: Any) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+
+
+# ---- what the workload builds and follows ------------------------------------------------------------
+@dataclass
+class Book:
+    """Where units of a note are recorded: an asset on a consortium ledger, or a token on the public
+    chain (the chain itself, or one of its spaces). ``venue`` is the graph node it lives on."""
+
+    name: str
+    kind: str  # "consortium" or "evm"
+    venue: str
+    permissioned: bool
+    ledger: Any = None
+    issuer: Any = None  # the LicensedIssuer whose note this is
+    asset_id: str = ""
+    suite: Any = None
+    lane: int | None = None  # the bridge lane that fills this book (a wrapped token) or leaves it
+
+
+@dataclass
+class Holder:
+    """One investor of the population, where it was placed, and the units the workload knows it holds."""
+
+    profile: InvestorProfile
+    book: str | None = None
+    eligible: bool = False
+    client: Any = None
+    wallet: str | None = None
+    available: int = 0
+
+    @property
+    def account(self) -> str:
+        return self.client.holder if self.client is not None else self.wallet
+
+
+@dataclass
+class Op:
+    """One operation followed from submission to its outcome on chain."""
+
+    kind: str
+    source: str
+    dest: str
+    value: int
+    submitted_at: float
+    bound: float
+    seller: Holder | None = None
+    buyer: Holder | None = None
+    done: bool = False
+    ok: bool = False
+    done_at: float = 0.0
+    final_at: float = 0.0
+    reason: str = ""
+    overdue: bool = False
+
+
+@dataclass
+class World:
+    """Everything one run built, and what it saw."""
+
+    ctx: Any
+    p: dict[str, Any]
+    graph: nx.Graph
+    books: dict[str, Book] = field(default_factory=dict)
+    ledgers: dict[str, Any] = field(default_factory=dict)
+    chain: Any = None
+    bridges: dict[int, Any] = field(default_factory=dict)
+    cross: Any = None
+    guardian: str | None = None
+    holders: list[Holder] = field(default_factory=list)
+    ops: list[Op] = field(default_factory=list)
+    setup_receipts: int = 0
+    alerts: list[tuple[float, str]] = field(default_factory=list)
+    fault_at: float | None = None
+    fault_end: float | None = None
+    fault_applies: bool = False
+    peak_at_risk: int = 0
+    trades_skipped: int = 0
+    watching: bool = True
+
+    @property
+    def sim(self) -> Any:
+        return self.ctx.sim
+
+    def alert(self, name: str, **data: Any) -> None:
+        self.alerts.append((self.sim.now, name))
+        self.ctx.alert(name, **data)
+
+
+def _rules(p: dict[str, Any]) -> dict[str, list]:
+    return {"investor_classes": sorted(p["classes"]), "countries": sorted(_ints(p["countries"]))}
+
+
+def build_world(ctx: Any, graph: nx.Graph, p: dict[str, Any]) -> World:
+    """Build the chains, notes, lanes and spaces ``graph`` describes."""
+    validate_system(graph)
+    world = World(ctx, p, graph)
+    sim = ctx.sim
+    has_public = any(graph.nodes[c]["chain"] == "ethereum" for c in nodes_of_kind(graph, "chain"))
+    chain = world.chain = ctx.ethereum if has_public else None
+    for name in nodes_of_kind(graph, "chain"):
+        node = graph.nodes[name]
+        if node["chain"] != "consortium":
+            continue
+        validators = nx.Graph()
+        for v in sorted(n for n in graph.neighbors(name) if graph.nodes[n].get("kind") == "validator"):
+            validators.add_node(graph.nodes[v]["local"])
+        for a, b, data in graph.edges(data=True):
+            if data.get("kind") == "link" and graph.nodes[a].get("chain") == name:
+                validators.add_edge(graph.nodes[a]["local"], graph.nodes[b]["local"],
+                                    **{k: v for k, v in data.items() if k != "kind"})
+        from sim.consortium.node import ConsensusConfig
+
+        ledger = ctx.consortium(name, n_validators=validators.number_of_nodes(), graph=validators,
+                                config=ConsensusConfig(block_period=node["block_period"]), log_transactions=True)
+        world.ledgers[name] = ledger
+        issuer = LicensedIssuer(sim, node["issuer"], Licences.hong_kong_broker(), ledger=ledger, chain=chain)
+        asset_id = f"NOTE-{name.upper()}"
+        handles = [issuer.client.submit("identity.register", {"holder": issuer.client.holder, "country": ISSUER_COUNTRY,
+                                                              "investor_class": "professional"}),
+                   issuer.client.submit("asset.register", {"asset_id": asset_id, "term_sheet_hash": "0x" + "ab" * 32,
+                                                           "rules": _rules(p)})]
+        ledger.settle(*handles)
+        world.books[name] = Book(name, "consortium", name, True, ledger=ledger, issuer=issuer, asset_id=asset_id)
+    modules = _rules(p)
+    modules = {"investor_classes": modules["investor_classes"], "countries": modules["countries"]}
+    for info in lanes(graph):
+        book = world.books[info["consortium"]]
+        bridge = ctx.bridge(book.ledger, asset_id=book.asset_id, lane=info["lane"], issuer=chain.accounts[0],
+                            verifier=info["verifier"], confirmations=graph.nodes[info["ethereum"]]["confirmations"],
+                            relayers=info["relayers"], batch_size=info["batch_size"],
+                            token={"name": f"Wrapped {book.asset_id}", "symbol": f"w{info['lane']}", "modules": modules})
+        world.bridges[info["lane"]] = bridge
+        book.lane = info["lane"]
+        name = f"{info['ethereum']}/lane-{info['lane']}"
+        world.books[name] = Book(name, "evm", info["ethereum"], False, issuer=book.issuer, suite=bridge.end.suite,
+                                 lane=info["lane"])
+    if chain is not None and not world.bridges:
+        from sim.ethereum.suite import deploy_token_suite
+
+        issuer = LicensedIssuer(sim, "issuer", Licences.hong_kong_broker(), chain=chain)
+        spaces = nodes_of_kind(graph, "space")
+        for venue in spaces or [n for n in venues(graph) if n not in world.books]:
+            permissioned = bool(graph.nodes[venue].get("permissioned", False))
+            suite = deploy_token_suite(chain, name=f"Note on {venue}", symbol=venue[:6].upper(), issuer=issuer.eth_account,
+                                       modules=modules)
+            world.books[venue] = Book(venue, "evm", venue, permissioned, issuer=issuer, suite=suite)
+        joined = [(a, b) for a, b, d in graph.edges(data=True) if d.get("kind") == "cross_space"]
+        if joined:
+            permissioned_space = next(v for v in spaces if graph.nodes[v]["permissioned"])
+            evm_space = next(v for v in spaces if not graph.nodes[v]["permissioned"])
+            world.guardian = chain.accounts[1]
+            world.cross = chain.deploy("CrossSpace", world.books[permissioned_space].suite.token.address,
+                                       world.books[evm_space].suite.token.address, world.guardian,
+                                       sender=issuer.eth_account)
+            for venue in (permissioned_space, evm_space):
+                chain.transact(world.books[venue].suite.token, "addAgent", world.cross.address, sender=issuer.eth_account)
+        chain.start_block_production()
+    world.setup_receipts = len(chain.receipts) if chain is not None else 0
+    return world
+
+
+def _joined(world: World, book: Book) -> list[Book]:
+    """Books reachable from ``book`` by a lane or the cross-space call."""
+    if book.lane is not None:
+        return [b for b in world.books.values() if b.lane == book.lane and b is not book]
+    if world.cross is not None and book.kind == "evm":
+        return [b for b in world.books.values() if b.kind == "evm" and b is not book]
+    return []
+
+
+def place_investors(world: World, profiles: list[InvestorProfile]) -> None:
+    """Put each investor on one book as the module's reach model says, and mark the eligible."""
+    p = world.p
+    members = [b for b in world.books.values() if b.permissioned]
+    public = [b for b in world.books.values() if not b.permissioned]
+    barred = set(_ints(p["public_barred"]))
+    classes, countries = set(p["classes"]), set(_ints(p["countries"]))
+    for i, profile in enumerate(profiles):
+        if profile.chain == "consortium":
+            choices = members or ([] if profile.country in barred else public)  # else a custodian's wallet
+        else:
+            choices = [] if profile.country in barred else public
+        book = choices[i % len(choices)] if choices else None
+        eligible = book is not None and profile.investor_class in classes and profile.country in countries
+        world.holders.append(Holder(profile, book.name if book else None, eligible))
+
+
+def onboard(world: World) -> None:
+    """KYC on each holder's book: consortium identities by the issuer, registry claims on the EVM."""
+    from sim.ethereum.suite import register_investors
+
+    sim = world.sim
+    for book in world.books.values():
+        holders = [h for h in world.holders if h.book == book.name]
+        if not holders:
+            continue
+        start = sim.now
+        if book.kind == "consortium":
+            onboarded = book.issuer.onboard([h.profile for h in holders])
+            for holder, investor in zip(holders, onboarded):
+                holder.client = investor.client
+        else:
+            for holder in holders:
+                holder.wallet = world.chain.new_account(f"{book.name}/{holder.profile.name}")
+            register_investors(world.chain, book.suite, [(h.wallet, h.profile.country, h.profile.investor_class)
+                                                         for h in holders])
+        for holder in holders:
+            world.ops.append(Op("onboard", book.name, book.name, 0, start, 0.0, done=True, ok=True,
+                                done_at=sim.now, final_at=sim.now))
+
+
+def issue(world: World) -> None:
+    """The issuer issues each eligible holder its appetite on its book: minted on a ledger or a
+    public token, or minted on the ledger and sent over the lane to a wrapped book."""
+    ops: list[Op] = []
+    for book in world.books.values():
+        holders = [h for h in world.holders if h.book == book.name and h.eligible]
+        if not holders:
+            continue
+        if book.kind == "consortium":
+            client = book.issuer.client
+            for h in holders:
+                handle = client.submit("token.mint", {"asset_id": book.asset_id, "to": h.account,
+                                                      "amount": h.profile.appetite})
+                ops.append(_follow_consortium(world, Op("issue", book.name, book.name, h.profile.appetite,
+                                                        world.sim.now, 30.0, buyer=h), book.ledger, handle))
+        elif book.lane is not None:
+            source = next(b for b in world.books.values() if b.kind == "consortium" and b.lane == book.lane)
+            client = source.issuer.client
+            total = sum(h.profile.appetite for h in holders)
+            source.ledger.settle(client.submit("token.mint", {"asset_id": source.asset_id, "to": client.holder,
+                                                              "amount": total}))
+            bridge = world.bridges[book.lane]
+            for h in holders:
+                op = Op("issue", source.name, book.name, h.profile.appetite, world.sim.now,
+                        bridge.finality_bound("to_ethereum"), buyer=h)
+                ops.append(_follow_lock(world, op, bridge, bridge.lock(client, h.profile.appetite, h.wallet)))
+        else:
+            chain, suite = world.chain, book.suite
+            for start in range(0, len(holders), 100):
+                batch = holders[start:start + 100]
+                tx = chain.send(suite.token, "batchMint", [h.wallet for h in batch],
+                                [h.profile.appetite for h in batch], sender=suite.issuer, gas=200_000 + 90_000 * len(batch))
+                for h in batch:
+                    ops.append(_follow_evm(world, Op("issue", book.name, book.name, h.profile.appetite, world.sim.now,
+                                                     3 * world.chain.slot_seconds, buyer=h), tx))
+    world.ops.extend(ops)
+    drain(world, ops, timeout=7200.0)
+
+
+# ---- following operations ------------------------------------------------------------------------------
+def _finish(world: World, op: Op, ok: bool, done_at: float, final_at: float, reason: str = "") -> None:
+    op.done, op.ok, op.done_at, op.final_at, op.reason = True, ok, done_at, final_at, reason
+    if ok and op.buyer is not None:
+        op.buyer.available += op.value
+    elif not ok and op.seller is not None:
+        op.seller.available += op.value  # nothing moved (or it was refunded): the units are the seller's again
+    if not ok and op.kind in ("trade", "cross"):
+        world.alert("settlement_failed", operation=op.kind, origin=op.source, destination=op.dest, reason=reason[:120])
+
+
+def _follow_consortium(world: World, op: Op, ledger: Any, handle: Any) -> Op:
+    def follow():
+        yield ledger.wait(handle)
+        _finish(world, op, handle.ok, world.sim.now, world.sim.now, handle.reason or "")
+    world.sim.process(follow())
+    return op
+
+
+def _follow_evm(world: World, op: Op, tx_hash: str) -> Op:
+    chain = world.chain
+    depth = world.graph.nodes[next(n for n in nodes_of_kind(world.graph, "chain")
+                                   if world.graph.nodes[n]["chain"] == "ethereum")]["confirmations"]
+
+    def follow():
+        while chain.receipt(tx_hash) is None:
+            yield world.sim.timeout(1.0)
+        receipt = chain.receipt(tx_hash)
+        reason = "" if receipt.status else (receipt.revert.message if receipt.revert else "reverted")
+        _finish(world, op, bool(receipt.status), receipt.included_at,
+                receipt.included_at + depth * chain.slot_seconds, reason)
+    world.sim.process(follow())
+    return op
+
+
+def _follow_lock(world: World, op: Op, bridge: Any, handle: Any) -> Op:
+    """A consortium-to-Ethereum transfer: locked on the ledger, then delivered (or refunded)."""
+    def follow():
+        yield bridge.ledger.wait(handle)
+        if not handle.ok:
+            _finish(world, op, False, world.sim.now, world.sim.now, handle.reason or "")
+            return
+        nonce = handle.events[-1].fields["nonce"]
+        yield from _follow_message(world, op, bridge, lambda r: r.direction == "to_ethereum" and r.message.nonce == nonce)
+    world.sim.process(follow())
+    return op
+
+
+def _follow_burn(world: World, op: Op, bridge: Any, tx_hash: str) -> Op:
+    """An Ethereum-to-consortium transfer: burned at the gateway, then released (or refunded)."""
+    chain = world.chain
+
+    def follow():
+        while chain.receipt(tx_hash) is None:
+            yield world.sim.timeout(1.0)
+        receipt = chain.receipt(tx_hash)
+        if not receipt.status:
+            _finish(world, op, False, receipt.included_at, receipt.included_at,
+                    receipt.revert.message if receipt.revert else "reverted")
+            return
+        sent = dict(receipt.events)["MessageSent"]
+        yield from _follow_message(world, op, bridge,
+                                   lambda r: r.direction == "to_consortium" and r.message.nonce == sent["nonce"])
+    world.sim.process(follow())
+    return op
+
+
+def _follow_message(world: World, op: Op, bridge: Any, match: Callable[[Any], bool]):
+    record = None
+    while record is None or not record.final:
+        yield world.sim.timeout(1.0)
+        record = record or next((r for r in bridge.book.records.values() if match(r)), None)
+    delivered = record.state == "delivered"
+    decided = record.decided_at if record.decided_at is not None else record.finalised_at
+    depth = bridge.confirmations * bridge.chain.slot_seconds if record.direction == "to_ethereum" else 0.0
+    _finish(world, op, delivered, decided, decided + depth, record.reason or record.state)
+
+
+def drain(world: World, ops: list[Op], timeout: float) -> None:
+    """Run until every operation in ``ops`` has its outcome, or ``timeout`` simulated seconds pass."""
+    deadline = world.sim.now + timeout
+    while any(not op.done for op in ops) and world.sim.now < deadline:
+        world.sim.run(until=min(world.sim.now + 5.0, deadline))
+
+
+# ---- trading, faults and the watchdog ------------------------------------------------------------------
+def trading(world: World):
+    """Seeded trades at exponential intervals; a share of them crosses to a joined book."""
+    p, sim = world.p, world.sim
+    rng = sim.rng.stream("topology-study", "trades")
+    eligible = [h for h in world.holders if h.eligible]
+    count = int(round(p["trades_per_investor"] * len(eligible)))
+    for _ in range(count):
+        yield sim.timeout(rng.expovariate(1.0 / p["trade_interval"]))
+        sellers = [h for h in eligible if h.available > 0]
+        if not sellers:
+            world.trades_skipped += 1
+            continue
+        seller = rng.choice(sellers)
+        book = world.books[seller.book]
+        joined = _joined(world, book)
+        crossing = bool(joined) and rng.random() < p["cross_share"]
+        targets = [b.name for b in joined] if crossing else [book.name]
+        buyers = [h for h in eligible if h.book in targets and h is not seller]
+        if not buyers:
+            world.trades_skipped += 1
+            continue
+        buyer = rng.choice(buyers)
+        amount = rng.randint(1, min(int(p["max_trade"]), seller.available))
+        seller.available -= amount
+        world.ops.append(_submit_trade(world, seller, buyer, amount, crossing))
+
+
+def _submit_trade(world: World, seller: Holder, buyer: Holder, amount: int, crossing: bool) -> Op:
+    source, dest = world.books[seller.book], world.books[buyer.book]
+    chain, now = world.chain, world.sim.now
+    kind = "cross" if crossing else "trade"
+    if source.kind == "consortium" and not crossing:
+        handle = seller.client.submit("token.transfer", {"asset_id": source.asset_id, "to": buyer.account,
+                                                          "amount": amount})
+        return _follow_consortium(world, Op(kind, source.name, dest.name, amount, now, 30.0, seller, buyer),
+                                  source.ledger, handle)
+    if source.kind == "consortium":  # over the lane to a wrapped book
+        bridge = world.bridges[source.lane]
+        op = Op(kind, source.name, dest.name, amount, now, bridge.finality_bound("to_ethereum"), seller, buyer)
+        return _follow_lock(world, op, bridge, bridge.lock(seller.client, amount, buyer.wallet))
+    if crossing and source.lane is not None:  # back over the lane to a consortium account
+        bridge = world.bridges[source.lane]
+        op = Op(kind, source.name, dest.name, amount, now, bridge.finality_bound("to_consortium"), seller, buyer)
+        return _follow_burn(world, op, bridge, bridge.send_back(seller.wallet, buyer.account, amount))
+    bound = 3 * chain.slot_seconds
+    if crossing:  # the cross-space call: burn in one space and mint in the other, in one transaction
+        to_evm = source.permissioned
+        tx = chain.send(world.cross, "toEvmSpace" if to_evm else "toPermissionedSpace", buyer.wallet, amount,
+                        sender=seller.wallet, gas=400_000)
+        return _follow_evm(world, Op(kind, source.name, dest.name, amount, now, bound, seller, buyer), tx)
+    tx = chain.send(source.suite.token, "transfer", buyer.wallet, amount, sender=seller.wallet, gas=250_000)
+    return _follow_evm(world, Op(kind, source.name, dest.name, amount, now, bound, seller, buyer), tx)
+
+
+def schedule_fault(world: World, start: float) -> None:
+    """Arrange the run's fault (``p["fault"]``) ``fault_at`` seconds into trading, for ``fault_duration``."""
+    p = world.p
+    if p["fault"] not in FAULTS:
+        raise ValueError(f"unknown fault {p['fault']!r}; choose one of {', '.join(FAULTS)}")
+    if p["fault"] == "none":
+        return
+    world.fault_at = start + float(p["fault_at"])
+    world.fault_end = world.fault_at + float(p["fault_duration"])
+    fault = p["fault"]
+    if fault == "relayer_crash":
+        world.fault_applies = bool(world.bridges)
+    elif fault == "validator_crash":
+        world.fault_applies = bool(world.ledgers)
+    else:
+        world.fault_applies = bool(world.bridges) or world.cross is not None
+
+    def strike():
+        yield world.sim.timeout(world.fault_at - world.sim.now)
+        _apply_fault(world, fault, on=True)
+        yield world.sim.timeout(world.fault_end - world.sim.now)
+        _apply_fault(world, fault, on=False)
+    if world.fault_applies:
+        world.sim.process(strike())
+
+
+def _apply_fault(world: World, fault: str, *, on: bool) -> None:
+    world.sim.record("study.fault", "study", fault=fault, state="on" if on else "off")
+    for lane, bridge in sorted(world.bridges.items()):
+        if fault == "relayer_crash":
+            for i in range(len(bridge.relayers)):
+                bridge.faults.inject("relayer_crash" if on else "relayer_restart", relayer=i)
+        elif fault == "bridge_pause":
+            bridge.faults.inject("pause" if on else "unpause")
+    if fault == "bridge_pause" and world.cross is not None:
+        world.chain.transact(world.cross, "setPaused", on, sender=world.guardian)
+    if fault == "validator_crash":
+        for name, ledger in sorted(world.ledgers.items()):
+            node = sorted(ledger.nodes)[-1]  # f = 1 of 4: the ledger carries on without it
+            ledger.faults.inject("crash" if on else "restart", node=node)
+
+
+def watchdog(world: World):
+    """Every ``watch_interval``: a validator behind its ledger's head, a settlement past its bound,
+    and the units in those overdue settlements (value at risk) are noticed."""
+    sim, p = world.sim, world.p
+    behind: set[tuple[str, str]] = set()
+    while world.watching:
+        yield sim.timeout(p["watch_interval"])
+        for name, ledger in sorted(world.ledgers.items()):
+            head = max(node.height for node in ledger.nodes.values())
+            for node_name, node in sorted(ledger.nodes.items()):
+                lagging = not node.online or node.height < head - 1
+                if lagging and (name, node_name) not in behind:
+                    world.alert("validator_behind", ledger=name, node=node_name, height=node.height, head=head)
+                behind.discard((name, node_name)) if not lagging else behind.add((name, node_name))
+        at_risk = 0
+        for op in world.ops:
+            if op.done or op.kind not in ("issue", "trade", "cross"):
+                continue
+            if sim.now - op.submitted_at > op.bound:
+                at_risk += op.value
+                if not op.overdue:
+                    op.overdue = True
+                    world.alert("settlement_overdue", operation=op.kind, origin=op.source, destination=op.dest,
+                                age=round(sim.now - op.submitted_at, 3))
+        world.peak_at_risk = max(world.peak_at_risk, at_risk)
+
+
+# ---- the whole workload -----------------------------------------------------------------------------
+def run_workload(ctx: Any, graph: nx.Graph | None = None) -> dict[str, Any]:
+    """Run the workload of the module docstring on ``graph`` (default: the preset named by
+    ``ctx.params["topology"]``) and return its metrics (also put in ``ctx.extra``)."""
+    p = {**WORKLOAD_DEFAULTS, **ctx.params}
+    graph = graph if graph is not None else graph_from_params(p)
+    ctx.topology = graph.graph.get("topology", "custom")
+    sim = ctx.sim
+    with ctx.phase("setup"):
+        world = build_world(ctx, graph, p)
+    profiles = draw_investors(sim, p["investors"], ethereum_share=p["ethereum_share"],
+                              class_weights=_floats(p["class_weights"]), country_weights=_floats(p["country_weights"]))
+    place_investors(world, profiles)
+    with ctx.phase("onboarding"):
+        onboard(world)
+    with ctx.phase("issuance"):
+        issue(world)
+    ctx.say(f"{ctx.topology}: {sum(h.book is not None for h in world.holders)} investors onboarded, "
+            f"{sum(h.eligible for h in world.holders)} eligible hold the note")
+    start = sim.now
+    with ctx.phase("trading"):
+        schedule_fault(world, start)
+        sim.process(watchdog(world))
+        trader = sim.process(trading(world))
+        sim.run(until=trader)
+        end_by = max(sim.now, world.fault_end or 0.0)
+        drain(world, [op for op in world.ops if op.kind in ("trade", "cross")],
+              timeout=max(7200.0, end_by - sim.now + 3600.0))
+        if world.fault_end is not None and sim.now < world.fault_end:
+            sim.run(until=world.fault_end)
+        sim.run(until=sim.now + p["watch_interval"])  # one last look by the watchdog
+        world.watching = False  # the watchdog ends at its next wake-up
+    metrics = collect_metrics(world, start)
+    check_invariants(world, metrics)
+    ctx.extra["topology_study"] = {"topology": ctx.topology, "metrics": metrics,
+                                   "graph": {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}}
+    ctx.say(f"{ctx.topology}: {metrics['trade_ops'] + metrics['cross_ops']} trades, "
+            f"{metrics['failed_settlements']} failed, reach {metrics['reach']:.2f}")
+    return metrics
+
+
+# ---- figures --------------------------------------------------------------------------------------
+def _r(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, digits)
+
+
+def collect_metrics(world: World, trading_start: float) -> dict[str, Any]:
+    """The flat figures of one run (numbers, or None where a figure does not apply)."""
+    p, graph = world.p, world.graph
+    out: dict[str, Any] = {}
+    for kind in OP_KINDS:
+        ops = [op for op in world.ops if op.kind == kind and op.done]
+        ok = [op for op in ops if op.ok]
+        lat = sorted(op.done_at - op.submitted_at for op in ok)
+        window = (max(op.done_at for op in ok) - min(op.submitted_at for op in ok)) if ok else 0.0
+        out[f"{kind}_ops"] = len([op for op in world.ops if op.kind == kind])
+        out[f"{kind}_failed"] = len(ops) - len(ok)
+        out[f"{kind}_tps"] = _r(len(ok) / window) if window > 0 else None
+        for q in (50, 95, 99):
+            out[f"{kind}_p{q}_s"] = _r(percentile(lat, q)) if lat else None
+    settled = [op for op in world.ops if op.kind in ("trade", "cross") and op.done and op.ok]
+    finality = sorted(op.final_at - op.submitted_at for op in settled)
+    out["finality_p50_s"] = _r(percentile(finality, 50)) if finality else None
+    out["finality_p95_s"] = _r(percentile(finality, 95)) if finality else None
+    settlements = [op for op in world.ops if op.kind in ("issue", "trade", "cross")]
+    out["failed_settlements"] = sum(1 for op in settlements if not op.done or not op.ok)
+    out["unsettled"] = sum(1 for op in settlements if not op.done)
+
+    n = len(world.holders)
+    out["investors"] = n
+    out["onboarded"] = sum(h.book is not None for h in world.holders)
+    out["reach"] = _r(sum(h.eligible for h in world.holders) / n) if n else None
+
+    receipts = world.chain.receipts[world.setup_receipts:] if world.chain is not None else []
+    gas = sum(r.gas_used for r in receipts)
+    consortium_txs = len([e for e in world.sim.log.of_kind("consortium.tx") if e.time >= 0]) if world.ledgers else 0
+    fee_eth = gas * p["gas_price_gwei"] * 1e-9
+    cost = fee_eth * p["eth_usd"] + consortium_txs * p["consortium_fee_usd"]
+    out["gas"] = gas
+    out["eth_txs"] = len(receipts)
+    out["consortium_txs"] = consortium_txs
+    out["fee_eth"] = _r(fee_eth, 9)
+    out["cost_usd"] = _r(cost, 4)
+    out["cost_per_settlement_usd"] = _r(cost / len(settled), 6) if settled else None
+
+    out["fault"] = p["fault"]
+    out["fault_applies"] = int(world.fault_applies)
+    after = [t for t, _ in world.alerts if world.fault_at is not None and t >= world.fault_at]
+    out["value_at_risk"] = world.peak_at_risk
+    out["detection_s"] = _r(after[0] - world.fault_at) if after and world.fault_at is not None else None
+    out["alerts"] = len(world.alerts)
+
+    validators = sum(len(ledger.nodes) for ledger in world.ledgers.values())
+    sent = sum(sum(ledger.network.sent.values()) for ledger in world.ledgers.values())
+    sent_bytes = sum(sum(ledger.network.bytes_sent.values()) for ledger in world.ledgers.values())
+    out["msgs_per_validator"] = _r(sent / validators, 3) if validators else None
+    out["kb_per_validator"] = _r(sent_bytes / validators / 1024, 3) if validators else None
+    relayer_accounts = [r.account for b in world.bridges.values() for r in b.relayers]
+    out["txs_per_relayer"] = _r(sum(1 for r in receipts if r.sender in relayer_accounts) / len(relayer_accounts), 3) \
+        if relayer_accounts else None
+
+    sees = set(graph.nodes["regulator"]["sees"]) if "regulator" in graph else set()
+    visible = sum(1 for op in settlements
+                  if world.books[op.source].venue in sees or world.books[op.dest].venue in sees)
+    out["regulator_visibility"] = _r(visible / len(settlements)) if settlements else None
+    out["trades_skipped"] = world.trades_skipped
+    out["simulated_s"] = _r(world.sim.now - trading_start, 3)
+    return out
+
+
+def check_invariants(world: World, metrics: dict[str, Any]) -> None:
+    """Supply conserved per book and across each lane, every settlement decided, and no failure
+    unless a fault applied."""
+    ctx = world.ctx
+    issued = sum(op.value for op in world.ops if op.kind == "issue" and op.ok)
+    held = 0
+    for book in world.books.values():
+        holders = [h for h in world.holders if h.book == book.name]
+        if book.kind == "consortium":
+            state = book.ledger.state
+            held += sum(state.balance_of(book.asset_id, h.client.holder) for h in holders)
+            ctx.track_token(book.name, book.asset_id, lambda s=state, a=book.asset_id: s.holders(a),
+                            lambda s=state, a=book.asset_id: s.total_supply(a))
+        else:
+            token = book.suite.token
+            balances = _evm_balances(world, book)
+            held += sum(balances.values())
+            ctx.check(f"supply_matches_transfers_{book.name}", sum(balances.values()) == token.call("totalSupply"))
+    ctx.check("units_conserved_across_books", held == issued)
+    ctx.check("every_settlement_decided", metrics["unsettled"] == 0)
+    if not world.fault_applies:
+        ctx.check("no_failed_settlement_without_fault", metrics["failed_settlements"] == 0)
+    for lane, bridge in sorted(world.bridges.items()):
+        records = list(bridge.book.records.values())
+        ctx.check(f"lane_{lane}_units_conserved", bridge.monitor.conserved())
+        ctx.check(f"lane_{lane}_no_double_execution", all(r.executions <= 1 for r in records))
+    ctx.check("holders_are_the_eligible",
+              all((h.available > 0) <= h.eligible for h in world.holders))
+
+
+def _evm_balances(world: World, book: Book) -> dict[str, int]:
+    """Balances of a public-chain token rebuilt from its Transfer logs (no call per holder)."""
+    balances: dict[str, int] = {}
+    for log in world.chain.get_logs(book.suite.token, "Transfer"):
+        for account, delta in ((log["from"], -log["value"]), (log["to"], log["value"])):
+            if int(account, 16) != 0:
+                balances[account] = balances.get(account, 0) + delta
+    return {a: v for a, v in sorted(balances.items()) if v}
