@@ -39,6 +39,7 @@ import networkx as nx
 
 from sim.agents import LicensedIssuer, Licences, draw_investors
 from sim.agents.investors import InvestorProfile
+from sim.agents.note import EthereumHolderIndex
 from sim.metrics import percentile
 from sim.topology import (TOPOLOGIES, lanes, nodes_of_kind, topology_preset, validate_system, venues)
 
@@ -223,7 +224,6 @@ def build_world(ctx: Any, graph: nx.Graph, p: dict[str, Any]) -> World:
         ledger.settle(*handles)
         world.books[name] = Book(name, "consortium", name, True, ledger=ledger, issuer=issuer, asset_id=asset_id)
     modules = _rules(p)
-    modules = {"investor_classes": modules["investor_classes"], "countries": modules["countries"]}
     for info in lanes(graph):
         book = world.books[info["consortium"]]
         bridge = ctx.bridge(book.ledger, asset_id=book.asset_id, lane=info["lane"], issuer=chain.accounts[0],
@@ -683,7 +683,7 @@ def check_invariants(world: World, metrics: dict[str, Any]) -> None:
                             lambda s=state, a=book.asset_id: s.total_supply(a))
         else:
             token = book.suite.token
-            balances = _evm_balances(world, book)
+            balances = EthereumHolderIndex(world.chain, token).refresh()
             held += sum(balances.values())
             ctx.check(f"supply_matches_transfers_{book.name}", sum(balances.values()) == token.call("totalSupply"))
     ctx.check("units_conserved_across_books", held == issued)
@@ -696,13 +696,3 @@ def check_invariants(world: World, metrics: dict[str, Any]) -> None:
         ctx.check(f"lane_{lane}_no_double_execution", all(r.executions <= 1 for r in records))
     ctx.check("holders_are_the_eligible",
               all((h.available > 0) <= h.eligible for h in world.holders))
-
-
-def _evm_balances(world: World, book: Book) -> dict[str, int]:
-    """Balances of a public-chain token rebuilt from its Transfer logs (no call per holder)."""
-    balances: dict[str, int] = {}
-    for log in world.chain.get_logs(book.suite.token, "Transfer"):
-        for account, delta in ((log["from"], -log["value"]), (log["to"], log["value"])):
-            if int(account, 16) != 0:
-                balances[account] = balances.get(account, 0) + delta
-    return {a: v for a, v in sorted(balances.items()) if v}

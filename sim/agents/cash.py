@@ -15,7 +15,7 @@ from sim.consortium.ledger import ConsortiumLedger
 from sim.engine import Simulation
 
 
-def to_cents(amount: Decimal) -> int:
+def whole_cents(amount: Decimal) -> int:
     """Major currency units (already rounded to cents) as an integer number of cents."""
     cents = amount * 100
     if cents != cents.to_integral_value():

@@ -65,10 +65,14 @@ class HoldersOfRecord:
             out[p.source] = out.get(p.source, 0) + p.units
         return dict(sorted(out.items()))
 
+    @property
+    def units_in_flight(self) -> int:
+        """Units on the bridge: sent and not yet delivered, or rejected and not yet refunded."""
+        return sum(p.units for p in self.positions if p.source in ("in_flight", "refund_pending"))
+
     def reconciles(self) -> bool:
         """Every unit of the supply is attributed once, and the escrow backs wrapped plus in-flight units."""
-        in_flight = sum(p.units for p in self.positions if p.source in ("in_flight", "refund_pending"))
-        return self.total_units == self.consortium_supply and self.escrow == self.wrapped_supply + in_flight
+        return self.total_units == self.consortium_supply and self.escrow == self.wrapped_supply + self.units_in_flight
 
     def to_json(self) -> dict[str, Any]:
         return {"asset_id": self.asset_id, "taken_at": self.taken_at, "holders": len(self.by_holder()),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sim.agents.cash import Bank, to_cents
+from sim.agents.cash import Bank, whole_cents
 from sim.agents.holdings import holders_of_record
 from sim.agents.note import IssuedNote
 from sim.products import Autocallable, FixedIncomeRedeemable, PricePath, cash_flows, redemption_value
@@ -211,7 +211,7 @@ class LifecycleAgent:
         self._announce(kind, event_date, {"per_unit": str(per_unit), "record_units": snapshot.total_units,
                                           "payment_date": payment_date.isoformat()})
         self.calendar.advance_to(payment_date)
-        cents = to_cents(per_unit)
+        cents = whole_cents(per_unit)
         owed = snapshot.by_holder()
         self._pay_consortium({h: u * cents for (c, h), u in owed.items() if c == "consortium"}, payment)
         self._pay_ethereum({h: u * cents for (c, h), u in owed.items() if c == "ethereum"}, payment)
@@ -286,7 +286,7 @@ class LifecycleAgent:
             raise ValueError(f"{investor.name} holds {held} units of {note.asset_id} on the consortium, "
                              f"cannot redeem {units}")
         per_unit = redemption_value(self.sheet, day)
-        cents = units * to_cents(per_unit)
+        cents = units * whole_cents(per_unit)
         payment = Payment("redemption_on_demand", day, day, per_unit, units,
                           {"holder": holder, "units": units})
         shortfall = cents - note.ledger.state.balance_of(self.bank.asset_id, self.issuer.client.holder)

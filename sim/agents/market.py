@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.agents.cash import Bank, to_cents
+from sim.agents.cash import Bank, whole_cents
 from sim.agents.custodian import Custodian
 from sim.agents.investors import draw_investors
 from sim.agents.issuer import LicensedIssuer, OnboardedInvestor
@@ -43,7 +43,7 @@ class NoteMarket:
 
     @property
     def price_cents(self) -> int:
-        return to_cents(self.note.term_sheet.denomination)
+        return whole_cents(self.note.term_sheet.denomination)
 
     def offer(self) -> Offer:
         """The primary offer, its book filled with every investor's appetite and the custodian's order."""
@@ -131,7 +131,7 @@ def open_note_market(ctx: Any, term_sheet: TermSheet, *, investors: int, ethereu
     if custodied:
         custodian = Custodian(ledger, registrar=issuer.client)
         custodian.take_clients(custodied)
-    price = to_cents(term_sheet.denomination)
+    price = whole_cents(term_sheet.denomination)
     deposit = {i.name: int(i.profile.appetite * price * cash_headroom) for i in onboarded}
     on_ethereum = [i for i in onboarded if i.chain == "ethereum"]
     consortium_cash = {i.client.holder: deposit[i.name] for i in onboarded if i.chain == "consortium"}

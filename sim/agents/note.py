@@ -37,10 +37,7 @@ def eligibility_rules(term_sheet: TermSheet) -> dict[str, list]:
 def wrapped_token_config(term_sheet: TermSheet) -> dict[str, Any]:
     """Name, symbol and compliance modules of the note's wrapped token on Ethereum (for ``ctx.bridge``)."""
     symbol = "w" + "".join(ch for ch in term_sheet.id if ch.isalnum())[:11].upper()
-    modules: dict[str, Any] = {"investor_classes": sorted(term_sheet.eligible_investor_classes)}
-    if term_sheet.eligible_countries:
-        modules["countries"] = sorted(term_sheet.eligible_countries)
-    return {"name": f"Wrapped {term_sheet.id}", "symbol": symbol, "modules": modules}
+    return {"name": f"Wrapped {term_sheet.id}", "symbol": symbol, "modules": eligibility_rules(term_sheet)}
 
 
 class EthereumHolderIndex:

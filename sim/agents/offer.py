@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sim.agents.cash import Bank, to_cents
+from sim.agents.cash import Bank, whole_cents
 from sim.agents.note import IssuedNote
 
 #: Gas for the Ethereum legs, stated so eth-tester does not estimate each call.
@@ -111,7 +111,7 @@ class Offer:
         self.note = note
         self.bank = bank
         self.htlc = htlc
-        self.price_cents = to_cents(price if price is not None else note.term_sheet.denomination)
+        self.price_cents = whole_cents(price if price is not None else note.term_sheet.denomination)
         self.units_available = note.term_sheet.units_issued
         self.book: list[tuple[Subscriber, int]] = []
         self.refused: dict[str, str] = {}

@@ -154,7 +154,7 @@ class Regulator:
         problems = []
         if snapshot.total_units != snapshot.consortium_supply:
             problems.append(f"holders of record hold {snapshot.total_units} units, supply is {snapshot.consortium_supply}")
-        in_flight = sum(p.units for p in snapshot.positions if p.source in ("in_flight", "refund_pending"))
+        in_flight = snapshot.units_in_flight
         if snapshot.escrow != snapshot.wrapped_supply + in_flight:
             problems.append(f"escrow {snapshot.escrow} != wrapped {snapshot.wrapped_supply} + in flight {in_flight}")
         consortium_sum = sum(note.consortium_holders().values())
