@@ -5,15 +5,18 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.rwasim-installed
 NODE_STAMP := contracts/node_modules/.rwasim-installed
 PYTEST_ARGS ?=
+# The distribution maps sim/, bridge/ and scenarios/ onto one `rwasim` package; mypy and
+# import-linter read packages from folders, so they read a copy laid out as installed.
+STAGE  := .typecheck
 
-.PHONY: all install node demo test bench contracts contracts-check clean
+.PHONY: all install node demo test lint stage wheel bench contracts contracts-check clean
 
 all: test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,dask,dev]"
 	touch $@
 
 # The pinned Solidity compiler (npm `solc`) and anvil (npm `@foundry-rs/anvil`), from the lock file.
@@ -31,6 +34,24 @@ demo: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+stage:
+	rm -rf $(STAGE) && mkdir -p $(STAGE)/rwasim/contracts
+	cp -r sim/. $(STAGE)/rwasim/
+	cp -r bridge $(STAGE)/rwasim/bridge
+	cp -r scenarios $(STAGE)/rwasim/scenarios
+	cp contracts/__init__.py $(STAGE)/rwasim/contracts/
+	find $(STAGE) -name __pycache__ -prune -exec rm -rf {} +
+
+# Style, types and the layer contracts (import-linter), as CI runs them.
+lint: $(STAMP) stage
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	cd $(STAGE) && ../$(VENV)/bin/mypy --config-file ../pyproject.toml -p rwasim
+	cd $(STAGE) && PYTHONPATH=. ../$(VENV)/bin/lint-imports --config ../pyproject.toml
+
+wheel: $(STAMP)
+	rm -rf dist && $(PY) -m build --wheel --outdir dist . >/dev/null && ls -l dist
+
 bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/ethereum_transfers.py
 	$(PY) benchmarks/consortium.py
@@ -43,4 +64,4 @@ contracts-check: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/rwasim contracts build --check
 
 clean:
-	rm -rf $(VENV) contracts/node_modules runs .pytest_cache .hypothesis
+	rm -rf $(VENV) contracts/node_modules runs dist $(STAGE) .pytest_cache .hypothesis

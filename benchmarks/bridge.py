@@ -25,34 +25,46 @@ from pathlib import Path
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
-from bridge.bridge import Bridge  # noqa: E402
-from bridge.gateway import deploy_ethereum_end, quorum_evidence
-from sim.consortium import ConsortiumLedger
-from sim.engine import Simulation
-from sim.ethereum import EthereumChain
-from sim.ethereum.suite import register_investor
-from sim.metrics import percentile
+from rwasim.bridge.bridge import Bridge  # noqa: E402
+from rwasim.bridge.gateway import deploy_ethereum_end, quorum_evidence
+from rwasim.consortium import ConsortiumLedger
+from rwasim.engine import Simulation
+from rwasim.ethereum import EthereumChain
+from rwasim.ethereum.suite import register_investor
+from rwasim.metrics import percentile
 
 ASSET = "BENCH-NOTE"
 
 
-def build(verifier: str = "quorum", batch_size: int = 1, seed: int = 1, confirmations: int = 12,
-          fraud_window: int = 1800):
+def build(
+    verifier: str = "quorum", batch_size: int = 1, seed: int = 1, confirmations: int = 12, fraud_window: int = 1800
+):
     sim = Simulation(seed=seed)
     ledger = ConsortiumLedger(sim)
     chain = EthereumChain(sim)
     issuer_eth = chain.accounts[0]
-    end = deploy_ethereum_end(chain, ledger, asset_id=ASSET, lane=1, issuer=issuer_eth, guardian=chain.accounts[1],
-                              verifier=verifier, watchers=[chain.accounts[2]], fraud_window=fraud_window)
-    bridge = Bridge(sim, ledger, chain, end, confirmations=confirmations, batch_size=batch_size,
-                    watchers=[chain.accounts[2]])
+    end = deploy_ethereum_end(
+        chain,
+        ledger,
+        asset_id=ASSET,
+        lane=1,
+        issuer=issuer_eth,
+        guardian=chain.accounts[1],
+        verifier=verifier,
+        watchers=[chain.accounts[2]],
+        fraud_window=fraud_window,
+    )
+    bridge = Bridge(
+        sim, ledger, chain, end, confirmations=confirmations, batch_size=batch_size, watchers=[chain.accounts[2]]
+    )
     holder = chain.new_account("holder")
     register_investor(chain, end.suite, holder, country=344, investor_class="professional")
     issuer = ledger.org_client("issuer")
-    ledger.settle(issuer.submit("asset.register", {"asset_id": ASSET, "term_sheet_hash": "0x" + "ab" * 32}),
-                  issuer.submit("identity.register", {"holder": issuer.holder, "country": 344,
-                                                      "investor_class": "professional"}),
-                  issuer.submit("token.mint", {"asset_id": ASSET, "to": issuer.holder, "amount": 10**9}))
+    ledger.settle(
+        issuer.submit("asset.register", {"asset_id": ASSET, "term_sheet_hash": "0x" + "ab" * 32}),
+        issuer.submit("identity.register", {"holder": issuer.holder, "country": 344, "investor_class": "professional"}),
+        issuer.submit("token.mint", {"asset_id": ASSET, "to": issuer.holder, "amount": 10**9}),
+    )
     return sim, ledger, chain, end, bridge, issuer, holder
 
 
@@ -92,13 +104,16 @@ def throughput(count: int, batch: int) -> dict[str, float]:
     blocks: dict[int, list] = {}
     for handle in handles:
         index = [i for i, e in enumerate(handle.events) if e.kind == "bridge.lock"][0]
-        blocks.setdefault(handle.height, []).append((handle.hash, index, bridge.inbound_message(handle.events[index].fields)))
+        blocks.setdefault(handle.height, []).append(
+            (handle.hash, index, bridge.inbound_message(handle.events[index].fields))
+        )
     calls = []
-    for height, located in sorted(blocks.items()):
+    for _height, located in sorted(blocks.items()):
         for start in range(0, len(located), batch):
-            chunk = located[start:start + batch]
-            calls.append(([m.as_tuple() for _, _, m in chunk],
-                          quorum_evidence([ledger.prove_event(h, i) for h, i, _ in chunk])))
+            chunk = located[start : start + batch]
+            calls.append(
+                ([m.as_tuple() for _, _, m in chunk], quorum_evidence([ledger.prove_event(h, i) for h, i, _ in chunk]))
+            )
     t0 = time.perf_counter()
     for messages, evidence in calls:
         receipt = chain.transact(end.gateway, "deliver", 1, messages, evidence, sender=chain.accounts[3])
@@ -125,27 +140,39 @@ def main() -> None:
     count = 100 if args.quick else args.messages
     n_latency = 8 if args.quick else args.latency_messages
 
-    print(f"end-to-end latency, simulated seconds ({n_latency} messages per direction, 12-s slots, "
-          "12 confirmations for burns)", flush=True)
+    print(
+        f"end-to-end latency, simulated seconds ({n_latency} messages per direction, 12-s slots, "
+        "12 confirmations for burns)",
+        flush=True,
+    )
     print(f"  {'verifier':<22}{'direction':<16}{'p50':>8}{'p95':>8}{'p99':>8}")
     for verifier in ("quorum", "committee", "optimistic"):
         lat = latency(verifier, n_latency)
         for direction, values in lat.items():
             v = sorted(values)
-            print(f"  {verifier:<22}{direction:<16}{percentile(v, 50):>8.0f}{percentile(v, 95):>8.0f}"
-                  f"{percentile(v, 99):>8.0f}", flush=True)
+            print(
+                f"  {verifier:<22}{direction:<16}{percentile(v, 50):>8.0f}{percentile(v, 95):>8.0f}"
+                f"{percentile(v, 99):>8.0f}",
+                flush=True,
+            )
 
     print(f"\nthroughput and gas: {count} consortium->Ethereum messages, eth-tester backend", flush=True)
     single = throughput(min(count, 100), 1)
     batched = throughput(count, 50)
-    print(f"  batches of 50: {count / batched['bridge_s']:.1f} messages/s through the bridge, "
-          f"{count / batched['raw_s']:.1f} messages/s raw deliver calls "
-          f"(bridge time / raw time = {batched['bridge_s'] / batched['raw_s']:.2f})")
-    print(f"  one per tx:    {min(count, 100) / single['bridge_s']:.1f} messages/s through the bridge, "
-          f"{min(count, 100) / single['raw_s']:.1f} messages/s raw")
+    print(
+        f"  batches of 50: {count / batched['bridge_s']:.1f} messages/s through the bridge, "
+        f"{count / batched['raw_s']:.1f} messages/s raw deliver calls "
+        f"(bridge time / raw time = {batched['bridge_s'] / batched['raw_s']:.2f})"
+    )
+    print(
+        f"  one per tx:    {min(count, 100) / single['bridge_s']:.1f} messages/s through the bridge, "
+        f"{min(count, 100) / single['raw_s']:.1f} messages/s raw"
+    )
     saving = 1 - batched["gas_per_message"] / single["gas_per_message"]
-    print(f"  gas per delivered message: {single['gas_per_message']:,.0f} one per tx, "
-          f"{batched['gas_per_message']:,.0f} in batches of 50 ({saving:.0%} less)")
+    print(
+        f"  gas per delivered message: {single['gas_per_message']:,.0f} one per tx, "
+        f"{batched['gas_per_message']:,.0f} in batches of 50 ({saving:.0%} less)"
+    )
 
 
 if __name__ == "__main__":

@@ -19,25 +19,32 @@ import argparse
 import resource
 import time
 
-from sim.consortium import ConsensusConfig, ConsortiumLedger
-from sim.consortium.state import LedgerState
-from sim.engine import Simulation
-from sim.metrics import percentile
+from rwasim.consortium import ConsensusConfig, ConsortiumLedger
+from rwasim.consortium.state import LedgerState
+from rwasim.engine import Simulation
+from rwasim.metrics import percentile
 
 
 def setup_market(ledger: ConsortiumLedger, n_investors: int):
     """An asset, ``n_investors`` registered clients with identities and 10^9 units each."""
     issuer = ledger.org_client("issuer")
-    handles = [issuer.submit("asset.register", {"asset_id": "NOTE", "term_sheet_hash": "0x" + "ab" * 32,
-                                                "rules": {"countries": [344, 702]}})]
+    handles = [
+        issuer.submit(
+            "asset.register",
+            {"asset_id": "NOTE", "term_sheet_hash": "0x" + "ab" * 32, "rules": {"countries": [344, 702]}},
+        )
+    ]
     investors = []
     for i in range(n_investors):
         client, handle = ledger.add_client(f"investor-{i}", "issuer")
         investors.append(client)
         handles.append(handle)
     for client in investors:
-        handles.append(issuer.submit("identity.register", {"holder": client.holder, "country": 344,
-                                                           "investor_class": "professional"}))
+        handles.append(
+            issuer.submit(
+                "identity.register", {"holder": client.holder, "country": 344, "investor_class": "professional"}
+            )
+        )
         handles.append(issuer.submit("token.mint", {"asset_id": "NOTE", "to": client.holder, "amount": 10**9}))
     ledger.settle(*handles)
     bad = [h.reason for h in handles if not h.ok]
@@ -59,8 +66,9 @@ def signed_transfers(investors, count: int):
 
 def throughput(count: int, max_block: int) -> dict:
     sim = Simulation(seed=1)
-    ledger = ConsortiumLedger(sim, n_validators=4, config=ConsensusConfig(max_block_txs=max_block),
-                              log_transactions=True)
+    ledger = ConsortiumLedger(
+        sim, n_validators=4, config=ConsensusConfig(max_block_txs=max_block), log_transactions=True
+    )
     investors = setup_market(ledger, 200)
     reference: LedgerState = ledger.state.copy()
     start_height = ledger.height
@@ -79,18 +87,26 @@ def throughput(count: int, max_block: int) -> dict:
     blocks = ledger.height - start_height
 
     # the raw backend: one state machine executing the same transfers in blocks of the same size
-    from sim.consortium import crypto
-    from sim.consortium import transactions
+    from rwasim.consortium import crypto, transactions
+
     crypto.recover_address.cache_clear()  # no help from signatures checked above
     transactions._VERIFIED.clear()
     t0 = time.perf_counter()
     for i in range(0, count, max_block):
-        execution = reference.execute_block(txs[i:i + max_block], height=reference.height + 1,
-                                            timestamp=sim.epoch + 10)
+        execution = reference.execute_block(
+            txs[i : i + max_block], height=reference.height + 1, timestamp=sim.epoch + 10
+        )
         reference.apply(execution)
     raw = time.perf_counter() - t0
-    return {"count": count, "blocks": blocks, "signing_s": signing, "elapsed_s": elapsed, "raw_s": raw,
-            "sim_seconds": sim.now, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "count": count,
+        "blocks": blocks,
+        "signing_s": signing,
+        "elapsed_s": elapsed,
+        "raw_s": raw,
+        "sim_seconds": sim.now,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def latency(rate: float, duration: float) -> dict:
@@ -125,13 +141,18 @@ def message_cost(n: int, blocks: int) -> dict:
     h0 = ledger.height
     txs = signed_transfers(investors, blocks * 8)
     for i in range(blocks):
-        ledger.settle(*[ledger.submit(tx) for tx in txs[i * 8:(i + 1) * 8]])
+        ledger.settle(*[ledger.submit(tx) for tx in txs[i * 8 : (i + 1) * 8]])
     done = ledger.height - h0
     consensus = ("proposal", "prepare", "commit", "round_change")
     msgs = sum(ledger.network.sent[k] - before_sent.get(k, 0) for k in consensus)
     size = sum(ledger.network.bytes_sent[k] - before_bytes.get(k, 0) for k in consensus)
-    return {"n": n, "blocks": done, "messages": msgs / done, "bytes": size / done,
-            "predicted": (n - 1) + 2 * n * (n - 1)}
+    return {
+        "n": n,
+        "blocks": done,
+        "messages": msgs / done,
+        "bytes": size / done,
+        "predicted": (n - 1) + 2 * n * (n - 1),
+    }
 
 
 def main() -> None:
@@ -143,22 +164,27 @@ def main() -> None:
     count = 5000 if args.quick else args.transactions
     sizes = (4, 7, 16) if args.quick else (4, 7, 16, 31, 64)
 
-    print(f"throughput: {count:,} signed transfers, 4 validators (mesh), blocks of up to {args.block_size}",
-          flush=True)
+    print(f"throughput: {count:,} signed transfers, 4 validators (mesh), blocks of up to {args.block_size}", flush=True)
     t = throughput(count, args.block_size)
     print(f"  signing (clients, not counted below)  {count / t['signing_s']:>10,.0f} tx/s")
-    print(f"  committed through the ledger          {count / t['elapsed_s']:>10,.0f} tx/s wall-clock "
-          f"({t['blocks']} blocks, {t['sim_seconds']:.0f} simulated s)")
+    print(
+        f"  committed through the ledger          {count / t['elapsed_s']:>10,.0f} tx/s wall-clock "
+        f"({t['blocks']} blocks, {t['sim_seconds']:.0f} simulated s)"
+    )
     print(f"  raw state machine (one LedgerState)   {count / t['raw_s']:>10,.0f} tx/s")
     print(f"  ledger time / raw time                {t['elapsed_s'] / t['raw_s']:>10.2f}x  (goal: >= 5,000 tx/s)")
     print(f"  peak memory (max RSS)                 {t['maxrss_mb']:>10,.0f} MB", flush=True)
 
     rate, duration = (100.0, 30.0) if args.quick else (500.0, 120.0)
-    print(f"\ncommit latency: Poisson arrivals at {rate:.0f} tx/s for {duration:.0f} s, 4 validators, "
-          f"links 20 ms + U(0, 5 ms) jitter, block period 1 s", flush=True)
+    print(
+        f"\ncommit latency: Poisson arrivals at {rate:.0f} tx/s for {duration:.0f} s, 4 validators, "
+        f"links 20 ms + U(0, 5 ms) jitter, block period 1 s",
+        flush=True,
+    )
     lat = latency(rate, duration)
-    print(f"  {lat['n']:,} transfers: p50 {lat['p50']:.3f} s, p95 {lat['p95']:.3f} s, p99 {lat['p99']:.3f} s",
-          flush=True)
+    print(
+        f"  {lat['n']:,} transfers: p50 {lat['p50']:.3f} s, p95 {lat['p95']:.3f} s, p99 {lat['p99']:.3f} s", flush=True
+    )
 
     print("\nconsensus messages per committed block (proposal + prepare + commit, 8 transfers a block)")
     print(f"  {'n':>4}{'messages':>12}{'(n-1)+2n(n-1)':>16}{'bytes':>12}")

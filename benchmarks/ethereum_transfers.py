@@ -16,9 +16,9 @@ import argparse
 import statistics
 import time
 
-from sim.engine import Simulation
-from sim.ethereum import EthereumChain
-from sim.ethereum.suite import deploy_token_suite, register_investor
+from rwasim.engine import Simulation
+from rwasim.ethereum import EthereumChain
+from rwasim.ethereum.suite import deploy_token_suite, register_investor
 
 GAS = 300_000
 GAS_PRICE = 10**11
@@ -27,8 +27,13 @@ GAS_PRICE = 10**11
 def build_market(seed: int = 0):
     chain = EthereumChain(Simulation(seed=seed))
     issuer = chain.accounts[0]
-    suite = deploy_token_suite(chain, name="Bench Note", symbol="BENCH", issuer=issuer,
-                               modules={"countries": [344, 702], "investor_classes": ["professional"]})
+    suite = deploy_token_suite(
+        chain,
+        name="Bench Note",
+        symbol="BENCH",
+        issuer=issuer,
+        modules={"countries": [344, 702], "investor_classes": ["professional"]},
+    )
     wallets = [chain.new_account(f"bench-{i}") for i in range(102)]
     for wallet in wallets:
         register_investor(chain, suite, wallet, country=344, investor_class="professional")
@@ -103,20 +108,25 @@ def main() -> None:
         results["interface"].append(through_interface(chain, suite, sender, receiver, args.transfers, args.block_size))
         results["raw auto-mine"].append(through_raw_eth_tester(chain, suite, sender, receiver, args.transfers, None))
         results["raw blocks"].append(
-            through_raw_eth_tester(chain, suite, sender, receiver, args.transfers, args.block_size))
+            through_raw_eth_tester(chain, suite, sender, receiver, args.transfers, args.block_size)
+        )
     medians = {k: statistics.median(v) for k, v in results.items()}
     best_raw = max(medians["raw auto-mine"], medians["raw blocks"])
 
     print()
-    print(f"SecurityToken.transfer, {args.transfers} transfers per round, blocks of {args.block_size}, "
-          f"median of {args.repeats} rounds")
+    print(
+        f"SecurityToken.transfer, {args.transfers} transfers per round, blocks of {args.block_size}, "
+        f"median of {args.repeats} rounds"
+    )
     print(f"  {'path':<34}{'transfers/s':>12}")
     print(f"  {'chain interface (rwasim)':<34}{medians['interface']:>12.1f}")
     print(f"  {'raw eth-tester, auto-mine':<34}{medians['raw auto-mine']:>12.1f}")
     print(f"  {'raw eth-tester, blocks':<34}{medians['raw blocks']:>12.1f}")
     overhead = best_raw / medians["interface"] - 1
-    print(f"  interface time / best raw time = {best_raw / medians['interface']:.3f} "
-          f"({overhead:+.1%} overhead; goal: at most +25%)")
+    print(
+        f"  interface time / best raw time = {best_raw / medians['interface']:.3f} "
+        f"({overhead:+.1%} overhead; goal: at most +25%)"
+    )
     print()
     print("gas")
     for name, gas in gas_figures(chain, suite, wallets).items():

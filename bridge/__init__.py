@@ -7,6 +7,6 @@ checkpoint; ``bridge.monitor`` checks the invariants; ``bridge.bridge`` joins it
 ``bridge.faults`` injects the named incidents.
 """
 
-from bridge.codec import BridgeMessage, asset_key, attestation_digest, message_id, rejection_id
+from rwasim.bridge.codec import BridgeMessage, asset_key, attestation_digest, message_id, rejection_id
 
 __all__ = ["BridgeMessage", "asset_key", "attestation_digest", "message_id", "rejection_id"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from bridge.codec import BridgeMessage, attestation_digest
-from sim.consortium.node import ValidatorNode
+from rwasim.bridge.codec import BridgeMessage, attestation_digest
+from rwasim.consortium.node import ValidatorNode
 
 
 class AttestationPool:

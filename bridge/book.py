@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.codec import BridgeMessage
+from rwasim.bridge.codec import BridgeMessage
 
 TO_ETHEREUM = "to_ethereum"
 TO_CONSORTIUM = "to_consortium"
@@ -42,9 +42,19 @@ class MessageRecord:
         return self.state in FINAL_STATES
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "direction": self.direction, "lane": self.message.lane, "nonce": self.message.nonce,
-                "amount": self.message.amount, "state": self.state, "reason": self.reason, "code": self.code,
-                "created_at": self.created_at, "decided_at": self.decided_at, "finalised_at": self.finalised_at}
+        return {
+            "id": self.id,
+            "direction": self.direction,
+            "lane": self.message.lane,
+            "nonce": self.message.nonce,
+            "amount": self.message.amount,
+            "state": self.state,
+            "reason": self.reason,
+            "code": self.code,
+            "created_at": self.created_at,
+            "decided_at": self.decided_at,
+            "finalised_at": self.finalised_at,
+        }
 
 
 class MessageBook:
@@ -59,8 +69,16 @@ class MessageBook:
         if record is None:
             record = MessageRecord(message, direction, self.sim.now, history=[(self.sim.now, "in_flight")])
             self.records[message.id] = record
-            self.sim.record("bridge.message", "bridge", id=message.id, direction=direction, lane=message.lane,
-                            nonce=message.nonce, amount=message.amount, state="in_flight")
+            self.sim.record(
+                "bridge.message",
+                "bridge",
+                id=message.id,
+                direction=direction,
+                lane=message.lane,
+                nonce=message.nonce,
+                amount=message.amount,
+                state="in_flight",
+            )
         return record
 
     def transition(self, message_id: bytes, state: str, *, reason: str | None = None, code: int | None = None) -> None:
@@ -83,9 +101,17 @@ class MessageBook:
             record.reason, record.code = reason, code
         if state in FINAL_STATES:
             record.finalised_at = self.sim.now
-        self.sim.record("bridge.message", "bridge", id=message_id, direction=record.direction,
-                        lane=record.message.lane, nonce=record.message.nonce, amount=record.message.amount,
-                        state=state, reason=reason)
+        self.sim.record(
+            "bridge.message",
+            "bridge",
+            id=message_id,
+            direction=record.direction,
+            lane=record.message.lane,
+            nonce=record.message.nonce,
+            amount=record.message.amount,
+            state=state,
+            reason=reason,
+        )
 
     def in_flight(self, direction: str | None = None) -> list[MessageRecord]:
         """Messages not yet final (in flight, or rejected and not yet refunded)."""

@@ -8,35 +8,60 @@ and every Ethereum slot — so the book and the monitor always reflect what is o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from bridge.attestation import AttestationPool, Attestor
-from bridge.book import TO_CONSORTIUM, TO_ETHEREUM, MessageBook
-from bridge.codec import BridgeMessage, asset_key, rejection_id
-from bridge.gateway import EthereumEnd, checksum
-from bridge.monitor import BridgeMonitor
-from bridge.relayer import Relayer, outbound_message_from_log
-from sim.consortium.block import CommittedBlock
-from sim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
-from sim.engine import Simulation
-from sim.ethereum.chain import EthereumChain
+from rwasim.bridge.attestation import AttestationPool, Attestor
+from rwasim.bridge.book import TO_CONSORTIUM, TO_ETHEREUM, MessageBook
+from rwasim.bridge.codec import BridgeMessage, asset_key, rejection_id
+from rwasim.bridge.gateway import EthereumEnd, checksum
+from rwasim.bridge.monitor import BridgeMonitor
+from rwasim.bridge.relayer import Relayer, outbound_message_from_log
+from rwasim.consortium.block import CommittedBlock
+from rwasim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
+from rwasim.engine import Simulation
+from rwasim.ethereum.chain import EthereumChain
 
-GATEWAY_EVENTS = ("MessageDelivered", "MessageRejected", "MessageSent", "MessageRefunded", "MessageDelayed",
-                  "DuplicateMessage")
+GATEWAY_EVENTS = (
+    "MessageDelivered",
+    "MessageRejected",
+    "MessageSent",
+    "MessageRefunded",
+    "MessageDelayed",
+    "DuplicateMessage",
+)
 
 
-def open_lane(sim: Simulation, ledger: ConsortiumLedger, chain: EthereumChain, *, asset_id: str, lane: int = 1,
-              issuer: str | None = None, guardian: str | None = None, verifier: str = "quorum",
-              token: dict | None = None, **options: Any) -> "Bridge":
+def open_lane(
+    sim: Simulation,
+    ledger: ConsortiumLedger,
+    chain: EthereumChain,
+    *,
+    asset_id: str,
+    lane: int = 1,
+    issuer: str | None = None,
+    guardian: str | None = None,
+    verifier: str = "quorum",
+    token: dict | None = None,
+    **options: Any,
+) -> Bridge:
     """Deploy a lane's Ethereum end (gateway, ``verifier``, wrapped token with ``token``'s name,
     symbol and modules) and start its :class:`Bridge` (``options``: confirmations, relayers,
     batch size, checkpoints, watchers, ``on_alert``)."""
-    from bridge.gateway import deploy_ethereum_end
+    from rwasim.bridge.gateway import deploy_ethereum_end
 
-    end = deploy_ethereum_end(chain, ledger, asset_id=asset_id, lane=lane, issuer=issuer or chain.accounts[0],
-                              guardian=guardian or chain.accounts[1], verifier=verifier,
-                              watchers=options.get("watchers", ()), **(token or {}))
+    end = deploy_ethereum_end(
+        chain,
+        ledger,
+        asset_id=asset_id,
+        lane=lane,
+        issuer=issuer or chain.accounts[0],
+        guardian=guardian or chain.accounts[1],
+        verifier=verifier,
+        watchers=options.get("watchers", ()),
+        **(token or {}),
+    )
     return Bridge(sim, ledger, chain, end, **options)
 
 
@@ -46,7 +71,7 @@ class Bridge:
     Parameters
     ----------
     sim, ledger, chain, end
-        The run, both chains, and what :func:`bridge.gateway.deploy_ethereum_end` deployed.
+        The run, both chains, and what :func:`rwasim.bridge.gateway.deploy_ethereum_end` deployed.
     confirmations : int
         Ethereum blocks a burn must be buried under before validators attest it (default 12).
     relayers : int
@@ -65,10 +90,22 @@ class Bridge:
         Delete relayer checkpoints left in ``checkpoint_dir`` by an earlier run.
     """
 
-    def __init__(self, sim: Simulation, ledger: ConsortiumLedger, chain: EthereumChain, end: EthereumEnd, *,
-                 confirmations: int = 12, relayers: int = 1, batch_size: int = 1, poll_interval: float = 2.0,
-                 checkpoint_dir: str | Path | None = None, watchers: list[str] | None = None,
-                 on_alert: Callable[..., None] | None = None, fresh: bool = True) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        ledger: ConsortiumLedger,
+        chain: EthereumChain,
+        end: EthereumEnd,
+        *,
+        confirmations: int = 12,
+        relayers: int = 1,
+        batch_size: int = 1,
+        poll_interval: float = 2.0,
+        checkpoint_dir: str | Path | None = None,
+        watchers: list[str] | None = None,
+        on_alert: Callable[..., None] | None = None,
+        fresh: bool = True,
+    ) -> None:
         self.sim = sim
         self.ledger = ledger
         self.chain = chain
@@ -98,27 +135,54 @@ class Bridge:
                 path = Path(checkpoint_dir) / f"relayer-{i}.sqlite"
                 if fresh:  # a new run: progress left by an earlier run is not this run's
                     path.unlink(missing_ok=True)
-            self.relayers.append(Relayer(self, f"relayer-{i}", chain.new_account(f"lane-{end.lane}-relayer-{i}"), path,
-                                         batch_size=batch_size, poll_interval=poll_interval))
+            self.relayers.append(
+                Relayer(
+                    self,
+                    f"relayer-{i}",
+                    chain.new_account(f"lane-{end.lane}-relayer-{i}"),
+                    path,
+                    batch_size=batch_size,
+                    poll_interval=poll_interval,
+                )
+            )
         chain.start_block_production()
         self._watcher = sim.process(self._watch())
-        from bridge.faults import BridgeFaults
+        from rwasim.bridge.faults import BridgeFaults
 
         self.faults = BridgeFaults(self)
-        sim.record("bridge.started", "bridge", lane=end.lane, verifier=end.verifier_kind, gateway=end.gateway.address,
-                   confirmations=confirmations, relayers=relayers, batch_size=batch_size,
-                   consortium=ledger.name, asset_id=end.asset_id, token=end.token.address)
+        sim.record(
+            "bridge.started",
+            "bridge",
+            lane=end.lane,
+            verifier=end.verifier_kind,
+            gateway=end.gateway.address,
+            confirmations=confirmations,
+            relayers=relayers,
+            batch_size=batch_size,
+            consortium=ledger.name,
+            asset_id=end.asset_id,
+            token=end.token.address,
+        )
 
     # ---- using it ---------------------------------------------------------------------------
     def lock(self, client: LedgerClient, amount: int, receiver: str) -> TxHandle:
         """Lock ``amount`` units of ``client`` on the consortium for ``receiver`` on Ethereum."""
-        return client.submit("bridge.lock", {"asset_id": self.end.asset_id, "amount": amount, "lane": self.end.lane,
-                                             "receiver": receiver.lower(), "destination_chain": self.chain.chain_id})
+        return client.submit(
+            "bridge.lock",
+            {
+                "asset_id": self.end.asset_id,
+                "amount": amount,
+                "lane": self.end.lane,
+                "receiver": receiver.lower(),
+                "destination_chain": self.chain.chain_id,
+            },
+        )
 
     def send_back(self, sender: str, receiver_holder: str, amount: int) -> str:
         """Burn ``amount`` wrapped units of ``sender`` for ``receiver_holder`` on the consortium (a tx hash)."""
-        return self.chain.send(self.end.gateway, "send", self.end.lane, checksum(bytes.fromhex(receiver_holder[2:])),
-                               amount, sender=sender)
+        return self.chain.send(
+            self.end.gateway, "send", self.end.lane, checksum(bytes.fromhex(receiver_holder[2:])), amount, sender=sender
+        )
 
     def settle(self, timeout: float = 3600.0) -> dict[str, int]:
         """Run until no message is in flight (or ``timeout`` simulated seconds); return state counts."""
@@ -146,14 +210,24 @@ class Bridge:
         """``(tx hash, event index, message)`` for each lock of this lane in a committed block."""
         for tx, receipt in zip(committed.block.transactions, committed.receipts):
             for index, event in enumerate(receipt.events):
-                if event.kind == "bridge.lock" and event.fields["lane"] == self.end.lane \
-                        and event.fields["asset_id"] == self.end.asset_id:
+                if (
+                    event.kind == "bridge.lock"
+                    and event.fields["lane"] == self.end.lane
+                    and event.fields["asset_id"] == self.end.asset_id
+                ):
                     yield tx.hash, index, self.inbound_message(event.fields)
 
     def inbound_message(self, f: dict) -> BridgeMessage:
-        return BridgeMessage(self.ledger.chain_id, f["destination_chain"], f["lane"], f["nonce"],
-                             asset_key(f["asset_id"]), bytes.fromhex(f["sender"][2:]),
-                             bytes.fromhex(f["receiver"][2:]), f["amount"])
+        return BridgeMessage(
+            self.ledger.chain_id,
+            f["destination_chain"],
+            f["lane"],
+            f["nonce"],
+            asset_key(f["asset_id"]),
+            bytes.fromhex(f["sender"][2:]),
+            bytes.fromhex(f["receiver"][2:]),
+            f["amount"],
+        )
 
     def outbound_message(self, log: dict) -> BridgeMessage:
         return outbound_message_from_log(log, self.chain.chain_id, self.end.asset_id)
@@ -233,7 +307,10 @@ class Bridge:
             if record.state == "reorged_out" or gateway.call("status", record.id) != 0:
                 continue
             if record.direction == TO_CONSORTIUM:
-                if record.state == "in_flight" and self.pool.count("sent", record.id) < self.ledger.validator_set.quorum:
+                if (
+                    record.state == "in_flight"
+                    and self.pool.count("sent", record.id) < self.ledger.validator_set.quorum
+                ):
                     self.pool.messages.pop(record.id, None)
                     self.pool.signatures.pop(("sent", record.id), None)
                     self.book.transition(record.id, "reorged_out")
@@ -248,8 +325,12 @@ class Bridge:
             attestor.cursor = min(attestor.cursor, max(final, 0))
         self.sim.record("bridge.reorg_detected", "bridge", depth=depth, affected=[r.id for r in affected])
         if affected:
-            self.monitor.alert("bridge_reorg_beyond_finality", depth=depth, messages=[r.id for r in affected],
-                                value_at_risk=sum(r.message.amount for r in affected))
+            self.monitor.alert(
+                "bridge_reorg_beyond_finality",
+                depth=depth,
+                messages=[r.id for r in affected],
+                value_at_risk=sum(r.message.amount for r in affected),
+            )
 
     def _watch(self) -> Iterator[Any]:
         while not self.stopped:
@@ -277,7 +358,7 @@ class Bridge:
         effect on chain only with a quorum of them (returns False when the verifier already
         trusts this set).
         """
-        from bridge.gateway import rotation_digest
+        from rwasim.bridge.gateway import rotation_digest
 
         verifier = self.end.verifier
         new_set = self.ledger.validator_set
@@ -285,13 +366,25 @@ class Bridge:
             return False
         trusted = {bytes.fromhex(a[2:]) for a in verifier.call("validators")}
         digest = rotation_digest(self.ledger.chain_id, verifier.call("epoch") + 1, new_set)
-        signers = sorted((n.key for n in self.ledger.nodes.values() if n.online and n.address in trusted),
-                         key=lambda k: k.address)
-        receipt = self.chain.transact(verifier, "rotate", [checksum(v) for v in new_set.validators], new_set.quorum,
-                                      [k.sign(digest) for k in signers], sender=self.relayers[0].account, check=False)
-        self.sim.record("bridge.validator_set_rotated" if receipt.status else "bridge.rotation_refused", "bridge",
-                        validators=len(new_set.validators), signers=len(signers),
-                        error=receipt.revert.error if receipt.revert else None)
+        signers = sorted(
+            (n.key for n in self.ledger.nodes.values() if n.online and n.address in trusted), key=lambda k: k.address
+        )
+        receipt = self.chain.transact(
+            verifier,
+            "rotate",
+            [checksum(v) for v in new_set.validators],
+            new_set.quorum,
+            [k.sign(digest) for k in signers],
+            sender=self.relayers[0].account,
+            check=False,
+        )
+        self.sim.record(
+            "bridge.validator_set_rotated" if receipt.status else "bridge.rotation_refused",
+            "bridge",
+            validators=len(new_set.validators),
+            signers=len(signers),
+            error=receipt.revert.error if receipt.revert else None,
+        )
         return bool(receipt.status)
 
     # ---- external trust models ----------------------------------------------------------------
@@ -325,12 +418,18 @@ class Bridge:
 
     def stats(self) -> dict[str, Any]:
         """For the report: message states, gas, duplicates, alerts and the conservation terms."""
-        return {"verifier": self.end.verifier_kind, "gateway": self.end.gateway.address,
-                "messages": self.book.counts(), "listing": self.book.listing(),
-                "relayer_gas": {r.name: r.gas_spent for r in self.relayers},
-                "duplicates_rejected": sum(r.duplicates for r in self.relayers),
-                "attacks": self.faults.attacks, "alerts": len(self.monitor.alerts),
-                "max_value_at_risk": self.monitor.max_value_at_risk, "balances": self.monitor.balances()}
+        return {
+            "verifier": self.end.verifier_kind,
+            "gateway": self.end.gateway.address,
+            "messages": self.book.counts(),
+            "listing": self.book.listing(),
+            "relayer_gas": {r.name: r.gas_spent for r in self.relayers},
+            "duplicates_rejected": sum(r.duplicates for r in self.relayers),
+            "attacks": self.faults.attacks,
+            "alerts": len(self.monitor.alerts),
+            "max_value_at_risk": self.monitor.max_value_at_risk,
+            "balances": self.monitor.balances(),
+        }
 
     def stop(self) -> None:
         """Stop watching and relaying (processes end at their next wake-up); for test teardown."""

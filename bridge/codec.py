@@ -18,8 +18,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sim.consortium.block import asset_key, word  # the ABI words and asset key the ledger hashes with
-from sim.consortium.crypto import keccak
+from rwasim.consortium.block import asset_key, word  # the ABI words and asset key the ledger hashes with
+
+__all__ = [
+    "ATTEST_TAG",
+    "MESSAGE_TAG",
+    "REJECTED_TAG",
+    "BridgeMessage",
+    "address_bytes",
+    "asset_key",
+    "attestation_digest",
+    "message_id",
+    "rejection_id",
+    "word",
+]
+from rwasim.consortium.crypto import keccak
 
 MESSAGE_TAG = keccak(b"rwasim.bridge.message.v1")
 REJECTED_TAG = keccak(b"rwasim.bridge.rejected.v1")
@@ -54,24 +67,74 @@ class BridgeMessage:
 
     @property
     def id(self) -> bytes:
-        return message_id(self.source_chain, self.destination_chain, self.lane, self.nonce, self.token,
-                          self.sender, self.receiver, self.amount, self.payload_hash)
+        return message_id(
+            self.source_chain,
+            self.destination_chain,
+            self.lane,
+            self.nonce,
+            self.token,
+            self.sender,
+            self.receiver,
+            self.amount,
+            self.payload_hash,
+        )
 
     def as_tuple(self) -> tuple:
         """The ``BridgeTypes.Message`` struct as eth-abi wants it."""
-        return (self.source_chain, self.destination_chain, self.lane, self.nonce, self.token,
-                "0x" + self.sender.hex(), "0x" + self.receiver.hex(), self.amount, self.payload_hash)
+        return (
+            self.source_chain,
+            self.destination_chain,
+            self.lane,
+            self.nonce,
+            self.token,
+            "0x" + self.sender.hex(),
+            "0x" + self.receiver.hex(),
+            self.amount,
+            self.payload_hash,
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "source_chain": self.source_chain, "destination_chain": self.destination_chain,
-                "lane": self.lane, "nonce": self.nonce, "token": self.token, "sender": self.sender,
-                "receiver": self.receiver, "amount": self.amount}
+        return {
+            "id": self.id,
+            "source_chain": self.source_chain,
+            "destination_chain": self.destination_chain,
+            "lane": self.lane,
+            "nonce": self.nonce,
+            "token": self.token,
+            "sender": self.sender,
+            "receiver": self.receiver,
+            "amount": self.amount,
+        }
 
 
-def message_id(source_chain: int, destination_chain: int, lane: int, nonce: int, token: bytes, sender: bytes,
-               receiver: bytes, amount: int, payload_hash: bytes = ZERO32) -> bytes:
-    return keccak(b"".join(word(v) for v in (MESSAGE_TAG, source_chain, destination_chain, lane, nonce, token,
-                                             sender, receiver, amount, payload_hash)))
+def message_id(
+    source_chain: int,
+    destination_chain: int,
+    lane: int,
+    nonce: int,
+    token: bytes,
+    sender: bytes,
+    receiver: bytes,
+    amount: int,
+    payload_hash: bytes = ZERO32,
+) -> bytes:
+    return keccak(
+        b"".join(
+            word(v)
+            for v in (
+                MESSAGE_TAG,
+                source_chain,
+                destination_chain,
+                lane,
+                nonce,
+                token,
+                sender,
+                receiver,
+                amount,
+                payload_hash,
+            )
+        )
+    )
 
 
 def rejection_id(message_id_: bytes) -> bytes:

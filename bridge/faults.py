@@ -35,16 +35,17 @@ consortium_restore       they come back
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from bridge.codec import BridgeMessage, asset_key
-from bridge.gateway import checksum, committee_evidence, encode_quorum_evidence, quorum_evidence
-from sim.consortium.block import BlockHeader, commit_digest
-from sim.consortium.crypto import KeyPair
-from sim.consortium.merkle import leaf_hash
+from rwasim.bridge.codec import BridgeMessage, asset_key
+from rwasim.bridge.gateway import checksum, committee_evidence, encode_quorum_evidence, quorum_evidence
+from rwasim.consortium.block import BlockHeader, commit_digest
+from rwasim.consortium.crypto import KeyPair
+from rwasim.consortium.merkle import leaf_hash
 
 if TYPE_CHECKING:
-    from bridge.bridge import Bridge
+    from rwasim.bridge.bridge import Bridge
 
 
 class BridgeFaultError(ValueError):
@@ -52,9 +53,9 @@ class BridgeFaultError(ValueError):
 
 
 class BridgeFaults:
-    """Injects the named incidents of the module docstring into one :class:`~bridge.bridge.Bridge`."""
+    """Injects the named incidents of the module docstring into one :class:`~rwasim.bridge.bridge.Bridge`."""
 
-    def __init__(self, bridge: "Bridge", attacker: str | None = None) -> None:
+    def __init__(self, bridge: Bridge, attacker: str | None = None) -> None:
         self.bridge = bridge
         self.sim = bridge.sim
         self.attacker = attacker or bridge.chain.new_account(f"lane-{bridge.end.lane}-attacker")
@@ -62,13 +63,23 @@ class BridgeFaults:
         self._forged = 0
         self.attacks: list[dict[str, Any]] = []
         self._faults: dict[str, Callable[..., Any]] = {
-            "key_compromise": self.key_compromise, "verifier_bug": self.verifier_bug, "zero_root": self.zero_root,
-            "forged_post": self.forged_post, "watchers_offline": self.watchers_offline,
-            "arm_reorg": self.arm_reorg, "reorg": self.reorg, "replay": self.replay,
-            "relayer_crash": self.relayer_crash, "relayer_restart": self.relayer_restart,
-            "relayer_transport": self.relayer_transport, "clock_skew": self.clock_skew,
-            "rate_limit": self.rate_limit, "pause": self.pause, "unpause": self.unpause,
-            "consortium_below_quorum": self.consortium_below_quorum, "consortium_restore": self.consortium_restore,
+            "key_compromise": self.key_compromise,
+            "verifier_bug": self.verifier_bug,
+            "zero_root": self.zero_root,
+            "forged_post": self.forged_post,
+            "watchers_offline": self.watchers_offline,
+            "arm_reorg": self.arm_reorg,
+            "reorg": self.reorg,
+            "replay": self.replay,
+            "relayer_crash": self.relayer_crash,
+            "relayer_restart": self.relayer_restart,
+            "relayer_transport": self.relayer_transport,
+            "clock_skew": self.clock_skew,
+            "rate_limit": self.rate_limit,
+            "pause": self.pause,
+            "unpause": self.unpause,
+            "consortium_below_quorum": self.consortium_below_quorum,
+            "consortium_restore": self.consortium_restore,
         }
 
     @property
@@ -97,16 +108,32 @@ class BridgeFaults:
     def _forged_message(self, amount: int, receiver: str) -> BridgeMessage:
         self._forged += 1
         b = self.bridge
-        return BridgeMessage(b.ledger.chain_id, b.chain.chain_id, b.end.lane, 10**9 + self._forged,
-                             asset_key(b.end.asset_id), KeyPair.from_seed(self.sim.seed, "nobody").address,
-                             bytes.fromhex(receiver[2:]), amount)
+        return BridgeMessage(
+            b.ledger.chain_id,
+            b.chain.chain_id,
+            b.end.lane,
+            10**9 + self._forged,
+            asset_key(b.end.asset_id),
+            KeyPair.from_seed(self.sim.seed, "nobody").address,
+            bytes.fromhex(receiver[2:]),
+            amount,
+        )
 
     def _forged_header(self, message: BridgeMessage) -> BlockHeader:
         b = self.bridge
         verifier = b.end.verifier
-        return BlockHeader(b.ledger.chain_id, b.ledger.height + 10**6 + self._forged, 0, b"\x11" * 32, b"\0" * 32,
-                           leaf_hash(message.id), b"\0" * 32, self.sim.timestamp(),
-                           verifier.call("validatorSetHash"), KeyPair.from_seed(self.sim.seed, "nobody").address)
+        return BlockHeader(
+            b.ledger.chain_id,
+            b.ledger.height + 10**6 + self._forged,
+            0,
+            b"\x11" * 32,
+            b"\0" * 32,
+            leaf_hash(message.id),
+            b"\0" * 32,
+            self.sim.timestamp(),
+            verifier.call("validatorSetHash"),
+            KeyPair.from_seed(self.sim.seed, "nobody").address,
+        )
 
     def _header_evidence(self, header: BlockHeader, keys: list[KeyPair]) -> bytes:
         digest = commit_digest(header.hash)
@@ -116,11 +143,18 @@ class BridgeFaults:
     def _attack(self, fault: str, message: BridgeMessage, evidence: bytes) -> bool:
         """Submit a forged delivery now; True when it minted."""
         b = self.bridge
-        receipt = b.chain.transact(b.end.gateway, "deliver", b.end.lane, [message.as_tuple()], evidence,
-                                   sender=self.attacker, check=False)
-        entry = {"fault": fault, "id": message.id, "amount": message.amount, "time": self.sim.now,
-                 "gas_used": receipt.gas_used, "succeeded": bool(receipt.status),
-                 "revert": receipt.revert.error if receipt.revert else None}
+        receipt = b.chain.transact(
+            b.end.gateway, "deliver", b.end.lane, [message.as_tuple()], evidence, sender=self.attacker, check=False
+        )
+        entry = {
+            "fault": fault,
+            "id": message.id,
+            "amount": message.amount,
+            "time": self.sim.now,
+            "gas_used": receipt.gas_used,
+            "succeeded": bool(receipt.status),
+            "revert": receipt.revert.error if receipt.revert else None,
+        }
         self.attacks.append(entry)
         self.sim.record("bridge.attack_succeeded" if receipt.status else "bridge.attack_contained", "bridge", **entry)
         b.monitor.check()
@@ -142,8 +176,16 @@ class BridgeFaults:
 
     def _upgrade(self, verifier) -> None:
         b = self.bridge
-        b.chain.transact(b.end.gateway, "configureLane", b.end.lane, b.end.token.address, asset_key(b.end.asset_id),
-                         b.ledger.chain_id, verifier.address, sender=b.end.suite.issuer)
+        b.chain.transact(
+            b.end.gateway,
+            "configureLane",
+            b.end.lane,
+            b.end.token.address,
+            asset_key(b.end.asset_id),
+            b.ledger.chain_id,
+            verifier.address,
+            sender=b.end.suite.issuer,
+        )
         b.end.verifier = verifier
 
     def verifier_bug(self, amount: int, receiver: str) -> bool:
@@ -151,8 +193,13 @@ class BridgeFaults:
         if b.end.verifier_kind != "quorum":
             raise BridgeFaultError("verifier_bug applies to a quorum-certificate lane")
         vs = b.ledger.validator_set
-        flawed = b.chain.deploy("UncheckedSignerVerifier", b.ledger.chain_id, [checksum(v) for v in vs.validators],
-                                vs.quorum, sender=b.end.suite.issuer)
+        flawed = b.chain.deploy(
+            "UncheckedSignerVerifier",
+            b.ledger.chain_id,
+            [checksum(v) for v in vs.validators],
+            vs.quorum,
+            sender=b.end.suite.issuer,
+        )
         self._upgrade(flawed)
         message = self._forged_message(amount, receiver)
         outsiders = [KeyPair.from_seed(self.sim.seed, "forger", i) for i in range(vs.quorum)]
@@ -202,10 +249,13 @@ class BridgeFaults:
                 committed = b.ledger.block(record.source_height)
                 for tx_hash, index, message in b.locks_in(committed):
                     if message.id == record.id:
-                        evidence = quorum_evidence([b.ledger.prove_event(tx_hash, index)]) \
-                            if b.end.verifier_kind == "quorum" else \
-                            committee_evidence(b.committee_signatures([message.id])) \
-                            if b.end.verifier_kind == "committee" else b""
+                        evidence = (
+                            quorum_evidence([b.ledger.prove_event(tx_hash, index)])
+                            if b.end.verifier_kind == "quorum"
+                            else committee_evidence(b.committee_signatures([message.id]))
+                            if b.end.verifier_kind == "committee"
+                            else b""
+                        )
                         return self._attack("replay", message, evidence)
         raise BridgeFaultError("no delivered message to replay yet")
 

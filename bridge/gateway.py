@@ -3,16 +3,16 @@ and encoding the evidence each verifier checks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from eth_abi import encode
 
-from sim.consortium.crypto import KeyPair
-from sim.consortium.ledger import ConsortiumLedger, InclusionProof
-from sim.consortium.membership import ValidatorSet
-from sim.ethereum.chain import Contract, EthereumChain
-from sim.ethereum.suite import TokenSuite, deploy_token_suite
+from rwasim.consortium.crypto import KeyPair
+from rwasim.consortium.ledger import ConsortiumLedger, InclusionProof
+from rwasim.consortium.membership import ValidatorSet
+from rwasim.ethereum.chain import Contract, EthereumChain
+from rwasim.ethereum.suite import TokenSuite, deploy_token_suite
 
 HEADER_TYPE = "(uint256,uint256,uint256,bytes32,bytes32,bytes32,bytes32,uint256,bytes32,address)"
 VERIFIER_KINDS = ("quorum", "committee", "optimistic")
@@ -25,13 +25,25 @@ def checksum(address: bytes) -> str:
 
 
 def header_tuple(header) -> tuple:
-    return (header.chain_id, header.height, header.round, header.parent_hash, header.tx_root, header.event_root,
-            header.state_root, header.timestamp, header.validator_set_hash, checksum(header.proposer))
+    return (
+        header.chain_id,
+        header.height,
+        header.round,
+        header.parent_hash,
+        header.tx_root,
+        header.event_root,
+        header.state_root,
+        header.timestamp,
+        header.validator_set_hash,
+        checksum(header.proposer),
+    )
 
 
 def encode_quorum_evidence(header, seals: Sequence[bytes], paths: Sequence[Sequence[bytes]]) -> bytes:
     """``abi.encode(Header, bytes[] seals, bytes32[][] paths)``: what ``QuorumVerifier`` decodes."""
-    return encode([HEADER_TYPE, "bytes[]", "bytes32[][]"], [header_tuple(header), list(seals), [list(p) for p in paths]])
+    return encode(
+        [HEADER_TYPE, "bytes[]", "bytes32[][]"], [header_tuple(header), list(seals), [list(p) for p in paths]]
+    )
 
 
 def quorum_evidence(proofs: Sequence[InclusionProof]) -> bytes:
@@ -52,8 +64,8 @@ def committee_evidence(signatures: Sequence[tuple[bytes, bytes]]) -> bytes:
 
 def rotation_digest(chain_id: int, epoch: int, new_set: ValidatorSet) -> bytes:
     """What the current validators sign to hand the verifier over to ``new_set``."""
-    from bridge.codec import word
-    from sim.consortium.crypto import keccak
+    from rwasim.bridge.codec import word
+    from rwasim.consortium.crypto import keccak
 
     rotate_tag = keccak(b"rwasim.bridge.rotate.v1")
     return keccak(rotate_tag + word(chain_id) + word(epoch) + new_set.hash)  # hash = abi.encode(validators, quorum)
@@ -77,11 +89,23 @@ class EthereumEnd:
         return self.suite.token
 
 
-def deploy_ethereum_end(chain: EthereumChain, ledger: ConsortiumLedger, *, asset_id: str, lane: int,
-                        issuer: str, guardian: str, verifier: str = "quorum", name: str = "Wrapped Note",
-                        symbol: str = "wNOTE", modules: dict | None = None, committee_size: int = 9,
-                        committee_threshold: int = 5, fraud_window: int = 1800,
-                        watchers: Sequence[str] = ()) -> EthereumEnd:
+def deploy_ethereum_end(
+    chain: EthereumChain,
+    ledger: ConsortiumLedger,
+    *,
+    asset_id: str,
+    lane: int,
+    issuer: str,
+    guardian: str,
+    verifier: str = "quorum",
+    name: str = "Wrapped Note",
+    symbol: str = "wNOTE",
+    modules: dict | None = None,
+    committee_size: int = 9,
+    committee_threshold: int = 5,
+    fraud_window: int = 1800,
+    watchers: Sequence[str] = (),
+) -> EthereumEnd:
     """Deploy gateway, verifier and wrapped token for ``asset_id`` on ``lane`` and wire them.
 
     Parameters
@@ -91,7 +115,7 @@ def deploy_ethereum_end(chain: EthereumChain, ledger: ConsortiumLedger, *, asset
         ``committee``: an external ``committee_threshold``-of-``committee_size`` multisig;
         ``optimistic``: accepted after ``fraud_window`` seconds unless a watcher challenges.
     """
-    from bridge.codec import asset_key
+    from rwasim.bridge.codec import asset_key
 
     if verifier not in VERIFIER_KINDS:
         raise ValueError(f"unknown verifier {verifier!r}; choose one of {', '.join(VERIFIER_KINDS)}")
@@ -99,17 +123,30 @@ def deploy_ethereum_end(chain: EthereumChain, ledger: ConsortiumLedger, *, asset
     committee = None
     if verifier == "quorum":
         vs = ledger.validator_set
-        contract = chain.deploy("QuorumVerifier", ledger.chain_id, [checksum(v) for v in vs.validators], vs.quorum,
-                                sender=issuer)
+        contract = chain.deploy(
+            "QuorumVerifier", ledger.chain_id, [checksum(v) for v in vs.validators], vs.quorum, sender=issuer
+        )
     elif verifier == "committee":
-        committee = sorted((KeyPair.from_seed(chain.sim.seed, "bridge-committee", lane, i)
-                            for i in range(committee_size)), key=lambda k: k.address)
-        contract = chain.deploy("CommitteeVerifier", [checksum(k.address) for k in committee], committee_threshold,
-                                sender=issuer)
+        committee = sorted(
+            (KeyPair.from_seed(chain.sim.seed, "bridge-committee", lane, i) for i in range(committee_size)),
+            key=lambda k: k.address,
+        )
+        contract = chain.deploy(
+            "CommitteeVerifier", [checksum(k.address) for k in committee], committee_threshold, sender=issuer
+        )
     else:
         contract = chain.deploy("OptimisticVerifier", fraud_window, list(watchers), sender=issuer)
-    suite = deploy_token_suite(chain, name=name, symbol=symbol, issuer=issuer, agents=[gateway.address],
-                               modules=modules or {})
-    chain.transact(gateway, "configureLane", lane, suite.token.address, asset_key(asset_id), ledger.chain_id,
-                   contract.address, sender=issuer)
+    suite = deploy_token_suite(
+        chain, name=name, symbol=symbol, issuer=issuer, agents=[gateway.address], modules=modules or {}
+    )
+    chain.transact(
+        gateway,
+        "configureLane",
+        lane,
+        suite.token.address,
+        asset_key(asset_id),
+        ledger.chain_id,
+        contract.address,
+        sender=issuer,
+    )
     return EthereumEnd(gateway, contract, verifier, suite, lane, asset_id, guardian, committee)

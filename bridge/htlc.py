@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any, Generator
+from typing import Any
 
 import simpy
 
-from sim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
-from sim.consortium.state import HTLC, OK, restriction
-from sim.ethereum.chain import Contract, EthereumChain, Receipt
+from rwasim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
+from rwasim.consortium.state import HTLC, OK, restriction
+from rwasim.ethereum.chain import Contract, EthereumChain, Receipt
 
 LOCK_STATES = {0: "none", 1: "locked", 2: "claimed", 3: "refunded"}  # HashedTimelock.State
 SELLER_PLANS = ("prompt", "last_moment", "never", "cheat")
@@ -100,10 +101,19 @@ class HTLCDesk:
         return max(0.0, timestamp - self.sim.epoch - self.chain.time_offset - self.sim.now)
 
     # ---- the units, on the consortium ----------------------------------------------------------
-    def lock_units(self, seller: Trader, receiver: str, asset_id: str, units: int, hashlock: bytes,
-                   expiry: int) -> TxHandle:
-        return seller.client.submit("htlc.lock", {"asset_id": asset_id, "amount": units, "receiver": receiver,
-                                                  "hashlock": "0x" + hashlock.hex(), "expiry": expiry})
+    def lock_units(
+        self, seller: Trader, receiver: str, asset_id: str, units: int, hashlock: bytes, expiry: int
+    ) -> TxHandle:
+        return seller.client.submit(
+            "htlc.lock",
+            {
+                "asset_id": asset_id,
+                "amount": units,
+                "receiver": receiver,
+                "hashlock": "0x" + hashlock.hex(),
+                "expiry": expiry,
+            },
+        )
 
     def claim_units(self, by: Trader, lock_id: str, preimage: bytes) -> TxHandle:
         return by.client.submit("htlc.claim", {"lock_id": lock_id, "preimage": "0x" + preimage.hex()})
@@ -122,8 +132,9 @@ class HTLCDesk:
     def lock_cash(self, buyer: Trader, receiver: str, amount: int, hashlock: bytes, timelock: int) -> Receipt:
         """Approve and lock (two transactions, mined now); a failed lock is returned, not raised."""
         self.chain.transact(self.cash, "approve", self.htlc.address, amount, sender=buyer.wallet)
-        receipt = self.chain.transact(self.htlc, "lock", receiver, self.cash.address, amount, hashlock, timelock,
-                                      sender=buyer.wallet, check=False)
+        receipt = self.chain.transact(
+            self.htlc, "lock", receiver, self.cash.address, amount, hashlock, timelock, sender=buyer.wallet, check=False
+        )
         if not receipt.status:  # leave no allowance behind a lock that did not happen
             self.chain.transact(self.cash, "approve", self.htlc.address, 0, sender=buyer.wallet)
         return receipt
@@ -138,8 +149,16 @@ class HTLCDesk:
         if lock_id is None:
             return None
         sender, receiver, token, amount, hashlock, timelock, state, preimage = self.htlc.call("locks", lock_id)
-        return {"sender": sender, "receiver": receiver, "token": token, "amount": amount, "hashlock": hashlock,
-                "timelock": timelock, "state": LOCK_STATES[state], "preimage": preimage}
+        return {
+            "sender": sender,
+            "receiver": receiver,
+            "token": token,
+            "amount": amount,
+            "hashlock": hashlock,
+            "timelock": timelock,
+            "state": LOCK_STATES[state],
+            "preimage": preimage,
+        }
 
     def revealed_preimage(self, lock_id: bytes, from_block: int = 0) -> bytes | None:
         """The secret, if a ``Claimed`` event of ``lock_id`` is on chain since ``from_block``."""
@@ -150,8 +169,10 @@ class HTLCDesk:
 
     def positions(self, trader: Trader, asset_id: str) -> tuple[int, int]:
         """(units on the consortium, cash on Ethereum) of one party."""
-        return (self.ledger.state.balance_of(asset_id, trader.client.holder),
-                self.cash.call("balanceOf", trader.wallet))
+        return (
+            self.ledger.state.balance_of(asset_id, trader.client.holder),
+            self.cash.call("balanceOf", trader.wallet),
+        )
 
 
 @dataclass
@@ -192,9 +213,20 @@ class HTLCSwap:
         False: a naive buyer that locks whatever the seller's expiry (for showing why it matters).
     """
 
-    def __init__(self, desk: HTLCDesk, name: str, seller: Trader, buyer: Trader, terms: SwapTerms, *,
-                 margin: int = 300, poll: float = 12.0, seller_plan: str = "prompt", buyer_locks: bool = True,
-                 buyer_checks_timeouts: bool = True) -> None:
+    def __init__(
+        self,
+        desk: HTLCDesk,
+        name: str,
+        seller: Trader,
+        buyer: Trader,
+        terms: SwapTerms,
+        *,
+        margin: int = 300,
+        poll: float = 12.0,
+        seller_plan: str = "prompt",
+        buyer_locks: bool = True,
+        buyer_checks_timeouts: bool = True,
+    ) -> None:
         if seller_plan not in SELLER_PLANS:
             raise ValueError(f"unknown seller plan {seller_plan!r} (known: {', '.join(SELLER_PLANS)})")
         self.desk, self.sim, self.name = desk, desk.sim, name
@@ -213,13 +245,19 @@ class HTLCSwap:
     def start(self) -> list[simpy.Process]:
         """Start both parties (positions are photographed now and when both have finished)."""
         self.record.before = self._positions()
-        self._note("swap", "start", units=self.terms.units, cash=self.terms.cash, hashlock="0x" + self.hashlock.hex(),
-                   seller_plan=self.seller_plan)
+        self._note(
+            "swap",
+            "start",
+            units=self.terms.units,
+            cash=self.terms.cash,
+            hashlock="0x" + self.hashlock.hex(),
+            seller_plan=self.seller_plan,
+        )
         self.processes = [self.sim.process(self._seller()), self.sim.process(self._buyer())]
         self.finished = self.sim.process(self._finish())
         return self.processes
 
-    def run(self, limit: float = 86_400.0) -> "HTLCSwap":
+    def run(self, limit: float = 86_400.0) -> HTLCSwap:
         """Start and run the clock until both parties are done (or ``limit`` simulated seconds)."""
         self.start()
         self.sim.run(until=self.sim.env.any_of([self.finished, self.sim.timeout(limit)]))
@@ -258,9 +296,11 @@ class HTLCSwap:
     def nobody_worse_off(self) -> bool:
         """Each party holds what it held, or has exchanged exactly on the agreed terms."""
         t, d = self.terms, self.deltas()
-        return (d[self.seller.name] in ((0, 0), (-t.units, t.cash))
-                and d[self.buyer.name] in ((0, 0), (t.units, -t.cash))
-                and (d[self.seller.name] == (0, 0)) == (d[self.buyer.name] == (0, 0)))
+        return (
+            d[self.seller.name] in ((0, 0), (-t.units, t.cash))
+            and d[self.buyer.name] in ((0, 0), (t.units, -t.cash))
+            and (d[self.seller.name] == (0, 0)) == (d[self.buyer.name] == (0, 0))
+        )
 
     # ---- the parties -----------------------------------------------------------------------------
     def _seller(self) -> Generator:
@@ -294,9 +334,13 @@ class HTLCSwap:
 
     def _cash_lock_as_agreed(self, lock_id: bytes) -> bool:
         lock = self.desk.cash_lock(lock_id)
-        ok = (lock["state"] == "locked" and lock["receiver"] == self.seller.wallet
-              and lock["token"] == self.desk.cash.address and lock["amount"] == self.terms.cash
-              and lock["hashlock"] == self.hashlock)
+        ok = (
+            lock["state"] == "locked"
+            and lock["receiver"] == self.seller.wallet
+            and lock["token"] == self.desk.cash.address
+            and lock["amount"] == self.terms.cash
+            and lock["hashlock"] == self.hashlock
+        )
         self._note("seller", "cash_lock_checked", lock="0x" + lock_id.hex(), as_agreed=ok)
         return ok
 
@@ -313,8 +357,12 @@ class HTLCSwap:
             yield self.desk.ledger.wait(refund)
             self._note("seller", "units_refunded" if refund.ok else "units_refund_failed", reason=refund.reason)
         receipt = desk.claim_cash(self.seller, lock_id, self._secret)
-        self._note("seller", "cash_claimed" if receipt.status else "cash_claim_failed",
-                   block=receipt.block_number, reason=receipt.revert.message if receipt.revert else None)
+        self._note(
+            "seller",
+            "cash_claimed" if receipt.status else "cash_claim_failed",
+            block=receipt.block_number,
+            reason=receipt.revert.message if receipt.revert else None,
+        )
 
     def _buyer(self) -> Generator:
         desk, t, rec = self.desk, self.terms, self.record
@@ -324,8 +372,10 @@ class HTLCSwap:
         problem, hashlock = self._check_units_lock(units_lock)
         timelock = desk.ethereum_time() + t.buyer_timeout
         if problem is None and self.buyer_checks_timeouts and rec.units_expiry < timelock + self.margin:
-            problem = (f"unsafe timeouts: the units unlock at {rec.units_expiry}, less than {self.margin} s "
-                       f"after the cash would ({timelock})")
+            problem = (
+                f"unsafe timeouts: the units unlock at {rec.units_expiry}, less than {self.margin} s "
+                f"after the cash would ({timelock})"
+            )
         if problem is None and not self.buyer_locks:
             problem = "walked away"
         receipt = None if problem else desk.lock_cash(self.buyer, self.seller.wallet, t.cash, hashlock, timelock)
@@ -349,8 +399,11 @@ class HTLCSwap:
                 return
             if desk.ethereum_time() >= timelock:
                 refund = desk.refund_cash(self.buyer, rec.cash_lock)
-                self._note("buyer", "cash_refunded" if refund.status else "cash_refund_failed",
-                           reason=refund.revert.message if refund.revert else None)
+                self._note(
+                    "buyer",
+                    "cash_refunded" if refund.status else "cash_refund_failed",
+                    reason=refund.revert.message if refund.revert else None,
+                )
                 if refund.status:
                     return
             yield self.sim.timeout(self.poll)

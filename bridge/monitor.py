@@ -10,19 +10,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from bridge.book import TO_CONSORTIUM, TO_ETHEREUM
-from sim.consortium.state import ESCROW
+from rwasim.bridge.book import TO_CONSORTIUM, TO_ETHEREUM
+from rwasim.consortium.state import ESCROW
 
 if TYPE_CHECKING:
-    from bridge.bridge import Bridge
+    from rwasim.bridge.bridge import Bridge
 
 
 class BridgeMonitor:
     """Checks the bridge's invariants and raises alerts (each alert once per incident)."""
 
-    def __init__(self, bridge: "Bridge", on_alert: Callable[..., None] | None = None) -> None:
+    def __init__(self, bridge: Bridge, on_alert: Callable[..., None] | None = None) -> None:
         self.bridge = bridge
         self.alerts: list[dict[str, Any]] = []
         self._on_alert = on_alert
@@ -41,8 +42,12 @@ class BridgeMonitor:
         wrapped = self._wrapped_supply()
         inbound = sum(r.message.amount for r in bridge.book.in_flight(TO_ETHEREUM))
         outbound = sum(r.message.amount for r in bridge.book.in_flight(TO_CONSORTIUM))
-        return {"escrow": escrow, "wrapped_supply": wrapped, "inbound_in_flight": inbound,
-                "outbound_in_flight": outbound}
+        return {
+            "escrow": escrow,
+            "wrapped_supply": wrapped,
+            "inbound_in_flight": inbound,
+            "outbound_in_flight": outbound,
+        }
 
     def _wrapped_supply(self) -> int:
         """The wrapped token's total supply, re-read only when a block since the last read moved it.
@@ -53,8 +58,12 @@ class BridgeMonitor:
         chain, token = self.bridge.chain, self.bridge.end.token
         head = chain.block_number
         known = self._supply_read
-        if known is None or head < known[0] or chain.get_block_hash(known[0]) != known[1] \
-                or chain.get_logs(token, "Transfer", known[0] + 1, head):
+        if (
+            known is None
+            or head < known[0]
+            or chain.get_block_hash(known[0]) != known[1]
+            or chain.get_logs(token, "Transfer", known[0] + 1, head)
+        ):
             self._supply = token.call("totalSupply")
         self._supply_read = (head, chain.get_block_hash(head))
         return self._supply
@@ -77,8 +86,12 @@ class BridgeMonitor:
         for record in self.bridge.book.records.values():
             if record.executions > 1 and record.id not in self._doubled:
                 self._doubled.add(record.id)
-                self.alert("bridge_double_execution", id=record.id, executions=record.executions,
-                            value_at_risk=record.message.amount * (record.executions - 1))
+                self.alert(
+                    "bridge_double_execution",
+                    id=record.id,
+                    executions=record.executions,
+                    value_at_risk=record.message.amount * (record.executions - 1),
+                )
             if record.final or record.state == "rejected" or record.id in self._overdue:
                 continue
             if record.direction not in bounds:
@@ -86,8 +99,14 @@ class BridgeMonitor:
             bound = bounds[record.direction]
             if now - record.created_at > bound:
                 self._overdue.add(record.id)
-                self.alert("bridge_message_overdue", id=record.id, direction=record.direction,
-                            age=now - record.created_at, bound=bound, value_at_risk=0)
+                self.alert(
+                    "bridge_message_overdue",
+                    id=record.id,
+                    direction=record.direction,
+                    age=now - record.created_at,
+                    bound=bound,
+                    value_at_risk=0,
+                )
 
     def alert(self, name: str, **data: Any) -> None:
         """Record an alert stamped with the simulated time and pass it to ``on_alert``."""

@@ -18,14 +18,15 @@ to ``BridgeGateway.refund``.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
-from bridge.codec import BridgeMessage, asset_key, rejection_id
-from bridge.gateway import committee_evidence, quorum_evidence
+from rwasim.bridge.codec import BridgeMessage, asset_key, rejection_id
+from rwasim.bridge.gateway import committee_evidence, quorum_evidence
 
 if TYPE_CHECKING:
-    from bridge.bridge import Bridge
+    from rwasim.bridge.bridge import Bridge
 
 
 class RelayerCrash(Exception):
@@ -58,8 +59,16 @@ class Relayer:
         Simulated seconds between passes.
     """
 
-    def __init__(self, bridge: "Bridge", name: str, account: str, checkpoint: str | Path, *, batch_size: int = 1,
-                 poll_interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        bridge: Bridge,
+        name: str,
+        account: str,
+        checkpoint: str | Path,
+        *,
+        batch_size: int = 1,
+        poll_interval: float = 2.0,
+    ) -> None:
         self.bridge = bridge
         self.sim = bridge.sim
         self.name = name
@@ -68,8 +77,10 @@ class Relayer:
         if self.checkpoint_path != ":memory:":
             Path(self.checkpoint_path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.checkpoint_path, isolation_level=None)
-        self._db.executescript("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-                               "CREATE TABLE IF NOT EXISTS done (id BLOB PRIMARY KEY, outcome TEXT NOT NULL);")
+        self._db.executescript(
+            "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS done (id BLOB PRIMARY KEY, outcome TEXT NOT NULL);"
+        )
         self.batch_size = max(1, batch_size)
         self.poll_interval = poll_interval
         self.client = bridge.ledger.org_client("bridge")
@@ -124,8 +135,13 @@ class Relayer:
             return
         self._load()
         self.online = True
-        self.sim.record("bridge.relayer_restarted", "bridge", relayer=self.name,
-                        consortium_height=self.consortium_height, done=len(self.done))
+        self.sim.record(
+            "bridge.relayer_restarted",
+            "bridge",
+            relayer=self.name,
+            consortium_height=self.consortium_height,
+            done=len(self.done),
+        )
 
     def forget(self, message_id: bytes, source_height: int | None) -> None:
         """A delivery was undone by a reorg: deliver it again (rescan from its block)."""
@@ -176,29 +192,40 @@ class Relayer:
     def _inbound(self, incarnation: int) -> Iterator[Any]:
         bridge = self.bridge
         if bridge.end.verifier_kind == "optimistic":  # start every new message's fraud window at once
-            fresh = [m.id for h in range(self.consortium_height + 1, bridge.ledger.height + 1)
-                     for _, _, m in bridge.locks_in(bridge.ledger.block(h)) if m.id not in self.done]
+            fresh = [
+                m.id
+                for h in range(self.consortium_height + 1, bridge.ledger.height + 1)
+                for _, _, m in bridge.locks_in(bridge.ledger.block(h))
+                if m.id not in self.done
+            ]
             if fresh:
                 yield from self._post(fresh, incarnation)
         while self.consortium_height < bridge.ledger.height:
             height = self.consortium_height + 1
             committed = bridge.ledger.block(height)
-            pending = [(tx_hash, i, message) for tx_hash, i, message in bridge.locks_in(committed)
-                       if message.id not in self.done]
+            pending = [
+                (tx_hash, i, message)
+                for tx_hash, i, message in bridge.locks_in(committed)
+                if message.id not in self.done
+            ]
             if pending and self.transport["drop"] and self._rng.random() < self.transport["drop"]:
-                self.sim.record("bridge.relay_dropped", "bridge", relayer=self.name, height=height,
-                                messages=len(pending))
+                self.sim.record(
+                    "bridge.relay_dropped", "bridge", relayer=self.name, height=height, messages=len(pending)
+                )
                 return  # lost this pass; the checkpoint has not moved, so the next pass retries
             if pending and self.transport["delay"]:
                 yield self.sim.timeout(self.transport["delay"])
                 self._alive(incarnation)
             if self.transport["reorder"]:
                 pending.reverse()
-            if pending and bridge.end.verifier_kind == "optimistic" \
-                    and not self._window_passed([m.id for _, _, m in pending]):
+            if (
+                pending
+                and bridge.end.verifier_kind == "optimistic"
+                and not self._window_passed([m.id for _, _, m in pending])
+            ):
                 return  # come back next pass; later blocks wait behind this one (in order)
             for start in range(0, len(pending), self.batch_size):
-                batch = pending[start:start + self.batch_size]
+                batch = pending[start : start + self.batch_size]
                 yield from self._deliver(batch, incarnation)
             self._alive(incarnation)
             self._advance(height)
@@ -209,31 +236,58 @@ class Relayer:
         ids = [m.id for m in messages]
         evidence = yield from self._evidence(ids, [(tx_hash, i) for tx_hash, i, _ in batch], incarnation)
         while True:
-            tx = bridge.chain.send(end.gateway, "deliver", end.lane, [m.as_tuple() for m in messages], evidence,
-                                   sender=self.account)
+            tx = bridge.chain.send(
+                end.gateway, "deliver", end.lane, [m.as_tuple() for m in messages], evidence, sender=self.account
+            )
             self._maybe_crash_after_submit()
             receipt = yield from self._receipt(tx, incarnation)
             self.gas_spent += receipt.gas_used
             revert = receipt.revert.error if receipt.revert is not None else None
             if revert in ("RateLimited", "BridgePaused", "LanePausedError"):  # wait, then try again
-                self.sim.record("bridge.delivery_waiting", "bridge", relayer=self.name, messages=len(ids),
-                                error=revert, args=list(receipt.revert.args))
+                self.sim.record(
+                    "bridge.delivery_waiting",
+                    "bridge",
+                    relayer=self.name,
+                    messages=len(ids),
+                    error=revert,
+                    args=list(receipt.revert.args),
+                )
                 yield self.sim.timeout(bridge.chain.slot_seconds * 5)
                 self._alive(incarnation)
                 continue
             break
         if receipt.status:
             self._mark(ids, "delivered")
-            self.sim.record("bridge.relayed", "bridge", relayer=self.name, direction="to_ethereum",
-                            messages=len(ids), gas_used=receipt.gas_used, tx=tx)
+            self.sim.record(
+                "bridge.relayed",
+                "bridge",
+                relayer=self.name,
+                direction="to_ethereum",
+                messages=len(ids),
+                gas_used=receipt.gas_used,
+                tx=tx,
+            )
         elif revert == "AlreadyProcessed":
             self.duplicates += len(ids)
             self._mark(ids, "duplicate")
-            self.sim.record("bridge.duplicate_rejected", "bridge", relayer=self.name, messages=len(ids),
-                            gas_used=receipt.gas_used, tx=tx)
+            self.sim.record(
+                "bridge.duplicate_rejected",
+                "bridge",
+                relayer=self.name,
+                messages=len(ids),
+                gas_used=receipt.gas_used,
+                tx=tx,
+            )
         else:  # e.g. the verifier does not trust this certificate yet: back off, retry, never skip
-            self.sim.record("bridge.delivery_failed", "bridge", relayer=self.name, messages=len(ids),
-                            error=revert, gas_used=receipt.gas_used, tx=tx)
+            self.sim.record(
+                "bridge.delivery_failed",
+                "bridge",
+                relayer=self.name,
+                messages=len(ids),
+                error=revert,
+                gas_used=receipt.gas_used,
+                tx=tx,
+            )
             self._inbound_backoff_until = self.sim.now + 10 * bridge.chain.slot_seconds
             raise _InboundBlocked()
 
@@ -288,11 +342,19 @@ class Relayer:
         for message_id, message in list(bridge.pool.messages.items()):
             if message_id in self.done or bridge.pool.count("sent", message_id) < quorum:
                 continue
-            handle = self.client.submit("bridge.release", {
-                "source_chain": message.source_chain, "lane": message.lane, "nonce": message.nonce,
-                "asset_id": bridge.end.asset_id, "sender": "0x" + message.sender.hex(),
-                "receiver": "0x" + message.receiver.hex(), "amount": message.amount,
-                "attestations": bridge.pool.attestations("sent", message_id)})
+            handle = self.client.submit(
+                "bridge.release",
+                {
+                    "source_chain": message.source_chain,
+                    "lane": message.lane,
+                    "nonce": message.nonce,
+                    "asset_id": bridge.end.asset_id,
+                    "sender": "0x" + message.sender.hex(),
+                    "receiver": "0x" + message.receiver.hex(),
+                    "amount": message.amount,
+                    "attestations": bridge.pool.attestations("sent", message_id),
+                },
+            )
             yield from self._decided(handle, incarnation)
             self._finish_consortium(message_id, handle, "to_consortium")
         for message_id in list(bridge.pool.rejections):
@@ -302,10 +364,15 @@ class Relayer:
             record = bridge.book.records.get(message_id)
             if record is None:
                 continue
-            handle = self.client.submit("bridge.refund", {
-                "lane": record.message.lane, "nonce": record.message.nonce,
-                "reason": bridge.pool.rejections[message_id][1],
-                "attestations": bridge.pool.attestations("rejected", message_id)})
+            handle = self.client.submit(
+                "bridge.refund",
+                {
+                    "lane": record.message.lane,
+                    "nonce": record.message.nonce,
+                    "reason": bridge.pool.rejections[message_id][1],
+                    "attestations": bridge.pool.attestations("rejected", message_id),
+                },
+            )
             yield from self._decided(handle, incarnation)
             self._finish_consortium(key, handle, "refund")
 
@@ -321,11 +388,16 @@ class Relayer:
         elif "already processed" in (handle.reason or "") or "is refunded" in (handle.reason or ""):
             self.duplicates += 1
             self._mark([message_id], "duplicate")
-            self.sim.record("bridge.duplicate_rejected", "bridge", relayer=self.name, messages=1,
-                            reason=handle.reason)
+            self.sim.record("bridge.duplicate_rejected", "bridge", relayer=self.name, messages=1, reason=handle.reason)
         else:
-            self.sim.record("bridge.consortium_refused", "bridge", relayer=self.name, key=message_id,
-                            status=handle.status, reason=handle.reason)
+            self.sim.record(
+                "bridge.consortium_refused",
+                "bridge",
+                relayer=self.name,
+                key=message_id,
+                status=handle.status,
+                reason=handle.reason,
+            )
             if handle.status == "rejected":
                 self._mark([message_id], f"failed:{handle.reason}")
 
@@ -349,5 +421,13 @@ class Relayer:
 
 def outbound_message_from_log(log: dict, source_chain: int, asset_id: str) -> BridgeMessage:
     """The message a ``MessageSent`` log describes (the id is recomputed, not trusted)."""
-    return BridgeMessage(source_chain, log["destinationChain"], log["lane"], log["nonce"], asset_key(asset_id),
-                         bytes.fromhex(log["sender"][2:]), bytes.fromhex(log["receiver"][2:]), log["amount"])
+    return BridgeMessage(
+        source_chain,
+        log["destinationChain"],
+        log["lane"],
+        log["nonce"],
+        asset_key(asset_id),
+        bytes.fromhex(log["sender"][2:]),
+        bytes.fromhex(log["receiver"][2:]),
+        log["amount"],
+    )

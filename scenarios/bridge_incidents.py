@@ -8,7 +8,7 @@ lane's finality, and finally the theft of five committee keys, which mints unbac
 the monitor raises an alert with the time of detection and the value at risk.
 """
 
-from sim.ethereum.suite import register_investor
+from rwasim.ethereum.suite import register_investor
 
 PARAMS = {"stolen_keys": 5, "theft": 50_000, "confirmations": 6}
 
@@ -19,12 +19,18 @@ def run(ctx):
     p = ctx.params
     ledger = ctx.consortium()
     issuer = ledger.org_client("issuer")
-    ledger.settle(issuer.submit("asset.register", {"asset_id": ASSET, "term_sheet_hash": "0x" + "5b" * 32}),
-                  issuer.submit("identity.register", {"holder": issuer.holder, "country": 344,
-                                                      "investor_class": "professional"}),
-                  issuer.submit("token.mint", {"asset_id": ASSET, "to": issuer.holder, "amount": 1_000_000}))
-    bridge = ctx.bridge(ledger, asset_id=ASSET, verifier="committee", confirmations=p["confirmations"],
-                        token={"name": "Wrapped HKSN B", "symbol": "wHKSNB"})
+    ledger.settle(
+        issuer.submit("asset.register", {"asset_id": ASSET, "term_sheet_hash": "0x" + "5b" * 32}),
+        issuer.submit("identity.register", {"holder": issuer.holder, "country": 344, "investor_class": "professional"}),
+        issuer.submit("token.mint", {"asset_id": ASSET, "to": issuer.holder, "amount": 1_000_000}),
+    )
+    bridge = ctx.bridge(
+        ledger,
+        asset_id=ASSET,
+        verifier="committee",
+        confirmations=p["confirmations"],
+        token={"name": "Wrapped HKSN B", "symbol": "wHKSNB"},
+    )
     chain, faults = ctx.ethereum, bridge.faults
     alice, mule = chain.new_account("alice"), chain.new_account("mule")
     for wallet in (alice, mule):
@@ -70,6 +76,7 @@ def run(ctx):
     ctx.check("bridge_no_message_executed_twice", all(r.executions <= 1 for r in records))
     ctx.check("bridge_replay_refused", contained)
     ctx.check("bridge_contained_before_theft", not [a for a in before_theft if a["name"] != "bridge_message_overdue"])
-    ctx.check("bridge_theft_detected_with_value_at_risk",
-              (not stolen) or any(a["name"] == "bridge_supply_mismatch" and a["value_at_risk"] == p["theft"]
-                                  for a in alerts))
+    ctx.check(
+        "bridge_theft_detected_with_value_at_risk",
+        (not stolen) or any(a["name"] == "bridge_supply_mismatch" and a["value_at_risk"] == p["theft"] for a in alerts),
+    )

@@ -9,8 +9,15 @@ at one height, every transfer final exactly once, supply conserved, all validato
 and the equivocation is on record.
 """
 
-PARAMS = {"validators": 4, "investors": 6, "rounds": 10, "transfers_per_round": 6, "latency": 0.02,
-          "jitter": 0.005, "shape": "mesh"}
+PARAMS = {
+    "validators": 4,
+    "investors": 6,
+    "rounds": 10,
+    "transfers_per_round": 6,
+    "latency": 0.02,
+    "jitter": 0.005,
+    "shape": "mesh",
+}
 
 ASSET = "HKSN-2027-CONS"
 
@@ -21,9 +28,15 @@ def run(ctx):
     issuer = ledger.org_client("issuer")
 
     with ctx.phase("onboarding"):
-        register = issuer.submit("asset.register", {
-            "asset_id": ASSET, "term_sheet_hash": "0x" + "5a" * 32, "name": "HK Structured Note 2027",
-            "rules": {"countries": [344, 702], "investor_classes": ["professional", "accredited"]}})
+        register = issuer.submit(
+            "asset.register",
+            {
+                "asset_id": ASSET,
+                "term_sheet_hash": "0x" + "5a" * 32,
+                "name": "HK Structured Note 2027",
+                "rules": {"countries": [344, 702], "investor_classes": ["professional", "accredited"]},
+            },
+        )
         investors, joins = [], [register]
         for i in range(p["investors"]):
             client, handle = ledger.add_client(f"investor-{i}", "issuer")
@@ -32,8 +45,12 @@ def run(ctx):
         ledger.settle(*joins)
         onboard = []
         for i, client in enumerate(investors):
-            onboard.append(issuer.submit("identity.register", {"holder": client.holder, "country": 344 if i % 2 else 702,
-                                                               "investor_class": "professional"}))
+            onboard.append(
+                issuer.submit(
+                    "identity.register",
+                    {"holder": client.holder, "country": 344 if i % 2 else 702, "investor_class": "professional"},
+                )
+            )
             onboard.append(issuer.submit("token.mint", {"asset_id": ASSET, "to": client.holder, "amount": 10_000}))
         ledger.settle(*onboard)
         ctx.say(f"note {ASSET} registered, {len(investors)} investors onboarded and funded at height {ledger.height}")
@@ -52,7 +69,7 @@ def run(ctx):
     faults.schedule(start + 80, "equivocate", node=names[0], enabled=False)
     faults.schedule(start + 85, "offline", count=ledger.validator_set.f + 1)
     faults.schedule(start + 110, "restart", node=names[-1])
-    for node in names[-(ledger.validator_set.f + 1):-1]:
+    for node in names[-(ledger.validator_set.f + 1) : -1]:
         faults.schedule(start + 112, "restart", node=node)
 
     handles = []
@@ -61,26 +78,36 @@ def run(ctx):
         for r in range(p["rounds"]):
             for _ in range(p["transfers_per_round"]):
                 a, b = rng.sample(investors, 2)
-                handles.append(a.submit("token.transfer", {"asset_id": ASSET, "to": b.holder,
-                                                           "amount": rng.randint(1, 50)}))
+                handles.append(
+                    a.submit("token.transfer", {"asset_id": ASSET, "to": b.holder, "amount": rng.randint(1, 50)})
+                )
             ctx.sim.run(until=start + (r + 1) * 12)
         ledger.settle(*handles, timeout=3600)
         ledger.catch_up(ledger.height, grace=60)
-        ctx.say(f"{len(handles)} transfers decided by height {ledger.height} at t={ctx.sim.now:.0f}s "
-                f"({len(ctx.sim.log.of_kind('consortium.round_change'))} round changes)")
+        ctx.say(
+            f"{len(handles)} transfers decided by height {ledger.height} at t={ctx.sim.now:.0f}s "
+            f"({len(ctx.sim.log.of_kind('consortium.round_change'))} round changes)"
+        )
 
     state = ledger.state
     online = [n for n in ledger.nodes.values() if n.online]
     ctx.check("consortium_safety_no_conflicting_blocks", not ledger.monitor.violations)
     ctx.check("consortium_every_transfer_final", all(h.status in ("ok", "rejected") for h in handles))
     ctx.check("consortium_validators_agree", len({(n.height, n.state.state_root) for n in online}) == 1)
-    ctx.check("consortium_supply_conserved",
-              sum(state.holders(ASSET).values()) == state.total_supply(ASSET) == 10_000 * len(investors))
+    ctx.check(
+        "consortium_supply_conserved",
+        sum(state.holders(ASSET).values()) == state.total_supply(ASSET) == 10_000 * len(investors),
+    )
     equivocations_sent = len(ctx.sim.log.of_kind("consortium.equivocation_sent"))
     ctx.check("consortium_every_equivocation_detected", len(ledger.monitor.equivocations) >= equivocations_sent)
     ctx.check("consortium_nonces_match", all(state.nonce_of(c.address) == c.nonce for c in investors))
     for evidence in ledger.monitor.equivocations:
-        ctx.alert("consortium_equivocation", proposer=evidence["proposer"], height=evidence["height"],
-                  round=evidence["round"], detected_at=evidence["detected_at"], value_at_risk=0)
-    ctx.track_token("consortium", ASSET, lambda: ledger.state.holders(ASSET),
-                    lambda: ledger.state.total_supply(ASSET))
+        ctx.alert(
+            "consortium_equivocation",
+            proposer=evidence["proposer"],
+            height=evidence["height"],
+            round=evidence["round"],
+            detected_at=evidence["detected_at"],
+            value_at_risk=0,
+        )
+    ctx.track_token("consortium", ASSET, lambda: ledger.state.holders(ASSET), lambda: ledger.state.total_supply(ASSET))

@@ -12,18 +12,36 @@ holders of record on both chains from one snapshot; the regulator looks through 
 custodian, flags what should have been impossible and reconciles holders and supply.
 """
 
-from sim.agents.market import open_note_market
-from sim.products import cash_flows, load_term_sheet, to_cents
+from rwasim.agents.market import open_note_market
+from rwasim.products import cash_flows, load_term_sheet, to_cents
 
-PARAMS = {"investors": 24, "custodian_clients": 4, "ethereum_share": 0.5, "trades": 8, "moves": 3,
-          "day_seconds": 20.0, "verifier": "quorum"}
+PARAMS = {
+    "investors": 24,
+    "custodian_clients": 4,
+    "ethereum_share": 0.5,
+    "trades": 8,
+    "moves": 3,
+    "day_seconds": 20.0,
+    "verifier": "quorum",
+}
 
 TERM_SHEET = {
-    "kind": "fixed_coupon", "id": "VSHK-FCN-2027", "issuer": "Victory Securities (HK) Ltd", "currency": "HKD",
-    "denomination": "10000.00", "notional": "3000000.00", "issue_date": "2026-01-05", "strike_date": "2026-01-05",
-    "maturity_date": "2027-01-05", "settlement_lag_days": 1, "underlying": "", "day_count": "ACT/365F",
-    "coupon_rate": "0.055", "coupon_dates": ["2026-04-07", "2026-07-06", "2026-10-05", "2027-01-05"],
-    "eligible_investor_classes": ["professional"], "eligible_countries": [344, 702, 826],
+    "kind": "fixed_coupon",
+    "id": "VSHK-FCN-2027",
+    "issuer": "Victory Securities (HK) Ltd",
+    "currency": "HKD",
+    "denomination": "10000.00",
+    "notional": "3000000.00",
+    "issue_date": "2026-01-05",
+    "strike_date": "2026-01-05",
+    "maturity_date": "2027-01-05",
+    "settlement_lag_days": 1,
+    "underlying": "",
+    "day_count": "ACT/365F",
+    "coupon_rate": "0.055",
+    "coupon_dates": ["2026-04-07", "2026-07-06", "2026-10-05", "2027-01-05"],
+    "eligible_investor_classes": ["professional"],
+    "eligible_countries": [344, 702, 826],
     "document_hash": "0x" + "9e" * 32,
 }
 
@@ -32,9 +50,15 @@ def run(ctx):
     p = ctx.params
     sheet = load_term_sheet(TERM_SHEET)
     with ctx.phase("onboarding"):
-        market = open_note_market(ctx, sheet, investors=p["investors"], ethereum_share=p["ethereum_share"],
-                                  custodian_clients=p["custodian_clients"], verifier=p["verifier"],
-                                  day_seconds=p["day_seconds"])
+        market = open_note_market(
+            ctx,
+            sheet,
+            investors=p["investors"],
+            ethereum_share=p["ethereum_share"],
+            custodian_clients=p["custodian_clients"],
+            verifier=p["verifier"],
+            day_seconds=p["day_seconds"],
+        )
         ctx.say(f"{market.issuer.name} registered {sheet.id}; {len(market.investors)} investors onboarded")
     with ctx.phase("issuance"):
         offer = market.offer()
@@ -58,15 +82,26 @@ def run(ctx):
     ctx.extra["offer"] = {"subscriptions": len(offer.book), "refused": len(offer.refused), **issued.to_json()}
     ctx.extra["trading"] = {"round": traded.to_json(), "moves": moved.to_json()}
     ctx.extra["lifecycle"] = outcome.to_json()
-    ctx.extra["regulator"] = {"flags": len(flags), "visibility": market.regulator.visibility(),
-                              "see_through_owners": before.figures["beneficial_owners"]}
+    ctx.extra["regulator"] = {
+        "flags": len(flags),
+        "visibility": market.regulator.visibility(),
+        "see_through_owners": before.figures["beneficial_owners"],
+    }
     ctx.check("offer_delivered_every_paid_allocation", not issued.failed, str(issued.failed))
-    ctx.check("offer_refused_every_ineligible_subscriber", all(
-        not sheet.admits(i.investor_class, i.country) for i in market.investors if i.name in offer.refused))
-    ctx.check("payoff_cash_paid_matches_payoff_engine_to_the_cent", outcome.cash_paid_cents == int(engine * 100),
-              f"paid {outcome.cash_paid_cents} cents, engine {engine}")
-    ctx.check("reconciliation_holds_and_supply_across_chains", before.holds and after.holds
-              and outcome.snapshots_reconciled, "; ".join(before.problems + after.problems))
+    ctx.check(
+        "offer_refused_every_ineligible_subscriber",
+        all(not sheet.admits(i.investor_class, i.country) for i in market.investors if i.name in offer.refused),
+    )
+    ctx.check(
+        "payoff_cash_paid_matches_payoff_engine_to_the_cent",
+        outcome.cash_paid_cents == int(engine * 100),
+        f"paid {outcome.cash_paid_cents} cents, engine {engine}",
+    )
+    ctx.check(
+        "reconciliation_holds_and_supply_across_chains",
+        before.holds and after.holds and outcome.snapshots_reconciled,
+        "; ".join(before.problems + after.problems),
+    )
     ctx.check("regulator_found_no_transfer_that_should_have_been_impossible", not market.regulator.review())
     ctx.check("every_unit_retired_after_redemption", market.note.units_issued() == 0)
     ctx.check("bridge_units_conserved_across_chains", market.note.bridge.monitor.conserved())

@@ -9,10 +9,16 @@ with no identity, which the consortium refuses, and the units are refunded on Et
 Invariants: every message final, units conserved across chains, nothing executed twice.
 """
 
-from sim.ethereum.suite import register_investor
+from rwasim.ethereum.suite import register_investor
 
-PARAMS = {"investors": 4, "units_each": 250, "send_back": 40, "verifier": "quorum", "confirmations": 12,
-          "batch_size": 10}
+PARAMS = {
+    "investors": 4,
+    "units_each": 250,
+    "send_back": 40,
+    "verifier": "quorum",
+    "confirmations": 12,
+    "batch_size": 10,
+}
 
 ASSET = "HKSN-2027-X"
 
@@ -23,22 +29,38 @@ def run(ctx):
     issuer = ledger.org_client("issuer")
     with ctx.phase("issuance"):
         handles = [
-            issuer.submit("asset.register", {"asset_id": ASSET, "term_sheet_hash": "0x" + "5a" * 32,
-                                             "name": "HK Structured Note 2027 (cross-chain)"}),
-            issuer.submit("identity.register", {"holder": issuer.holder, "country": 344,
-                                                "investor_class": "professional"}),
+            issuer.submit(
+                "asset.register",
+                {
+                    "asset_id": ASSET,
+                    "term_sheet_hash": "0x" + "5a" * 32,
+                    "name": "HK Structured Note 2027 (cross-chain)",
+                },
+            ),
+            issuer.submit(
+                "identity.register", {"holder": issuer.holder, "country": 344, "investor_class": "professional"}
+            ),
             issuer.submit("token.mint", {"asset_id": ASSET, "to": issuer.holder, "amount": 1_000_000}),
         ]
         ledger.settle(*handles)
-        bridge = ctx.bridge(ledger, asset_id=ASSET, verifier=p["verifier"], confirmations=p["confirmations"],
-                            batch_size=p["batch_size"],
-                            token={"name": "Wrapped HKSN 2027", "symbol": "wHKSN27",
-                                   "modules": {"investor_classes": ["professional"], "countries": [344, 702]}})
+        bridge = ctx.bridge(
+            ledger,
+            asset_id=ASSET,
+            verifier=p["verifier"],
+            confirmations=p["confirmations"],
+            batch_size=p["batch_size"],
+            token={
+                "name": "Wrapped HKSN 2027",
+                "symbol": "wHKSN27",
+                "modules": {"investor_classes": ["professional"], "countries": [344, 702]},
+            },
+        )
         chain = ctx.ethereum
         investors = [chain.new_account(f"investor-{i}") for i in range(p["investors"])]
         for i, wallet in enumerate(investors):
-            register_investor(chain, bridge.end.suite, wallet, country=344 if i % 2 else 702,
-                              investor_class="professional")
+            register_investor(
+                chain, bridge.end.suite, wallet, country=344 if i % 2 else 702, investor_class="professional"
+            )
         unverified = chain.new_account("unverified")
         ctx.say(f"note {ASSET} minted on the consortium; gateway {bridge.end.gateway.address} on Ethereum")
 
@@ -61,10 +83,18 @@ def run(ctx):
     ctx.check("bridge_every_message_final", all(r.final for r in records))
     ctx.check("bridge_units_conserved_across_chains", bridge.monitor.conserved())
     ctx.check("bridge_no_message_executed_twice", all(r.executions <= 1 for r in records))
-    ctx.check("bridge_ineligible_receiver_refused_with_code_5",
-              any(r.code == 5 and r.state == "refunded" for r in records if r.direction == "to_ethereum"))
-    ctx.check("bridge_wrapped_supply_matches_escrow",
-              token.call("totalSupply") == ledger.state.balance_of(ASSET, "bridge-escrow"))
+    ctx.check(
+        "bridge_ineligible_receiver_refused_with_code_5",
+        any(r.code == 5 and r.state == "refunded" for r in records if r.direction == "to_ethereum"),
+    )
+    ctx.check(
+        "bridge_wrapped_supply_matches_escrow",
+        token.call("totalSupply") == ledger.state.balance_of(ASSET, "bridge-escrow"),
+    )
     ctx.track_token("consortium", ASSET, lambda: ledger.state.holders(ASSET), lambda: ledger.state.total_supply(ASSET))
-    ctx.track_token("ethereum", "wHKSN27", lambda: {w: token.call("balanceOf", w) for w in investors + [unverified]},
-                    lambda: token.call("totalSupply"))
+    ctx.track_token(
+        "ethereum",
+        "wHKSN27",
+        lambda: {w: token.call("balanceOf", w) for w in investors + [unverified]},
+        lambda: token.call("totalSupply"),
+    )

@@ -13,17 +13,27 @@ Invariants: each swap ends with both legs claimed or every lock refunded, nobody
 off, every lock is final, units and cash are conserved.
 """
 
-from bridge.htlc import HTLCDesk, HTLCSwap, SwapTerms, Trader
-from sim.ethereum.suite import deploy_cash_token
+from rwasim.bridge.htlc import HTLCDesk, HTLCSwap, SwapTerms, Trader
+from rwasim.ethereum.suite import deploy_cash_token
 
-PARAMS = {"units": 100, "price_cents": 10_000, "seller_timeout": 1800, "buyer_timeout": 900, "margin": 300,
-          "poll": 12.0}
+PARAMS = {
+    "units": 100,
+    "price_cents": 10_000,
+    "seller_timeout": 1800,
+    "buyer_timeout": 900,
+    "margin": 300,
+    "poll": 12.0,
+}
 
 NOTE = "HKSN-2027-HTLC"
 # swap name -> (seller plan, buyer locks, seller asks for T1 before T2, expected outcome)
-SWAPS = {"prompt": ("prompt", True, False, "swapped"), "last-moment": ("last_moment", True, False, "swapped"),
-         "seller-silent": ("never", True, False, "unwound"), "buyer-walks-away": ("prompt", False, False, "unwound"),
-         "unsafe-timeouts": ("cheat", True, True, "unwound")}
+SWAPS = {
+    "prompt": ("prompt", True, False, "swapped"),
+    "last-moment": ("last_moment", True, False, "swapped"),
+    "seller-silent": ("never", True, False, "unwound"),
+    "buyer-walks-away": ("prompt", False, False, "unwound"),
+    "unsafe-timeouts": ("cheat", True, True, "unwound"),
+}
 
 
 def run(ctx):
@@ -34,11 +44,24 @@ def run(ctx):
     with ctx.phase("setup"):
         seller, joined_s = ledger.add_client("seller", "issuer")
         buyer, joined_b = ledger.add_client("buyer", "issuer")
-        handles = [joined_s, joined_b, issuer.submit("asset.register", {
-            "asset_id": NOTE, "term_sheet_hash": "0x" + "5a" * 32, "rules": {"investor_classes": ["professional"]}})]
+        handles = [
+            joined_s,
+            joined_b,
+            issuer.submit(
+                "asset.register",
+                {
+                    "asset_id": NOTE,
+                    "term_sheet_hash": "0x" + "5a" * 32,
+                    "rules": {"investor_classes": ["professional"]},
+                },
+            ),
+        ]
         for client in (seller, buyer):
-            handles.append(issuer.submit("identity.register", {"holder": client.holder, "country": 344,
-                                                               "investor_class": "professional"}))
+            handles.append(
+                issuer.submit(
+                    "identity.register", {"holder": client.holder, "country": 344, "investor_class": "professional"}
+                )
+            )
         handles.append(issuer.submit("token.mint", {"asset_id": NOTE, "to": seller.holder, "amount": 10 * p["units"]}))
         ledger.settle(*handles)
         cash, htlc = deploy_cash_token(chain, symbol="HKD", bank=eth_bank), chain.deploy("HashedTimelock")
@@ -56,29 +79,51 @@ def run(ctx):
         seller_timeout = p["buyer_timeout"] * 2 // 3 if short else p["seller_timeout"]
         terms = SwapTerms(NOTE, units, units * p["price_cents"], seller_timeout, p["buyer_timeout"])
         with ctx.phase(f"swap_{name}"):
-            swap = swaps[name] = HTLCSwap(desk, name, sells, buys, terms, margin=p["margin"], poll=p["poll"],
-                                          seller_plan=plan, buyer_locks=locks).run()
+            swap = swaps[name] = HTLCSwap(
+                desk, name, sells, buys, terms, margin=p["margin"], poll=p["poll"], seller_plan=plan, buyer_locks=locks
+            ).run()
         states = swap.lock_states()
-        ctx.say(f"{name}: {swap.outcome} (units lock {states['units']}, cash lock {states['cash']})"
-                + (f"; buyer declined: {swap.record.refusal}" if swap.record.refusal else ""))
+        ctx.say(
+            f"{name}: {swap.outcome} (units lock {states['units']}, cash lock {states['cash']})"
+            + (f"; buyer declined: {swap.record.refusal}" if swap.record.refusal else "")
+        )
 
     locks = [s for swap in swaps.values() for s in swap.lock_states().values() if s is not None]
-    ctx.check("htlc_each_swap_both_claimed_or_all_refunded",
-              all(s.outcome in ("swapped", "unwound") for s in swaps.values()))
+    ctx.check(
+        "htlc_each_swap_both_claimed_or_all_refunded", all(s.outcome in ("swapped", "unwound") for s in swaps.values())
+    )
     ctx.check("htlc_each_swap_ended_as_expected", all(swaps[n].outcome == SWAPS[n][3] for n in SWAPS))
     ctx.check("htlc_nobody_worse_off", all(s.nobody_worse_off() for s in swaps.values()))
-    ctx.check("htlc_every_lock_final", all(s in ("claimed", "refunded") for s in locks)
-              and ledger.state.balance_of(NOTE, "htlc") == 0 and cash.call("balanceOf", htlc.address) == 0)
-    ctx.check("htlc_buyer_claimed_with_the_secret_revealed_on_ethereum",
-              all(desk.units_lock(s.record.units_lock)["preimage"]
-                  == "0x" + desk.cash_lock(s.record.cash_lock)["preimage"].hex()
-                  for s in swaps.values() if s.outcome == "swapped"))
-    ctx.check("htlc_cash_locked_only_with_margin_before_the_units_expire",
-              all(s.record.units_expiry >= s.record.cash_timelock + p["margin"]
-                  for s in swaps.values() if s.record.cash_lock) and swaps["unsafe-timeouts"].record.cash_lock is None)
-    ctx.check("htlc_units_and_cash_conserved", supply == (ledger.state.total_supply(NOTE), cash.call("totalSupply"))
-              == (sum(ledger.state.holders(NOTE).values()), sum(cash.call("balanceOf", w) for w in wallets.values())))
+    ctx.check(
+        "htlc_every_lock_final",
+        all(s in ("claimed", "refunded") for s in locks)
+        and ledger.state.balance_of(NOTE, "htlc") == 0
+        and cash.call("balanceOf", htlc.address) == 0,
+    )
+    ctx.check(
+        "htlc_buyer_claimed_with_the_secret_revealed_on_ethereum",
+        all(
+            desk.units_lock(s.record.units_lock)["preimage"]
+            == "0x" + desk.cash_lock(s.record.cash_lock)["preimage"].hex()
+            for s in swaps.values()
+            if s.outcome == "swapped"
+        ),
+    )
+    ctx.check(
+        "htlc_cash_locked_only_with_margin_before_the_units_expire",
+        all(s.record.units_expiry >= s.record.cash_timelock + p["margin"] for s in swaps.values() if s.record.cash_lock)
+        and swaps["unsafe-timeouts"].record.cash_lock is None,
+    )
+    ctx.check(
+        "htlc_units_and_cash_conserved",
+        supply
+        == (ledger.state.total_supply(NOTE), cash.call("totalSupply"))
+        == (sum(ledger.state.holders(NOTE).values()), sum(cash.call("balanceOf", w) for w in wallets.values())),
+    )
     ctx.track_token("consortium", NOTE, lambda: ledger.state.holders(NOTE), lambda: ledger.state.total_supply(NOTE))
-    ctx.track_token("ethereum", "HKD",
-                    lambda: {w: cash.call("balanceOf", w) for w in [*wallets.values(), htlc.address]},
-                    lambda: cash.call("totalSupply"))
+    ctx.track_token(
+        "ethereum",
+        "HKD",
+        lambda: {w: cash.call("balanceOf", w) for w in [*wallets.values(), htlc.address]},
+        lambda: cash.call("totalSupply"),
+    )

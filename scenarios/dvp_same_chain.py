@@ -8,8 +8,8 @@ a retail buyer the note excludes (refused by compliance; cancelled). Invariants:
 trade moved both legs exactly, every failed one moved neither, units and cash are conserved.
 """
 
-from sim.ethereum.suite import deploy_cash_token, deploy_token_suite, register_investor
-from sim.settlement import ConsortiumDvP, EthereumDvP
+from rwasim.ethereum.suite import deploy_cash_token, deploy_token_suite, register_investor
+from rwasim.settlement import ConsortiumDvP, EthereumDvP
 
 PARAMS = {"investors": 4, "trades": 6, "units_each": 1_000, "cash_each": 5_000_000, "max_units": 50, "ttl": 600}
 
@@ -32,41 +32,65 @@ def run(ctx):
     chain, ledger = ctx.ethereum, ctx.consortium()
     issuer, bank, eth_bank = ledger.org_client("issuer"), ledger.org_client("bank"), chain.accounts[2]
     with ctx.phase("setup"):
-        suite = deploy_token_suite(chain, name="HK Structured Note 2027", symbol="HKSN27", issuer=chain.accounts[0],
-                                   modules=RULES)
+        suite = deploy_token_suite(
+            chain, name="HK Structured Note 2027", symbol="HKSN27", issuer=chain.accounts[0], modules=RULES
+        )
         cash = deploy_cash_token(chain, symbol="HKD", bank=eth_bank)
         escrow = chain.deploy("DvPEscrow")
         wallet = {n: chain.new_account(n) for n in names}
         for i, n in enumerate(names):
-            register_investor(chain, suite, wallet[n], country=344 if i % 2 else 702,
-                              investor_class="retail" if n == "retail" else "professional")
-        chain.transact(suite.token, "batchMint", [wallet[n] for n in names[:-1]], [p["units_each"]] * (len(names) - 1),
-                       sender=chain.accounts[0])
+            register_investor(
+                chain,
+                suite,
+                wallet[n],
+                country=344 if i % 2 else 702,
+                investor_class="retail" if n == "retail" else "professional",
+            )
+        chain.transact(
+            suite.token,
+            "batchMint",
+            [wallet[n] for n in names[:-1]],
+            [p["units_each"]] * (len(names) - 1),
+            sender=chain.accounts[0],
+        )
         chain.transact(cash, "batchSetAllowed", list(wallet.values()), True, sender=eth_bank)
         for n in names:
             chain.transact(cash, "mint", wallet[n], cash_of[n], sender=eth_bank)
-        handles = [issuer.submit("asset.register", {"asset_id": NOTE, "term_sheet_hash": "0x" + "5a" * 32,
-                                                    "rules": RULES}),
-                   bank.submit("asset.register", {"asset_id": CASH, "term_sheet_hash": "0x" + "00" * 32})]
+        handles = [
+            issuer.submit("asset.register", {"asset_id": NOTE, "term_sheet_hash": "0x" + "5a" * 32, "rules": RULES}),
+            bank.submit("asset.register", {"asset_id": CASH, "term_sheet_hash": "0x" + "00" * 32}),
+        ]
         client = {}
         for n in names:
             client[n], joined = ledger.add_client(n, "issuer")
             handles.append(joined)
         for i, n in enumerate(names):
-            handles.append(issuer.submit("identity.register", {
-                "holder": client[n].holder, "country": 344 if i % 2 else 702,
-                "investor_class": "retail" if n == "retail" else "professional"}))
+            handles.append(
+                issuer.submit(
+                    "identity.register",
+                    {
+                        "holder": client[n].holder,
+                        "country": 344 if i % 2 else 702,
+                        "investor_class": "retail" if n == "retail" else "professional",
+                    },
+                )
+            )
             handles.append(bank.submit("token.mint", {"asset_id": CASH, "to": client[n].holder, "amount": cash_of[n]}))
             if n != "retail":
-                handles.append(issuer.submit("token.mint", {"asset_id": NOTE, "to": client[n].holder,
-                                                            "amount": p["units_each"]}))
+                handles.append(
+                    issuer.submit("token.mint", {"asset_id": NOTE, "to": client[n].holder, "amount": p["units_each"]})
+                )
         ledger.settle(*handles)
         ctx.check("dvp_setup_accepted", all(h.ok for h in handles), str([h.reason for h in handles if not h.ok]))
 
-    desks = {"ethereum": (EthereumDvP(chain, escrow, suite.token, cash), wallet),
-             "consortium": (ConsortiumDvP(ledger, NOTE, CASH), client)}
-    supply = {"ethereum": (suite.token.call("totalSupply"), cash.call("totalSupply")),
-              "consortium": (ledger.state.total_supply(NOTE), ledger.state.total_supply(CASH))}
+    desks = {
+        "ethereum": (EthereumDvP(chain, escrow, suite.token, cash), wallet),
+        "consortium": (ConsortiumDvP(ledger, NOTE, CASH), client),
+    }
+    supply = {
+        "ethereum": (suite.token.call("totalSupply"), cash.call("totalSupply")),
+        "consortium": (ledger.state.total_supply(NOTE), ledger.state.total_supply(CASH)),
+    }
     for name, (desk, party) in desks.items():
         with ctx.phase(f"{name}_dvp"):
             for seller, buyer, units, cents in book:
@@ -83,22 +107,35 @@ def run(ctx):
         failed = [t for t in desk.trades if t.state != "settled"]
         ctx.check(f"dvp_{name}_seeded_trades_all_settled", len(settled) == len(book) and failed == refused)
         ctx.check(f"dvp_{name}_settled_trades_moved_both_legs", all(t.moved_both_legs() for t in settled))
-        ctx.check(f"dvp_{name}_failed_trades_moved_neither_leg",
-                  all(t.moved_neither_leg() and t.failures_moved_nothing and t.state == "cancelled" for t in failed))
-        ctx.check(f"dvp_{name}_failures_refused_for_the_expected_reason",
-                  ("InsufficientBalance" in refused[0].failures[0] or "restricted (4)" in refused[0].failures[0])
-                  and "InvestorClassModule" in refused[1].failures[0])
+        ctx.check(
+            f"dvp_{name}_failed_trades_moved_neither_leg",
+            all(t.moved_neither_leg() and t.failures_moved_nothing and t.state == "cancelled" for t in failed),
+        )
+        ctx.check(
+            f"dvp_{name}_failures_refused_for_the_expected_reason",
+            ("InsufficientBalance" in refused[0].failures[0] or "restricted (4)" in refused[0].failures[0])
+            and "InvestorClassModule" in refused[1].failures[0],
+        )
 
     everyone = [wallet[n] for n in names]
-    held = {"ethereum": (sum(suite.token.call("balanceOf", w) for w in everyone),
-                         sum(cash.call("balanceOf", w) for w in everyone)),
-            "consortium": (sum(ledger.state.holders(NOTE).values()), sum(ledger.state.holders(CASH).values()))}
+    held = {
+        "ethereum": (
+            sum(suite.token.call("balanceOf", w) for w in everyone),
+            sum(cash.call("balanceOf", w) for w in everyone),
+        ),
+        "consortium": (sum(ledger.state.holders(NOTE).values()), sum(ledger.state.holders(CASH).values())),
+    }
     for name in desks:
         ctx.check(f"dvp_{name}_units_and_cash_conserved", held[name] == supply[name])
     ctx.check("dvp_consortium_escrow_empty", ledger.state.balance_of(NOTE, "dvp-escrow") == 0)
-    ctx.track_token("ethereum", "HKSN27", lambda: {w: suite.token.call("balanceOf", w) for w in everyone},
-                    lambda: suite.token.call("totalSupply"))
-    ctx.track_token("ethereum", "HKD", lambda: {w: cash.call("balanceOf", w) for w in everyone},
-                    lambda: cash.call("totalSupply"))
+    ctx.track_token(
+        "ethereum",
+        "HKSN27",
+        lambda: {w: suite.token.call("balanceOf", w) for w in everyone},
+        lambda: suite.token.call("totalSupply"),
+    )
+    ctx.track_token(
+        "ethereum", "HKD", lambda: {w: cash.call("balanceOf", w) for w in everyone}, lambda: cash.call("totalSupply")
+    )
     ctx.track_token("consortium", NOTE, lambda: ledger.state.holders(NOTE), lambda: ledger.state.total_supply(NOTE))
     ctx.track_token("consortium", CASH, lambda: ledger.state.holders(CASH), lambda: ledger.state.total_supply(CASH))

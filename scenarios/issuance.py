@@ -6,8 +6,8 @@ each by batchMint, and shows that the ineligible investor is refused with its re
 code while supply equals the sum of balances.
 """
 
-from sim.ethereum import TransactionReverted
-from sim.ethereum.suite import deploy_token_suite, register_investor
+from rwasim.ethereum import TransactionReverted
+from rwasim.ethereum.suite import deploy_token_suite, register_investor
 
 PARAMS = {"investors": 5, "units_each": 100, "retail_investors": 1}
 
@@ -21,16 +21,23 @@ def run(ctx):
     chain.start_block_production()
 
     with ctx.phase("setup"):
-        suite = deploy_token_suite(chain, name="HK Structured Note 2027", symbol="HKSN27", issuer=issuer,
-                                   agents=[issuer], modules={"investor_classes": ["professional"]})
+        suite = deploy_token_suite(
+            chain,
+            name="HK Structured Note 2027",
+            symbol="HKSN27",
+            issuer=issuer,
+            agents=[issuer],
+            modules={"investor_classes": ["professional"]},
+        )
         ctx.say(f"issuer {issuer} deployed {suite.token.name} at {suite.token.address}")
 
     investors = [chain.new_account(f"investor-{i}") for i in range(p["investors"])]
     retail = [chain.new_account(f"retail-{i}") for i in range(p["retail_investors"])]
     with ctx.phase("onboarding"):
         for i, wallet in enumerate(investors):
-            register_investor(chain, suite, wallet, country=HONG_KONG if i % 2 == 0 else SINGAPORE,
-                              investor_class="professional")
+            register_investor(
+                chain, suite, wallet, country=HONG_KONG if i % 2 == 0 else SINGAPORE, investor_class="professional"
+            )
         for wallet in retail:
             register_investor(chain, suite, wallet, country=HONG_KONG, investor_class="retail")
         ctx.say(f"onboarded {len(investors)} professional and {len(retail)} retail investors")

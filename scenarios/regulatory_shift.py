@@ -11,17 +11,29 @@ Invariants: nothing crossed while halted, no unit was lost, every message ends f
 regulator's reconciliation held before, during and after.
 """
 
-from sim.agents.market import open_note_market
-from sim.products import load_term_sheet
+from rwasim.agents.market import open_note_market
+from rwasim.products import load_term_sheet
 
 PARAMS = {"investors": 24, "moves": 4, "trades": 6, "halt_for": 1800.0}
 
 TERM_SHEET = {
-    "kind": "fixed_coupon", "id": "VSHK-FCN-2026B", "issuer": "Victory Securities (HK) Ltd", "currency": "HKD",
-    "denomination": "10000.00", "notional": "2000000.00", "issue_date": "2026-01-05", "strike_date": "2026-01-05",
-    "maturity_date": "2027-01-05", "settlement_lag_days": 1, "underlying": "", "day_count": "ACT/365F",
-    "coupon_rate": "0.05", "coupon_dates": ["2026-07-06", "2027-01-05"], "eligible_investor_classes": ["professional"],
-    "eligible_countries": [344, 702, 826], "document_hash": "0x" + "5d" * 32,
+    "kind": "fixed_coupon",
+    "id": "VSHK-FCN-2026B",
+    "issuer": "Victory Securities (HK) Ltd",
+    "currency": "HKD",
+    "denomination": "10000.00",
+    "notional": "2000000.00",
+    "issue_date": "2026-01-05",
+    "strike_date": "2026-01-05",
+    "maturity_date": "2027-01-05",
+    "settlement_lag_days": 1,
+    "underlying": "",
+    "day_count": "ACT/365F",
+    "coupon_rate": "0.05",
+    "coupon_dates": ["2026-07-06", "2027-01-05"],
+    "eligible_investor_classes": ["professional"],
+    "eligible_countries": [344, 702, 826],
+    "document_hash": "0x" + "5d" * 32,
 }
 
 
@@ -34,8 +46,14 @@ def run(ctx):
     before = regulator.reconcile(note.asset_id)
     holders = note.ethereum_holders()
     movers = [i for i in market.investors if holders.get(i.wallet, 0) >= 2][: p["moves"]]
-    sender = next((i for i in market.investors if i.chain == "consortium"
-                   and note.ledger.state.balance_of(note.asset_id, i.client.holder) >= 3), None)
+    sender = next(
+        (
+            i
+            for i in market.investors
+            if i.chain == "consortium" and note.ledger.state.balance_of(note.asset_id, i.client.holder) >= 3
+        ),
+        None,
+    )
     if len(movers) < 2 or sender is None:
         raise ValueError("the population must put units with two Ethereum investors and one consortium investor")
 
@@ -45,8 +63,10 @@ def run(ctx):
         regulator.halt_cross_border(note.asset_id, reason="cross-border distribution suspended")
         refused_locks = [bridge.lock(sender.client, 1, movers[0].wallet) for _ in range(2)]
         note.ledger.settle(*refused_locks)
-        burns = [note.chain.transact(bridge.end.gateway, "send", bridge.end.lane, i.wallet, 1, sender=i.wallet,
-                                     check=False) for i in movers[1:]]
+        burns = [
+            note.chain.transact(bridge.end.gateway, "send", bridge.end.lane, i.wallet, 1, sender=i.wallet, check=False)
+            for i in movers[1:]
+        ]
         bridge.sync()  # a delivery mined in the block that carried the pause went ahead of it
         crossed_before = bridge.book.counts()
         market.secondary_market().trade_round(p["trades"], name="during-halt")
@@ -62,18 +82,28 @@ def run(ctx):
         after = regulator.reconcile(note.asset_id)
         ctx.say(f"reopened: {bridge.book.counts()}; moved {moved.to_json()}")
 
-    ctx.extra["regulatory_shift"] = {"locks_refused": sum(not h.ok for h in refused_locks),
-                                     "burns_reverted": sum(not r.status for r in burns),
-                                     "book_during_halt": crossed_during, "book_after": bridge.book.counts()}
-    ctx.check("halt_refused_every_new_lock_on_the_consortium_with_its_reason", len(refused_locks) == 2 and
-              all(h.reason == f"lane {bridge.end.lane} is halted" for h in refused_locks))
+    ctx.extra["regulatory_shift"] = {
+        "locks_refused": sum(not h.ok for h in refused_locks),
+        "burns_reverted": sum(not r.status for r in burns),
+        "book_during_halt": crossed_during,
+        "book_after": bridge.book.counts(),
+    }
+    ctx.check(
+        "halt_refused_every_new_lock_on_the_consortium_with_its_reason",
+        len(refused_locks) == 2 and all(h.reason == f"lane {bridge.end.lane} is halted" for h in refused_locks),
+    )
     ctx.check("halt_reverted_every_burn_at_the_paused_gateway", all(not r.status for r in burns))
-    ctx.check("nothing_crossed_while_halted", crossed_during == crossed_before
-              and crossed_during.get("in_flight", 0) >= 1)
-    ctx.check("reconciliation_held_before_during_and_after_the_halt", before.holds and during.holds and after.holds,
-              "; ".join(before.problems + during.problems + after.problems))
+    ctx.check(
+        "nothing_crossed_while_halted", crossed_during == crossed_before and crossed_during.get("in_flight", 0) >= 1
+    )
+    ctx.check(
+        "reconciliation_held_before_during_and_after_the_halt",
+        before.holds and during.holds and after.holds,
+        "; ".join(before.problems + during.problems + after.problems),
+    )
     ctx.check("bridge_every_message_final_after_reopening", all(r.final for r in bridge.book.records.values()))
     ctx.check("bridge_units_conserved_across_chains", bridge.monitor.conserved())
     ctx.check("movement_resumed_after_reopening", moved.moved_to_consortium > 0)
-    ctx.check("monitor_flagged_the_held_delivery_as_overdue",
-              any(a["name"] == "bridge_message_overdue" for a in ctx.alerts))
+    ctx.check(
+        "monitor_flagged_the_held_delivery_as_overdue", any(a["name"] == "bridge_message_overdue" for a in ctx.alerts)
+    )

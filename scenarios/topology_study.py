@@ -11,7 +11,7 @@ Topologies: consortium-only, public-only, bridged, dual-space, hub. Faults: none
 relayer_crash, validator_crash, bridge_pause. The machinery is in sim/topology_workload.py.
 """
 
-from sim.topology_workload import WORKLOAD_DEFAULTS, run_workload
+from rwasim.topology_workload import WORKLOAD_DEFAULTS, run_workload
 
 PARAMS = dict(WORKLOAD_DEFAULTS)
 

@@ -16,24 +16,50 @@ Each future's outcome (reach, holders, volume, movement across, value at risk, t
 detection, whether the border is open) is in the report under ``trajectories``.
 """
 
-from sim.agents.market import open_note_market
-from sim.products import load_term_sheet
+from rwasim.agents.market import open_note_market
+from rwasim.products import load_term_sheet
 
 PARAMS = {"hub_investors": 24, "club_investors": 5, "trades": 10, "moves": 4, "forged_units": 500}
 
 BASE = {
-    "kind": "fixed_coupon", "issuer": "Victory Securities (HK) Ltd", "currency": "HKD", "denomination": "10000.00",
-    "issue_date": "2026-01-05", "strike_date": "2026-01-05", "maturity_date": "2027-01-05", "settlement_lag_days": 1,
-    "underlying": "", "day_count": "ACT/365F", "coupon_rate": "0.05", "coupon_dates": ["2026-07-06", "2027-01-05"],
+    "kind": "fixed_coupon",
+    "issuer": "Victory Securities (HK) Ltd",
+    "currency": "HKD",
+    "denomination": "10000.00",
+    "issue_date": "2026-01-05",
+    "strike_date": "2026-01-05",
+    "maturity_date": "2027-01-05",
+    "settlement_lag_days": 1,
+    "underlying": "",
+    "day_count": "ACT/365F",
+    "coupon_rate": "0.05",
+    "coupon_dates": ["2026-07-06", "2027-01-05"],
     "document_hash": "0x" + "7a" * 32,
 }
 FUTURES = {  # name: (term-sheet terms, population size key, share on Ethereum)
-    "offshore_hub": ({"notional": "3000000.00", "eligible_investor_classes": ["professional", "accredited"],
-                      "eligible_countries": [344, 702, 156, 840, 826]}, "hub_investors", 0.7),
-    "club": ({"notional": "3000000.00", "eligible_investor_classes": ["professional"],
-              "eligible_countries": [344]}, "club_investors", 0.0),
-    "ending": ({"notional": "3000000.00", "eligible_investor_classes": ["professional", "accredited"],
-                "eligible_countries": [344, 702, 156, 840, 826]}, "hub_investors", 0.7),
+    "offshore_hub": (
+        {
+            "notional": "3000000.00",
+            "eligible_investor_classes": ["professional", "accredited"],
+            "eligible_countries": [344, 702, 156, 840, 826],
+        },
+        "hub_investors",
+        0.7,
+    ),
+    "club": (
+        {"notional": "3000000.00", "eligible_investor_classes": ["professional"], "eligible_countries": [344]},
+        "club_investors",
+        0.0,
+    ),
+    "ending": (
+        {
+            "notional": "3000000.00",
+            "eligible_investor_classes": ["professional", "accredited"],
+            "eligible_countries": [344, 702, 156, 840, 826],
+        },
+        "hub_investors",
+        0.7,
+    ),
 }
 
 
@@ -43,8 +69,9 @@ def run(ctx):
     for lane, (future, (terms, size, on_ethereum)) in enumerate(FUTURES.items(), start=1):
         sheet = load_term_sheet({**BASE, **terms, "id": f"VS-{future.upper().replace('_', '-')}"})
         with ctx.phase(future):
-            market = open_note_market(ctx, sheet, investors=p[size], ethereum_share=on_ethereum, lane=lane,
-                                      name=future, alongside=first)
+            market = open_note_market(
+                ctx, sheet, investors=p[size], ethereum_share=on_ethereum, lane=lane, name=future, alongside=first
+            )
             first = first or market
             issued = market.run_offer()
             trading = market.secondary_market()
@@ -69,12 +96,18 @@ def run(ctx):
         ctx.say(f"{future}: {outcomes[future]}")
     ctx.extra["trajectories"] = outcomes
     hub, club, end = outcomes["offshore_hub"], outcomes["club"], outcomes["ending"]
-    ctx.check("hub_reaches_more_investors_and_trades_more_than_the_club",
-              hub["holders"] > club["holders"] and hub["trades_settled"] > club["trades_settled"])
+    ctx.check(
+        "hub_reaches_more_investors_and_trades_more_than_the_club",
+        hub["holders"] > club["holders"] and hub["trades_settled"] > club["trades_settled"],
+    )
     ctx.check("club_stays_on_the_consortium", club["units_on_ethereum"] == 0 and club["units_moved_across"] == 0)
     ctx.check("hub_and_club_reconcile_across_chains", hub["reconciliation_holds"] and club["reconciliation_holds"])
-    ctx.check("ending_incident_detected_by_monitor_and_regulator", end["max_value_at_risk"] == p["forged_units"]
-              and not end["reconciliation_holds"] and end["detected_after_s"] is not None)
+    ctx.check(
+        "ending_incident_detected_by_monitor_and_regulator",
+        end["max_value_at_risk"] == p["forged_units"]
+        and not end["reconciliation_holds"]
+        and end["detected_after_s"] is not None,
+    )
     ctx.check("ending_closes_the_border_and_freezes_the_forged_units", not end["border_open"] and end["frozen"])
 
 

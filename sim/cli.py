@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+
+from rwasim import __version__
 
 EXIT_OK = 0
 EXIT_INVARIANT_FAILED = 1
@@ -26,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="rwasim",
         description="Multi-chain tokenization simulator: consortium ledger + Ethereum + bridge.",
     )
+    parser.add_argument("--version", action="version", version=f"rwasim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run one scenario and write its report")
@@ -36,17 +39,24 @@ def _parser() -> argparse.ArgumentParser:
         "--backend", default="eth-tester", help="Ethereum backend: eth-tester (default), anvil, or a JSON-RPC URL"
     )
     run.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a scenario parameter (repeatable)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress output, only the summary")
 
     commands.add_parser("list", help="list the scenarios with one line each")
 
-    from sim.compare import add_compare_arguments
+    from rwasim.compare import add_compare_arguments
 
-    add_compare_arguments(commands.add_parser(
-        "compare", help="run topology_study on several topologies x parameter values x seeds; tables and plots"))
+    add_compare_arguments(
+        commands.add_parser(
+            "compare", help="run topology_study on several topologies x parameter values x seeds; tables and plots"
+        )
+    )
 
     contracts = commands.add_parser("contracts", help="Solidity contracts")
     contracts_commands = contracts.add_subparsers(dest="contracts_command", required=True, metavar="ACTION")
@@ -56,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_contracts_build(args: argparse.Namespace) -> int:
-    from sim.ethereum.compiler import CompilerError, build_contracts
+    from rwasim.ethereum.compiler import CompilerError, build_contracts
 
     try:
         result = build_contracts(check=args.check)
@@ -68,7 +78,7 @@ def _cmd_contracts_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(_: argparse.Namespace) -> int:
-    from sim.runner import discover_scenarios
+    from rwasim.runner import discover_scenarios
 
     scenarios = discover_scenarios()
     width = max((len(name) for name in scenarios), default=0)
@@ -78,13 +88,17 @@ def _cmd_list(_: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.runner import ScenarioError, parse_overrides, run_scenario
+    from rwasim.runner import ScenarioError, parse_overrides, run_scenario
 
     try:
         overrides = parse_overrides(args.overrides)
         result = run_scenario(
-            args.scenario, seed=args.seed, out_dir=args.out, backend=args.backend,
-            overrides=overrides, progress=not args.quiet,
+            args.scenario,
+            seed=args.seed,
+            out_dir=args.out,
+            backend=args.backend,
+            overrides=overrides,
+            progress=not args.quiet,
         )
     except ScenarioError as exc:
         print(f"rwasim: {exc}", file=sys.stderr)
@@ -94,7 +108,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from sim.compare import cli_compare
+    from rwasim.compare import cli_compare
 
     return cli_compare(args)
 

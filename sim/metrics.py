@@ -8,10 +8,11 @@ latency from submission to inclusion in simulated seconds.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
-from sim.engine.events import Event
+from rwasim.engine.events import Event
 
 
 def percentile(sorted_values: list[float], q: float) -> float:

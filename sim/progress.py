@@ -50,8 +50,13 @@ class RunProgress:
         now = sim.now if sim is not None else 0.0
         count = len(sim.log) if sim is not None else 0
         elapsed = time.monotonic() - self._started  # wall time: shown on stderr only, never recorded
-        text = Text.assemble((self.scenario, "bold"), "  phase ", (str(self.phase), "cyan"),
-                             f"  sim t={now:,.1f} s  events {count:,}", (f"  {elapsed:,.0f} s", "dim"))
+        text = Text.assemble(
+            (self.scenario, "bold"),
+            "  phase ",
+            (str(self.phase), "cyan"),
+            f"  sim t={now:,.1f} s  events {count:,}",
+            (f"  {elapsed:,.0f} s", "dim"),
+        )
         self._spinner.update(text=text)
         return self._spinner
 
@@ -66,8 +71,14 @@ class RunProgress:
         sim.log.subscribe(self._on_event)
         self._started = time.monotonic()
         if self.console.is_interactive:
-            self._live = Live(get_renderable=self._status, console=self.console, refresh_per_second=8,
-                              transient=True, redirect_stdout=False, redirect_stderr=False)
+            self._live = Live(
+                get_renderable=self._status,
+                console=self.console,
+                refresh_per_second=8,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
             self._live.start()
 
     def stop(self) -> None:

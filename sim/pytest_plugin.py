@@ -13,27 +13,31 @@ Registered through the ``pytest11`` entry point, so installing rwasim is enough:
 * ``rwasim_market`` — a factory of a licensed issuer with a product: the note registered
   on a fresh consortium ledger and listed on ``rwasim_chain`` over a bridge lane, a seeded
   investor population onboarded and funded, a custodian and the regulator
-  (:class:`~sim.agents.market.NoteMarket`); everything is stopped after the test and the
+  (:class:`~rwasim.agents.market.NoteMarket`); everything is stopped after the test and the
   chain reverted;
 * ``rwasim_scenario`` — runs a scenario script into the test's temporary folder and
-  returns its :class:`~sim.runner.RunResult` (report, events, invariants).
+  returns its :class:`~rwasim.runner.RunResult` (report, events, invariants).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
-from sim.engine import Simulation
+from rwasim.engine import Simulation
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("rwasim")
     group.addoption("--rwasim-seed", type=int, default=0, help="seed of the rwasim fixtures' simulation (default 0)")
-    group.addoption("--rwasim-backend", default="eth-tester",
-                    help="Ethereum backend of rwasim_chain: eth-tester (default), anvil, or a JSON-RPC URL")
+    group.addoption(
+        "--rwasim-backend",
+        default="eth-tester",
+        help="Ethereum backend of rwasim_chain: eth-tester (default), anvil, or a JSON-RPC URL",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +53,7 @@ def rwasim_sim(rwasim_seed: int) -> Simulation:
 
 @pytest.fixture(scope="session")
 def _rwasim_session_chain(rwasim_sim: Simulation, request: pytest.FixtureRequest) -> Iterator[Any]:
-    from sim.ethereum import EthereumChain
+    from rwasim.ethereum import EthereumChain
 
     chain = EthereumChain(rwasim_sim, request.config.getoption("--rwasim-backend"))
     chain.start_block_production()
@@ -69,9 +73,9 @@ def rwasim_chain(_rwasim_session_chain) -> Iterator[Any]:
 
 @pytest.fixture
 def rwasim_ledger(rwasim_sim: Simulation, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
-    """``rwasim_ledger(**options)`` builds a :class:`~sim.consortium.ConsortiumLedger` (in-memory
+    """``rwasim_ledger(**options)`` builds a :class:`~rwasim.consortium.ConsortiumLedger` (in-memory
     storage by default); every ledger made is stopped after the test."""
-    from sim.consortium import ConsortiumLedger
+    from rwasim.consortium import ConsortiumLedger
 
     made: list[ConsortiumLedger] = []
 
@@ -91,7 +95,7 @@ def rwasim_ledger(rwasim_sim: Simulation, request: pytest.FixtureRequest) -> Ite
 def rwasim_bridge(rwasim_sim: Simulation, rwasim_chain) -> Iterator[Callable[..., Any]]:
     """``rwasim_bridge(ledger, asset_id=..., verifier="quorum", **options)`` deploys a lane on the
     chain (reverted after the test) and starts its bridge; every bridge made is stopped after."""
-    from bridge.bridge import Bridge, open_lane
+    from rwasim.bridge.bridge import Bridge, open_lane
 
     made: list[Bridge] = []
 
@@ -109,10 +113,10 @@ def rwasim_bridge(rwasim_sim: Simulation, rwasim_chain) -> Iterator[Callable[...
 @pytest.fixture
 def rwasim_market(rwasim_sim: Simulation, rwasim_chain, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """``rwasim_market(term_sheet, investors=8, **options)`` opens a note's market (options as
-    :func:`sim.agents.market.open_note_market`); ``term_sheet`` is a dict or a TermSheet."""
-    from sim.agents.market import open_note_market
-    from sim.products import TermSheet, load_term_sheet
-    from sim.runner import RunContext
+    :func:`rwasim.agents.market.open_note_market`); ``term_sheet`` is a dict or a TermSheet."""
+    from rwasim.agents.market import open_note_market
+    from rwasim.products import TermSheet, load_term_sheet
+    from rwasim.runner import RunContext
 
     contexts: list[RunContext] = []
 
@@ -132,10 +136,15 @@ def rwasim_market(rwasim_sim: Simulation, rwasim_chain, tmp_path: Path) -> Itera
 def rwasim_scenario(tmp_path: Path, rwasim_seed: int) -> Callable[..., Any]:
     """``rwasim_scenario(name_or_path, **params)`` runs a scenario into ``tmp_path`` and returns
     its RunResult (``.report``, ``.events_path``, ``.invariants_hold``)."""
-    from sim.runner import run_scenario
+    from rwasim.runner import run_scenario
 
     def run(scenario: str, *, seed: int | None = None, backend: str = "eth-tester", **params: Any):
-        return run_scenario(scenario, seed=rwasim_seed if seed is None else seed, out_dir=tmp_path / "run",
-                            backend=backend, overrides={k: str(v) for k, v in params.items()})
+        return run_scenario(
+            scenario,
+            seed=rwasim_seed if seed is None else seed,
+            out_dir=tmp_path / "run",
+            backend=backend,
+            overrides={k: str(v) for k, v in params.items()},
+        )
 
     return run

@@ -24,19 +24,24 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from sim.metrics import percentile
+from rwasim.metrics import percentile
 
 HTML_NAME = "report.html"
 
 # ---- colours (fixed: the page must not depend on anything but the run's data) ----------------
-PALETTE = ("#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626", "#4b5563",
-           "#65a30d", "#c026d3")
-STATE_COLOURS = {"in_flight": "#6b7280", "delivered": "#059669", "rejected": "#d97706", "refunded": "#7c3aed",
-                 "reorged_out": "#111827"}
+PALETTE = ("#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626", "#4b5563", "#65a30d", "#c026d3")
+STATE_COLOURS = {
+    "in_flight": "#6b7280",
+    "delivered": "#059669",
+    "rejected": "#d97706",
+    "refunded": "#7c3aed",
+    "reorged_out": "#111827",
+}
 DIRECTION_COLOURS = {"to_ethereum": "#2563eb", "to_consortium": "#0891b2"}
 FAULT_COLOUR = "#dc2626"
 
@@ -47,15 +52,30 @@ MAX_CURVE_POINTS = 400
 
 # bridge.* events drawn on the bridge lane of the timeline, with their colour
 BRIDGE_MARKERS = {
-    "bridge.relayed": "#059669", "bridge.duplicate_rejected": "#6b7280", "bridge.delivery_waiting": "#d97706",
-    "bridge.delivery_failed": "#dc2626", "bridge.relayer_crashed": "#dc2626", "bridge.relayer_restarted": "#059669",
-    "bridge.relay_dropped": "#dc2626", "bridge.submission_lost": "#dc2626", "bridge.consortium_refused": "#d97706",
-    "bridge.attack_succeeded": "#dc2626", "bridge.attack_contained": "#059669", "bridge.reorg": "#7c3aed",
-    "bridge.reorg_detected": "#7c3aed", "bridge.delayed": "#d97706", "bridge.challenged": "#0891b2",
-    "bridge.validator_set_rotated": "#059669", "bridge.rotation_refused": "#d97706",
+    "bridge.relayed": "#059669",
+    "bridge.duplicate_rejected": "#6b7280",
+    "bridge.delivery_waiting": "#d97706",
+    "bridge.delivery_failed": "#dc2626",
+    "bridge.relayer_crashed": "#dc2626",
+    "bridge.relayer_restarted": "#059669",
+    "bridge.relay_dropped": "#dc2626",
+    "bridge.submission_lost": "#dc2626",
+    "bridge.consortium_refused": "#d97706",
+    "bridge.attack_succeeded": "#dc2626",
+    "bridge.attack_contained": "#059669",
+    "bridge.reorg": "#7c3aed",
+    "bridge.reorg_detected": "#7c3aed",
+    "bridge.delayed": "#d97706",
+    "bridge.challenged": "#0891b2",
+    "bridge.validator_set_rotated": "#059669",
+    "bridge.rotation_refused": "#d97706",
 }
-CONSORTIUM_MARKERS = {"consortium.node_crashed": "#dc2626", "consortium.node_restarted": "#059669",
-                      "consortium.equivocation": "#dc2626", "consortium.safety_violation": "#dc2626"}
+CONSORTIUM_MARKERS = {
+    "consortium.node_crashed": "#dc2626",
+    "consortium.node_restarted": "#059669",
+    "consortium.equivocation": "#dc2626",
+    "consortium.safety_violation": "#dc2626",
+}
 
 
 # =============================================================================================
@@ -69,7 +89,7 @@ def build_topology_graph(ctx: Any) -> dict[str, Any]:
 
     Parameters
     ----------
-    ctx : sim.runner.RunContext
+    ctx : rwasim.runner.RunContext
         The run's context (its consortium ledgers, Ethereum chain and bridges).
 
     Returns
@@ -84,12 +104,24 @@ def build_topology_graph(ctx: Any) -> dict[str, Any]:
     edges: list[dict[str, Any]] = []
     for name, ledger in sorted(ctx._consortia.items()):
         graph = ledger.graph
-        nodes.append({"id": name, "kind": "consortium", "label": name, "chain_id": ledger.chain_id,
-                      "shape": graph.graph.get("shape"), "quorum": ledger.validator_set.quorum,
-                      "validators": len(ledger.nodes)})
+        nodes.append(
+            {
+                "id": name,
+                "kind": "consortium",
+                "label": name,
+                "chain_id": ledger.chain_id,
+                "shape": graph.graph.get("shape"),
+                "quorum": ledger.validator_set.quorum,
+                "validators": len(ledger.nodes),
+            }
+        )
         for node_name in sorted(graph.nodes):
-            entry: dict[str, Any] = {"id": f"{name}/{node_name}", "kind": "validator", "label": str(node_name),
-                                     "chain": name}
+            entry: dict[str, Any] = {
+                "id": f"{name}/{node_name}",
+                "kind": "validator",
+                "label": str(node_name),
+                "chain": name,
+            }
             node = ledger.nodes.get(node_name)
             if node is not None:
                 entry["org"] = node.org_id
@@ -100,12 +132,26 @@ def build_topology_graph(ctx: Any) -> dict[str, Any]:
             edges.append({"source": f"{name}/{node_name}", "target": name, "kind": "member"})
         for a, b in sorted(tuple(sorted((str(a), str(b)))) for a, b in graph.edges):
             data = graph.edges[a, b]
-            edges.append({"source": f"{name}/{a}", "target": f"{name}/{b}", "kind": "link",
-                          **{k: data[k] for k in ("latency", "jitter", "loss") if k in data}})
+            edges.append(
+                {
+                    "source": f"{name}/{a}",
+                    "target": f"{name}/{b}",
+                    "kind": "link",
+                    **{k: data[k] for k in ("latency", "jitter", "loss") if k in data},
+                }
+            )
     chain = ctx._ethereum
     if chain is not None:
-        nodes.append({"id": chain.name, "kind": "ethereum", "label": "Ethereum", "backend": ctx.backend,
-                      "chain_id": chain.chain_id, "slot_seconds": chain.slot_seconds})
+        nodes.append(
+            {
+                "id": chain.name,
+                "kind": "ethereum",
+                "label": "Ethereum",
+                "backend": ctx.backend,
+                "chain_id": chain.chain_id,
+                "slot_seconds": chain.slot_seconds,
+            }
+        )
         tokens: dict[str, str] = {}
         for event in ctx.sim.log.of_kind("eth.tx"):
             for address in event.data.get("supply_delta") or {}:
@@ -120,15 +166,32 @@ def build_topology_graph(ctx: Any) -> dict[str, Any]:
                     symbol = str(contract.call("symbol"))
                 except Exception:  # a token without symbol(): keep its address as the label
                     symbol = f"{contract.name} {address[:8]}"
-            nodes.append({"id": f"{chain.name}/token/{address}", "kind": "token", "label": symbol,
-                          "address": address, "chain": chain.name})
+            nodes.append(
+                {
+                    "id": f"{chain.name}/token/{address}",
+                    "kind": "token",
+                    "label": symbol,
+                    "address": address,
+                    "chain": chain.name,
+                }
+            )
             edges.append({"source": f"{chain.name}/token/{address}", "target": chain.name, "kind": "token"})
     for bridge in sorted(ctx._bridges, key=lambda b: b.end.lane):
         lane_id = f"bridge/lane-{bridge.end.lane}"
-        nodes.append({"id": lane_id, "kind": "bridge_lane", "label": f"lane {bridge.end.lane}",
-                      "lane": bridge.end.lane, "verifier": bridge.end.verifier_kind, "asset_id": bridge.end.asset_id,
-                      "token": bridge.end.token.address, "confirmations": bridge.confirmations,
-                      "consortium": bridge.ledger.name, "gateway": bridge.end.gateway.address})
+        nodes.append(
+            {
+                "id": lane_id,
+                "kind": "bridge_lane",
+                "label": f"lane {bridge.end.lane}",
+                "lane": bridge.end.lane,
+                "verifier": bridge.end.verifier_kind,
+                "asset_id": bridge.end.asset_id,
+                "token": bridge.end.token.address,
+                "confirmations": bridge.confirmations,
+                "consortium": bridge.ledger.name,
+                "gateway": bridge.end.gateway.address,
+            }
+        )
         edges.append({"source": bridge.ledger.name, "target": lane_id, "kind": "bridge"})
         edges.append({"source": lane_id, "target": bridge.chain.name, "kind": "bridge"})
         for relayer in bridge.relayers:
@@ -145,8 +208,9 @@ def load_run(out_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]
     """``report.json`` and the events of ``events.jsonl`` of a run folder, as written."""
     out_dir = Path(out_dir)
     report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
-    events = [json.loads(line) for line in (out_dir / "events.jsonl").read_text(encoding="ascii").splitlines()
-              if line.strip()]
+    events = [
+        json.loads(line) for line in (out_dir / "events.jsonl").read_text(encoding="ascii").splitlines() if line.strip()
+    ]
     return report, events
 
 
@@ -192,7 +256,7 @@ class StepSeries:
 def phase_latencies(events: Iterable[dict[str, Any]]) -> dict[str, list[float]]:
     """Latency (inclusion minus submission, simulated s) of every ``*.tx`` event, by phase.
 
-    Phases are assigned as :class:`sim.metrics.MetricsCollector` does: a transaction outside
+    Phases are assigned as :class:`rwasim.metrics.MetricsCollector` does: a transaction outside
     any phase counts for ``run``.
     """
     current: str | None = None
@@ -292,8 +356,11 @@ def supply_series(report: dict[str, Any], events: list[dict[str, Any]]) -> list[
     escrow on the consortium that backs it (the two lines part when units are unbacked).
     """
     symbols = token_labels(report)
-    backing = {lane["token"]: (lane.get("consortium", "consortium"), lane.get("asset_id"))
-               for lane in bridge_lanes(events).values() if lane.get("token")}
+    backing = {
+        lane["token"]: (lane.get("consortium", "consortium"), lane.get("asset_id"))
+        for lane in bridge_lanes(events).values()
+        if lane.get("token")
+    }
     consortium: dict[tuple[str, str], StepSeries] = {}
     escrow: dict[tuple[str, str], StepSeries] = {}
     ethereum: dict[tuple[str, str], StepSeries] = {}
@@ -303,13 +370,16 @@ def supply_series(report: dict[str, Any], events: list[dict[str, Any]]) -> list[
         t = e["t"]
         if e["kind"] == "consortium.tx" and e.get("status") == "ok":
             source = e.get("source", "consortium")
-            for which, store, label in (("supply_delta", consortium, "total supply"),
-                                        ("escrow_delta", escrow, "locked in bridge escrow")):
+            for which, store, label in (
+                ("supply_delta", consortium, "total supply"),
+                ("escrow_delta", escrow, "locked in bridge escrow"),
+            ):
                 for asset, delta in sorted((e.get(which) or {}).items()):
                     key = (which, source, asset)
                     totals[key] = totals.get(key, 0) + int(delta)
                     store.setdefault((source, asset), StepSeries(label, dashed=which == "escrow_delta")).set(
-                        t, totals[key])
+                        t, totals[key]
+                    )
         for chain, token in eth.observe(e):
             ethereum.setdefault((chain, token), StepSeries("total supply")).set(t, eth.totals[(chain, token)])
     panels: list[tuple[str, list[StepSeries]]] = []
@@ -320,8 +390,9 @@ def supply_series(report: dict[str, Any], events: list[dict[str, Any]]) -> list[
         lines = [series]
         if token in backing and backing[token] in escrow:
             ledger, asset = backing[token]
-            lines.append(StepSeries(f"backing: {asset} in escrow on {ledger}", list(escrow[backing[token]].points),
-                                    dashed=True))
+            lines.append(
+                StepSeries(f"backing: {asset} in escrow on {ledger}", list(escrow[backing[token]].points), dashed=True)
+            )
         panels.append((f"{chain} · {symbols.get(token, token)}", lines))
     return panels
 
@@ -367,11 +438,19 @@ def value_at_risk_series(events: list[dict[str, Any]]) -> RiskSeries:
     if messages:
         by_lane = sorted({int(m.get("lane", 0)) for m in messages})
         prefix = len(by_lane) > 1
-        inflight = {(lane, d): StepSeries(f"{'lane %d: ' % lane if prefix else ''}in flight "
-                                          f"{'to Ethereum' if d == 'to_ethereum' else 'to the consortium'}")
-                    for lane in by_lane for d in ("to_ethereum", "to_consortium")}
-        unbacked = {lane: StepSeries(f"{'lane %d: ' % lane if prefix else ''}unbacked wrapped units", dashed=True)
-                    for lane in by_lane if lane in lanes}
+        inflight = {
+            (lane, d): StepSeries(
+                f"{'lane %d: ' % lane if prefix else ''}in flight "
+                f"{'to Ethereum' if d == 'to_ethereum' else 'to the consortium'}"
+            )
+            for lane in by_lane
+            for d in ("to_ethereum", "to_consortium")
+        }
+        unbacked = {
+            lane: StepSeries(f"{'lane %d: ' % lane if prefix else ''}unbacked wrapped units", dashed=True)
+            for lane in by_lane
+            if lane in lanes
+        }
         states: dict[str, tuple[int, str, int, str]] = {}  # id -> (lane, direction, amount, state)
         sums: dict[tuple[int, str], int] = {}
         escrow: dict[tuple[str, str], int] = {}
@@ -455,8 +534,9 @@ def message_tracks(events: Iterable[dict[str, Any]]) -> list[MessageTrack]:
             continue
         track = tracks.get(e["id"])
         if track is None:
-            track = tracks[e["id"]] = MessageTrack(e["id"], int(e.get("lane", 0)), int(e.get("nonce", 0)),
-                                                   e["direction"], int(e.get("amount", 0)))
+            track = tracks[e["id"]] = MessageTrack(
+                e["id"], int(e.get("lane", 0)), int(e.get("nonce", 0)), e["direction"], int(e.get("amount", 0))
+            )
         track.steps.append((e["t"], e["state"], _swim_lane(track.direction, e["state"], bool(track.steps))))
         if e.get("reason"):
             track.reason = e["reason"]
@@ -567,31 +647,42 @@ class _Frame:
     def plot_bottom(self) -> float:
         return self.height - self.bottom
 
-    def axes(self, xticks: list[float], yticks: list[float], xlabel: str, ylabel: str,
-             ytext=tick_label, xtext=tick_label) -> str:
+    def axes(
+        self, xticks: list[float], yticks: list[float], xlabel: str, ylabel: str, ytext=tick_label, xtext=tick_label
+    ) -> str:
         parts = []
         for v in yticks:
             y = _f(self.y(v))
             parts.append(f'<line class="grid" x1="{_f(self.plot_left)}" x2="{_f(self.plot_right)}" y1="{y}" y2="{y}"/>')
-            parts.append(f'<text class="tick" x="{_f(self.plot_left - 6)}" y="{y}" text-anchor="end" '
-                         f'dominant-baseline="middle">{_esc(ytext(v))}</text>')
+            parts.append(
+                f'<text class="tick" x="{_f(self.plot_left - 6)}" y="{y}" text-anchor="end" '
+                f'dominant-baseline="middle">{_esc(ytext(v))}</text>'
+            )
         for v in xticks:
             x = _f(self.x(v))
             parts.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{_f(self.plot_top)}" y2="{_f(self.plot_bottom)}"/>')
-            parts.append(f'<text class="tick" x="{x}" y="{_f(self.plot_bottom + 14)}" text-anchor="middle">'
-                         f'{_esc(xtext(v))}</text>')
-        parts.append(f'<rect class="frame" x="{_f(self.plot_left)}" y="{_f(self.plot_top)}" '
-                     f'width="{_f(self.plot_right - self.plot_left)}" height="{_f(self.plot_bottom - self.plot_top)}"/>')
-        parts.append(f'<text class="axis" x="{_f((self.plot_left + self.plot_right) / 2)}" '
-                     f'y="{_f(self.height - 4)}" text-anchor="middle">{_esc(xlabel)}</text>')
+            parts.append(
+                f'<text class="tick" x="{x}" y="{_f(self.plot_bottom + 14)}" text-anchor="middle">'
+                f"{_esc(xtext(v))}</text>"
+            )
+        parts.append(
+            f'<rect class="frame" x="{_f(self.plot_left)}" y="{_f(self.plot_top)}" '
+            f'width="{_f(self.plot_right - self.plot_left)}" height="{_f(self.plot_bottom - self.plot_top)}"/>'
+        )
+        parts.append(
+            f'<text class="axis" x="{_f((self.plot_left + self.plot_right) / 2)}" '
+            f'y="{_f(self.height - 4)}" text-anchor="middle">{_esc(xlabel)}</text>'
+        )
         parts.append(f'<text class="axis" x="{_f(self.plot_left)}" y="{_f(self.plot_top - 8)}">{_esc(ylabel)}</text>')
         return "".join(parts)
 
 
 def _svg(width: float, height: float, body: str, *, svg_id: str, label: str) -> str:
-    return (f'<svg id="{_esc(svg_id)}" class="chart" xmlns="http://www.w3.org/2000/svg" role="img" '
-            f'aria-label="{_esc(label)}" width="{_f(width)}" height="{_f(height)}" '
-            f'viewBox="0 0 {_f(width)} {_f(height)}">{body}</svg>')
+    return (
+        f'<svg id="{_esc(svg_id)}" class="chart" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'aria-label="{_esc(label)}" width="{_f(width)}" height="{_f(height)}" '
+        f'viewBox="0 0 {_f(width)} {_f(height)}">{body}</svg>'
+    )
 
 
 def _step_path(frame: _Frame, points: list[tuple[float, float]], x_end: float) -> str:
@@ -607,8 +698,10 @@ def _legend(entries: list[tuple[str, str, bool]], group: str) -> str:
     items = []
     for i, (label, colour, dashed) in enumerate(entries):
         style = f"border-top:3px {'dashed' if dashed else 'solid'} {colour}"
-        items.append(f'<button type="button" class="key" data-toggle="{_esc(group)}-{i}">'
-                     f'<span class="swatch" style="{style}"></span>{_esc(label)}</button>')
+        items.append(
+            f'<button type="button" class="key" data-toggle="{_esc(group)}-{i}">'
+            f'<span class="swatch" style="{style}"></span>{_esc(label)}</button>'
+        )
     return f'<div class="legend">{"".join(items)}</div>'
 
 
@@ -626,10 +719,12 @@ def _fault_markers(frame: _Frame, faults: list[dict[str, Any]]) -> str:
     for row, (x, numbers, labels) in enumerate(groups):
         text = str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}"
         y = frame.plot_top + 10 + (row % 3) * 12
-        parts.append(f'<g class="fault"><title>{_esc(chr(10).join(labels))}</title>'
-                     f'<line x1="{_f(x)}" x2="{_f(x)}" y1="{_f(frame.plot_top)}" y2="{_f(frame.plot_bottom)}" '
-                     f'stroke="{FAULT_COLOUR}" stroke-dasharray="4 3" stroke-width="1"/>'
-                     f'<text x="{_f(x + 3)}" y="{_f(y)}" fill="{FAULT_COLOUR}" class="mark">{_esc(text)}</text></g>')
+        parts.append(
+            f'<g class="fault"><title>{_esc(chr(10).join(labels))}</title>'
+            f'<line x1="{_f(x)}" x2="{_f(x)}" y1="{_f(frame.plot_top)}" y2="{_f(frame.plot_bottom)}" '
+            f'stroke="{FAULT_COLOUR}" stroke-dasharray="4 3" stroke-width="1"/>'
+            f'<text x="{_f(x + 3)}" y="{_f(y)}" fill="{FAULT_COLOUR}" class="mark">{_esc(text)}</text></g>'
+        )
     return "".join(parts)
 
 
@@ -637,13 +732,25 @@ def _fault_list(faults: list[dict[str, Any]]) -> str:
     if not faults:
         return ""
     items = "".join(f"<li>t={e['t']:.1f} s — {_esc(fault_label(e))}</li>" for e in faults)
-    return f'<details class="faults"><summary>{len(faults)} injected fault(s), numbered on the plot</summary>' \
-           f'<ol>{items}</ol></details>'
+    return (
+        f'<details class="faults"><summary>{len(faults)} injected fault(s), numbered on the plot</summary>'
+        f"<ol>{items}</ol></details>"
+    )
 
 
-def step_chart(series: list[StepSeries], *, svg_id: str, title: str, x_end: float, ylabel: str,
-               faults: Iterable[dict[str, Any]] = (), alerts: Iterable[dict[str, Any]] = (), width: float = 900,
-               height: float = 260, colours: tuple[str, ...] = PALETTE) -> str:
+def step_chart(
+    series: list[StepSeries],
+    *,
+    svg_id: str,
+    title: str,
+    x_end: float,
+    ylabel: str,
+    faults: Iterable[dict[str, Any]] = (),
+    alerts: Iterable[dict[str, Any]] = (),
+    width: float = 900,
+    height: float = 260,
+    colours: tuple[str, ...] = PALETTE,
+) -> str:
     """A step chart of ``series`` over simulated time, with fault lines and alert triangles."""
     values = [v for s in series for _, v in s.points] + [0]
     y_lo, y_hi, yticks = nice_ticks(min(values), max(values) or 1)
@@ -655,16 +762,21 @@ def step_chart(series: list[StepSeries], *, svg_id: str, title: str, x_end: floa
         colour = colours[i % len(colours)]
         dash = ' stroke-dasharray="6 4"' if s.dashed else ""
         tips = "; ".join(f"t={t:.1f}s: {fmt_number(v)}" for t, v in s.points[:40])
-        body.append(f'<path class="series" data-series="{_esc(svg_id)}-{i}" d="{_step_path(frame, s.points, x_hi)}" '
-                    f'stroke="{colour}" fill="none" stroke-width="2"{dash}><title>{_esc(s.label)}: {_esc(tips)}'
-                    f'</title></path>')
+        body.append(
+            f'<path class="series" data-series="{_esc(svg_id)}-{i}" d="{_step_path(frame, s.points, x_hi)}" '
+            f'stroke="{colour}" fill="none" stroke-width="2"{dash}><title>{_esc(s.label)}: {_esc(tips)}'
+            f"</title></path>"
+        )
     for a in alerts:
         x = frame.x(float(a.get("time", a.get("t", 0))))
         y = frame.plot_top
         tip = f"alert {a.get('name')} at t={float(a.get('time', a.get('t', 0))):.1f} s" + (
-            f", value at risk {fmt_number(a['value_at_risk'])}" if "value_at_risk" in a else "")
-        body.append(f'<path class="alert" d="M{_f(x)} {_f(y + 9)}L{_f(x - 5)} {_f(y)}L{_f(x + 5)} {_f(y)}Z" '
-                    f'fill="{FAULT_COLOUR}"><title>{_esc(tip)}</title></path>')
+            f", value at risk {fmt_number(a['value_at_risk'])}" if "value_at_risk" in a else ""
+        )
+        body.append(
+            f'<path class="alert" d="M{_f(x)} {_f(y + 9)}L{_f(x - 5)} {_f(y)}L{_f(x + 5)} {_f(y)}Z" '
+            f'fill="{FAULT_COLOUR}"><title>{_esc(tip)}</title></path>'
+        )
     svg = _svg(width, height, "".join(body), svg_id=svg_id, label=title)
     legend = _legend([(s.label, colours[i % len(colours)], s.dashed) for i, s in enumerate(series)], svg_id)
     return svg + legend
@@ -675,8 +787,10 @@ def _cdf_points(values: list[float]) -> list[tuple[float, float]]:
     n = len(ordered)
     if n <= MAX_CURVE_POINTS:
         return [(v, (i + 1) / n) for i, v in enumerate(ordered)]
-    return [(percentile(ordered, 100.0 * k / MAX_CURVE_POINTS), k / MAX_CURVE_POINTS)
-            for k in range(1, MAX_CURVE_POINTS + 1)]
+    return [
+        (percentile(ordered, 100.0 * k / MAX_CURVE_POINTS), k / MAX_CURVE_POINTS)
+        for k in range(1, MAX_CURVE_POINTS + 1)
+    ]
 
 
 def latency_cdf_chart(latencies: dict[str, list[float]], *, svg_id: str = "plot-latency-cdf") -> str:
@@ -684,8 +798,15 @@ def latency_cdf_chart(latencies: dict[str, list[float]], *, svg_id: str = "plot-
     top = max((v for values in latencies.values() for v in values), default=0.0)
     x_lo, x_hi, xticks = nice_ticks(0.0, top or 1.0, 8)
     frame = _Frame(900, 280, x_lo, x_hi, 0.0, 1.0, left=56)
-    body = [frame.axes(xticks, [0, 0.25, 0.5, 0.75, 1.0], "latency: submission to inclusion (simulated s)",
-                       "share of transactions ≤ x", ytext=lambda v: f"{v:g}")]
+    body = [
+        frame.axes(
+            xticks,
+            [0, 0.25, 0.5, 0.75, 1.0],
+            "latency: submission to inclusion (simulated s)",
+            "share of transactions ≤ x",
+            ytext=lambda v: f"{v:g}",
+        )
+    ]
     entries = []
     for i, (phase, values) in enumerate(latencies.items()):
         colour = PALETTE[i % len(PALETTE)]
@@ -695,10 +816,14 @@ def latency_cdf_chart(latencies: dict[str, list[float]], *, svg_id: str = "plot-
             d.append(f"H{_f(frame.x(v))}V{_f(frame.y(share))}")
         d.append(f"H{_f(frame.x(x_hi))}")
         ordered = sorted(values)
-        tip = (f"{phase}: {len(values)} tx, p50 {fmt_number(percentile(ordered, 50))} s, "
-               f"p95 {fmt_number(percentile(ordered, 95))} s, max {fmt_number(ordered[-1])} s")
-        body.append(f'<path class="series" data-series="{svg_id}-{i}" d="{"".join(d)}" stroke="{colour}" '
-                    f'fill="none" stroke-width="2"><title>{_esc(tip)}</title></path>')
+        tip = (
+            f"{phase}: {len(values)} tx, p50 {fmt_number(percentile(ordered, 50))} s, "
+            f"p95 {fmt_number(percentile(ordered, 95))} s, max {fmt_number(ordered[-1])} s"
+        )
+        body.append(
+            f'<path class="series" data-series="{svg_id}-{i}" d="{"".join(d)}" stroke="{colour}" '
+            f'fill="none" stroke-width="2"><title>{_esc(tip)}</title></path>'
+        )
         entries.append((f"{phase} ({len(values)})", colour, False))
     return _svg(900, 280, "".join(body), svg_id=svg_id, label="latency CDF per phase") + _legend(entries, svg_id)
 
@@ -718,12 +843,14 @@ def operation_chart(ops: dict[str, list[float]], *, svg_id: str = "plot-latency-
         y = frame.plot_top + 12 + i * row
         lo, hi = ordered[0], ordered[-1]
         p50, p95 = percentile(ordered, 50), percentile(ordered, 95)
-        tip = (f"{name}: {len(values)} tx, min {fmt_number(lo)} s, p50 {fmt_number(p50)} s, "
-               f"p95 {fmt_number(p95)} s, max {fmt_number(hi)} s")
+        tip = (
+            f"{name}: {len(values)} tx, min {fmt_number(lo)} s, p50 {fmt_number(p50)} s, "
+            f"p95 {fmt_number(p95)} s, max {fmt_number(hi)} s"
+        )
         body.append(
             f'<g class="op"><title>{_esc(tip)}</title>'
             f'<text class="tick" x="{_f(label_w - 8)}" y="{_f(y)}" text-anchor="end" dominant-baseline="middle">'
-            f'{_esc(name)}</text>'
+            f"{_esc(name)}</text>"
             f'<line x1="{_f(frame.x(lo))}" x2="{_f(frame.x(hi))}" y1="{_f(y)}" y2="{_f(y)}" stroke="#9ca3af" '
             f'stroke-width="2"/>'
             f'<rect x="{_f(frame.x(p50))}" y="{_f(y - 5)}" width="{_f(max(frame.x(p95) - frame.x(p50), 1.5))}" '
@@ -731,14 +858,19 @@ def operation_chart(ops: dict[str, list[float]], *, svg_id: str = "plot-latency-
             f'<line x1="{_f(frame.x(p50))}" x2="{_f(frame.x(p50))}" y1="{_f(y - 7)}" y2="{_f(y + 7)}" '
             f'stroke="#1d4ed8" stroke-width="2"/>'
             f'<text class="tick" x="{_f(frame.plot_right + 6)}" y="{_f(y)}" dominant-baseline="middle">'
-            f'n={len(values)}</text></g>')
-    note = "" if len(ops) <= MAX_OPERATIONS else \
-        f'<p class="note">The {MAX_OPERATIONS} most frequent of {len(ops)} operations are shown.</p>'
+            f"n={len(values)}</text></g>"
+        )
+    note = (
+        ""
+        if len(ops) <= MAX_OPERATIONS
+        else f'<p class="note">The {MAX_OPERATIONS} most frequent of {len(ops)} operations are shown.</p>'
+    )
     return _svg(900, height, "".join(body), svg_id=svg_id, label="latency per operation") + note
 
 
-def timeline_chart(tracks: list[MessageTrack], events: list[dict[str, Any]], x_end: float,
-                   *, svg_id: str = "plot-timeline") -> str:
+def timeline_chart(
+    tracks: list[MessageTrack], events: list[dict[str, Any]], x_end: float, *, svg_id: str = "plot-timeline"
+) -> str:
     """Swim lanes (consortium, bridge, Ethereum): each message's path across the chains over time."""
     lanes = [("consortium", "Consortium"), ("bridge", "Bridge"), ("ethereum", "Ethereum")]
     band, rows = 96.0, 8
@@ -749,10 +881,14 @@ def timeline_chart(tracks: list[MessageTrack], events: list[dict[str, Any]], x_e
     body = []
     for i, (name, label) in enumerate(lanes):
         y = top[name]
-        body.append(f'<rect class="lane{i % 2}" x="{_f(frame.plot_left)}" y="{_f(y)}" '
-                    f'width="{_f(frame.plot_right - frame.plot_left)}" height="{_f(band)}"/>')
-        body.append(f'<text class="lane-label" x="{_f(frame.plot_left - 8)}" y="{_f(y + band / 2)}" '
-                    f'text-anchor="end" dominant-baseline="middle">{_esc(label)}</text>')
+        body.append(
+            f'<rect class="lane{i % 2}" x="{_f(frame.plot_left)}" y="{_f(y)}" '
+            f'width="{_f(frame.plot_right - frame.plot_left)}" height="{_f(band)}"/>'
+        )
+        body.append(
+            f'<text class="lane-label" x="{_f(frame.plot_left - 8)}" y="{_f(y + band / 2)}" '
+            f'text-anchor="end" dominant-baseline="middle">{_esc(label)}</text>'
+        )
     body.append(frame.axes(xticks, [], "simulated time (s)", "", xtext=tick_label))
     body.append(_fault_markers(frame, fault_events(events)))
     for i, track in enumerate(tracks[:MAX_TIMELINE_MESSAGES]):
@@ -760,17 +896,25 @@ def timeline_chart(tracks: list[MessageTrack], events: list[dict[str, Any]], x_e
         points = [(frame.x(t), top[lane] + offset, state) for t, state, lane in track.steps]
         colour = DIRECTION_COLOURS.get(track.direction, "#4b5563")
         history = " → ".join(f"{state} t={t:.1f}s" for t, state, _ in track.steps)
-        tip = (f"lane {track.lane} nonce {track.nonce} {track.direction.replace('_', ' ')}, {fmt_number(track.amount)} "
-               f"units: {history}" + (f" ({track.reason})" if track.reason else ""))
+        tip = (
+            f"lane {track.lane} nonce {track.nonce} {track.direction.replace('_', ' ')}, {fmt_number(track.amount)} "
+            f"units: {history}" + (f" ({track.reason})" if track.reason else "")
+        )
         d = "".join(("M" if j == 0 else "L") + f"{_f(x)} {_f(y)}" for j, (x, y, _) in enumerate(points))
         marks = "".join(
-            (f'<path d="M{_f(x - 4)} {_f(y - 4)}L{_f(x + 4)} {_f(y + 4)}M{_f(x - 4)} {_f(y + 4)}L{_f(x + 4)} {_f(y - 4)}" '
-             f'stroke="{STATE_COLOURS["reorged_out"]}" stroke-width="2"/>') if state == "reorged_out" else
-            f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3.5" fill="{STATE_COLOURS.get(state, "#4b5563")}"/>'
-            for x, y, state in points)
-        body.append(f'<g class="msg" data-series="{svg_id}-{0 if track.direction == "to_ethereum" else 1}">'
-                    f'<title>{_esc(tip)}</title><path d="{d}" stroke="{colour}" stroke-width="1.5" fill="none" '
-                    f'stroke-opacity="0.8"/>{marks}</g>')
+            (
+                f'<path d="M{_f(x - 4)} {_f(y - 4)}L{_f(x + 4)} {_f(y + 4)}M{_f(x - 4)} {_f(y + 4)}L{_f(x + 4)} {_f(y - 4)}" '
+                f'stroke="{STATE_COLOURS["reorged_out"]}" stroke-width="2"/>'
+            )
+            if state == "reorged_out"
+            else f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3.5" fill="{STATE_COLOURS.get(state, "#4b5563")}"/>'
+            for x, y, state in points
+        )
+        body.append(
+            f'<g class="msg" data-series="{svg_id}-{0 if track.direction == "to_ethereum" else 1}">'
+            f'<title>{_esc(tip)}</title><path d="{d}" stroke="{colour}" stroke-width="1.5" fill="none" '
+            f'stroke-opacity="0.8"/>{marks}</g>'
+        )
     markers = [e for e in events if e["kind"] in BRIDGE_MARKERS or e["kind"] in CONSORTIUM_MARKERS]
     for j, e in enumerate(markers[:MAX_TIMELINE_MARKERS]):
         lane = "bridge" if e["kind"] in BRIDGE_MARKERS else "consortium"
@@ -779,17 +923,29 @@ def timeline_chart(tracks: list[MessageTrack], events: list[dict[str, Any]], x_e
         y = top[lane] + (band / 2 if lane == "bridge" else band - 8) + ((j % 3) - 1) * 10 * (lane == "bridge")
         skip = {"seq", "t", "kind", "source"}
         detail = ", ".join(f"{k}={_short(v)}" for k, v in sorted(e.items()) if k not in skip)
-        body.append(f'<path class="op-mark" data-series="{svg_id}-2" d="M{_f(x)} {_f(y - 5)}L{_f(x + 5)} {_f(y)}'
-                    f'L{_f(x)} {_f(y + 5)}L{_f(x - 5)} {_f(y)}Z" fill="{colour}"><title>'
-                    f'{_esc(e["kind"])} t={e["t"]:.1f}s {_esc(detail)}</title></path>')
+        body.append(
+            f'<path class="op-mark" data-series="{svg_id}-2" d="M{_f(x)} {_f(y - 5)}L{_f(x + 5)} {_f(y)}'
+            f'L{_f(x)} {_f(y + 5)}L{_f(x - 5)} {_f(y)}Z" fill="{colour}"><title>'
+            f"{_esc(e['kind'])} t={e['t']:.1f}s {_esc(detail)}</title></path>"
+        )
     svg = _svg(width, height, "".join(body), svg_id=svg_id, label="bridge message timeline")
-    legend = _legend([("messages to Ethereum", DIRECTION_COLOURS["to_ethereum"], False),
-                      ("messages to the consortium", DIRECTION_COLOURS["to_consortium"], False),
-                      ("relayer, attack and node events", "#6b7280", False)], svg_id)
-    states = "".join(f'<span class="state"><span class="dot" style="background:{c}"></span>{_esc(s)}</span>'
-                     for s, c in STATE_COLOURS.items())
-    note = "" if len(tracks) <= MAX_TIMELINE_MESSAGES else \
-        f'<p class="note">The first {MAX_TIMELINE_MESSAGES} of {len(tracks)} messages are drawn.</p>'
+    legend = _legend(
+        [
+            ("messages to Ethereum", DIRECTION_COLOURS["to_ethereum"], False),
+            ("messages to the consortium", DIRECTION_COLOURS["to_consortium"], False),
+            ("relayer, attack and node events", "#6b7280", False),
+        ],
+        svg_id,
+    )
+    states = "".join(
+        f'<span class="state"><span class="dot" style="background:{c}"></span>{_esc(s)}</span>'
+        for s, c in STATE_COLOURS.items()
+    )
+    note = (
+        ""
+        if len(tracks) <= MAX_TIMELINE_MESSAGES
+        else f'<p class="note">The first {MAX_TIMELINE_MESSAGES} of {len(tracks)} messages are drawn.</p>'
+    )
     return svg + legend + f'<div class="legend states">{states}</div>' + note
 
 
@@ -851,12 +1007,16 @@ def topology_chart(graph: dict[str, Any], *, svg_id: str = "plot-topology") -> s
         members = [pos[m["id"]] for m in nodes.values() if m.get("chain") == c["id"] and m["kind"] == "validator"]
         cx, cy = pos[c["id"]]
         r = max((math.hypot(x - cx, y - cy) for x, y in members), default=0) + 30
-        tip = f"{c['label']}: {c.get('validators')} validators, quorum {c.get('quorum')}, shape {c.get('shape')}, " \
-              f"chain id {c.get('chain_id')}"
-        body.append(f'<g class="group"><title>{_esc(tip)}</title><circle cx="{_f(cx)}" cy="{_f(cy)}" r="{_f(r)}" '
-                    f'fill="#eff6ff" stroke="#93c5fd" stroke-dasharray="5 4"/>'
-                    f'<text class="node-label" x="{_f(cx)}" y="{_f(cy + r + 16)}" text-anchor="middle">'
-                    f'{_esc(c["label"])} · quorum {_esc(c.get("quorum"))} of {_esc(c.get("validators"))}</text></g>')
+        tip = (
+            f"{c['label']}: {c.get('validators')} validators, quorum {c.get('quorum')}, shape {c.get('shape')}, "
+            f"chain id {c.get('chain_id')}"
+        )
+        body.append(
+            f'<g class="group"><title>{_esc(tip)}</title><circle cx="{_f(cx)}" cy="{_f(cy)}" r="{_f(r)}" '
+            f'fill="#eff6ff" stroke="#93c5fd" stroke-dasharray="5 4"/>'
+            f'<text class="node-label" x="{_f(cx)}" y="{_f(cy + r + 16)}" text-anchor="middle">'
+            f"{_esc(c['label'])} · quorum {_esc(c.get('quorum'))} of {_esc(c.get('validators'))}</text></g>"
+        )
     anchor = {}
     for node_id, node in nodes.items():
         if node["kind"] == "consortium":
@@ -869,48 +1029,68 @@ def topology_chart(graph: dict[str, Any], *, svg_id: str = "plot-topology") -> s
             continue
         (x1, y1), (x2, y2) = anchor.get(e["source"], pos[e["source"]]), anchor.get(e["target"], pos[e["target"]])
         if e["kind"] == "link":
-            tip = (f"{nodes[e['source']]['label']} – {nodes[e['target']]['label']}: latency "
-                   f"{fmt_number(e.get('latency', 0) * 1000)} ms, jitter {fmt_number(e.get('jitter', 0) * 1000)} ms, "
-                   f"loss {fmt_number(e.get('loss', 0))}")
+            tip = (
+                f"{nodes[e['source']]['label']} – {nodes[e['target']]['label']}: latency "
+                f"{fmt_number(e.get('latency', 0) * 1000)} ms, jitter {fmt_number(e.get('jitter', 0) * 1000)} ms, "
+                f"loss {fmt_number(e.get('loss', 0))}"
+            )
             style = 'stroke="#64748b" stroke-width="1.5"'
         elif e["kind"] == "bridge":
             tip, style = f"bridge: {e['source']} → {e['target']}", 'stroke="#d97706" stroke-width="3"'
         else:
-            tip, style = f"{e['kind']}: {e['source']} – {e['target']}", 'stroke="#9ca3af" stroke-width="1.2" ' \
-                                                                      'stroke-dasharray="3 3"'
-        body.append(f'<line class="edge edge-{_esc(e["kind"])}" x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" '
-                    f'y2="{_f(y2)}" {style}><title>{_esc(tip)}</title></line>')
+            tip, style = (
+                f"{e['kind']}: {e['source']} – {e['target']}",
+                'stroke="#9ca3af" stroke-width="1.2" stroke-dasharray="3 3"',
+            )
+        body.append(
+            f'<line class="edge edge-{_esc(e["kind"])}" x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" '
+            f'y2="{_f(y2)}" {style}><title>{_esc(tip)}</title></line>'
+        )
     for node_id, node in nodes.items():
         if node_id not in pos or node["kind"] == "consortium":
             continue
         x, y = pos[node_id]
         kind, label = node["kind"], node["label"]
-        details = ", ".join(f"{k} {_short(v)}" for k, v in sorted(node.items()) if k not in ("id", "kind", "label", "pos"))
+        details = ", ".join(
+            f"{k} {_short(v)}" for k, v in sorted(node.items()) if k not in ("id", "kind", "label", "pos")
+        )
         tip = f"{kind} {label}" + (f": {details}" if details else "")
         if kind == "validator":
             shape = f'<circle cx="{_f(x)}" cy="{_f(y)}" r="17" fill="#2563eb"/>'
-            text = f'<text class="node-in" x="{_f(x)}" y="{_f(y)}" text-anchor="middle" dominant-baseline="middle">' \
-                   f'{_esc(label)}</text>'
+            text = (
+                f'<text class="node-in" x="{_f(x)}" y="{_f(y)}" text-anchor="middle" dominant-baseline="middle">'
+                f"{_esc(label)}</text>"
+            )
             if node.get("org"):
                 text += f'<text class="node-sub" x="{_f(x)}" y="{_f(y + 28)}" text-anchor="middle">{_esc(node["org"])}</text>'
         elif kind == "ethereum":
-            shape = (f'<path d="M{_f(x)} {_f(y - 34)}L{_f(x + 26)} {_f(y)}L{_f(x)} {_f(y + 34)}L{_f(x - 26)} {_f(y)}Z" '
-                     f'fill="#7c3aed"/>')
-            text = f'<text class="node-label" x="{_f(x)}" y="{_f(y - 42)}" text-anchor="middle">{_esc(label)}' \
-                   f'{(" · " + _esc(node["backend"])) if node.get("backend") else ""}</text>'
+            shape = (
+                f'<path d="M{_f(x)} {_f(y - 34)}L{_f(x + 26)} {_f(y)}L{_f(x)} {_f(y + 34)}L{_f(x - 26)} {_f(y)}Z" '
+                f'fill="#7c3aed"/>'
+            )
+            text = (
+                f'<text class="node-label" x="{_f(x)}" y="{_f(y - 42)}" text-anchor="middle">{_esc(label)}'
+                f"{(' · ' + _esc(node['backend'])) if node.get('backend') else ''}</text>"
+            )
         elif kind == "bridge_lane":
             shape = f'<rect x="{_f(x - 56)}" y="{_f(y - 20)}" width="112" height="40" rx="8" fill="#d97706"/>'
-            text = (f'<text class="node-in" x="{_f(x)}" y="{_f(y - 4)}" text-anchor="middle">{_esc(label)}</text>'
-                    f'<text class="node-in small" x="{_f(x)}" y="{_f(y + 11)}" text-anchor="middle">'
-                    f'{_esc(node.get("verifier", ""))}</text>')
+            text = (
+                f'<text class="node-in" x="{_f(x)}" y="{_f(y - 4)}" text-anchor="middle">{_esc(label)}</text>'
+                f'<text class="node-in small" x="{_f(x)}" y="{_f(y + 11)}" text-anchor="middle">'
+                f"{_esc(node.get('verifier', ''))}</text>"
+            )
         elif kind == "relayer":
             shape = f'<circle cx="{_f(x)}" cy="{_f(y)}" r="9" fill="#f59e0b"/>'
             text = f'<text class="node-sub" x="{_f(x)}" y="{_f(y + 22)}" text-anchor="middle">{_esc(label)}</text>'
         elif kind == "token":
-            shape = f'<rect x="{_f(x - 48)}" y="{_f(y - 12)}" width="96" height="24" rx="12" fill="#ede9fe" ' \
-                    f'stroke="#7c3aed"/>'
-            text = f'<text class="node-sub" x="{_f(x)}" y="{_f(y)}" text-anchor="middle" dominant-baseline="middle">' \
-                   f'{_esc(label)}</text>'
+            shape = (
+                f'<rect x="{_f(x - 48)}" y="{_f(y - 12)}" width="96" height="24" rx="12" fill="#ede9fe" '
+                f'stroke="#7c3aed"/>'
+            )
+            text = (
+                f'<text class="node-sub" x="{_f(x)}" y="{_f(y)}" text-anchor="middle" dominant-baseline="middle">'
+                f"{_esc(label)}</text>"
+            )
         else:
             shape = f'<circle cx="{_f(x)}" cy="{_f(y)}" r="10" fill="#6b7280"/>'
             text = f'<text class="node-sub" x="{_f(x)}" y="{_f(y + 22)}" text-anchor="middle">{_esc(label)}</text>'
@@ -996,16 +1176,34 @@ def _summary(report: dict[str, Any]) -> str:
         ("backend", _esc(report.get("backend"))),
         ("simulated time", _esc(fmt_seconds(float(report.get("simulated_seconds", 0.0))))),
         ("events", _esc(fmt_number(report.get("event_count", 0)))),
-        ("invariants", (f'<span class="badge fail">{len(failed)} of {len(invariants)} failed</span>' if failed else
-                        f'<span class="badge pass">all {len(invariants)} hold</span>') if invariants else "none checked"),
+        (
+            "invariants",
+            (
+                f'<span class="badge fail">{len(failed)} of {len(invariants)} failed</span>'
+                if failed
+                else f'<span class="badge pass">all {len(invariants)} hold</span>'
+            )
+            if invariants
+            else "none checked",
+        ),
         ("alerts", _esc(len(report.get("alerts", [])))),
     ]
     out = ['<dl class="facts" id="summary-facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>"]
     out.append("<h3>Invariants</h3>")
     if invariants:
-        out.append(_table(["invariant", "result"], [
-            [f"<code>{_esc(name)}</code>", '<span class="pass">pass</span>' if ok else '<span class="fail">FAIL</span>']
-            for name, ok in invariants.items()], table_id="invariants"))
+        out.append(
+            _table(
+                ["invariant", "result"],
+                [
+                    [
+                        f"<code>{_esc(name)}</code>",
+                        '<span class="pass">pass</span>' if ok else '<span class="fail">FAIL</span>',
+                    ]
+                    for name, ok in invariants.items()
+                ],
+                table_id="invariants",
+            )
+        )
     else:
         out.append(_nodata("invariants", "The scenario checked no invariants."))
     out.append("<h3>Alerts</h3>")
@@ -1013,26 +1211,51 @@ def _summary(report: dict[str, Any]) -> str:
     if alerts:
         rows = []
         for a in alerts:
-            detail = ", ".join(f"{k}={_short(v)}" for k, v in sorted(a.items())
-                               if k not in ("name", "time", "value_at_risk"))
-            rows.append([f"<code>{_esc(a.get('name'))}</code>", _esc(f"{float(a.get('time', 0)):.1f} s"),
-                         _esc(fmt_number(a.get("value_at_risk"))), _esc(detail)])
+            detail = ", ".join(
+                f"{k}={_short(v)}" for k, v in sorted(a.items()) if k not in ("name", "time", "value_at_risk")
+            )
+            rows.append(
+                [
+                    f"<code>{_esc(a.get('name'))}</code>",
+                    _esc(f"{float(a.get('time', 0)):.1f} s"),
+                    _esc(fmt_number(a.get("value_at_risk"))),
+                    _esc(detail),
+                ]
+            )
         out.append(_table(["alert", "time", "value at risk", "detail"], rows, table_id="alerts"))
     else:
         out.append(_nodata("alerts", "No alerts were raised."))
     params = report.get("params") or {}
     if params:
         out.append("<h3>Parameters</h3>")
-        out.append(_table(["parameter", "value"], [[f"<code>{_esc(k)}</code>", _esc(json.dumps(v, sort_keys=True))]
-                                                    for k, v in sorted(params.items())], table_id="params"))
+        out.append(
+            _table(
+                ["parameter", "value"],
+                [[f"<code>{_esc(k)}</code>", _esc(json.dumps(v, sort_keys=True))] for k, v in sorted(params.items())],
+                table_id="params",
+            )
+        )
     supply = report.get("supply") or {}
     if supply:
         out.append("<h3>Supply at the end</h3>")
-        out.append(_table(["chain", "token", "total supply", "holders listed"], [
-            [_esc(chain), _esc(token), _esc(fmt_number(total)),
-             _esc(len([1 for bal in (report.get("balances", {}).get(chain) or {}).values() if token in bal]))]
-            for chain, tokens in sorted(supply.items()) for token, total in sorted(tokens.items())],
-            table_id="supply-final"))
+        out.append(
+            _table(
+                ["chain", "token", "total supply", "holders listed"],
+                [
+                    [
+                        _esc(chain),
+                        _esc(token),
+                        _esc(fmt_number(total)),
+                        _esc(
+                            len([1 for bal in (report.get("balances", {}).get(chain) or {}).values() if token in bal])
+                        ),
+                    ]
+                    for chain, tokens in sorted(supply.items())
+                    for token, total in sorted(tokens.items())
+                ],
+                table_id="supply-final",
+            )
+        )
     return "".join(out)
 
 
@@ -1040,32 +1263,63 @@ def _metrics(report: dict[str, Any]) -> str:
     metrics = report.get("metrics") or {}
     if not metrics:
         return _nodata("metrics", "No transactions were recorded.")
-    header = ["phase", "succ", "fail", "send rate (tps)", "throughput (tps)", "min (s)", "avg (s)", "max (s)",
-              "p50 (s)", "p95 (s)", "p99 (s)", "by chain (succ/fail)"]
+    header = [
+        "phase",
+        "succ",
+        "fail",
+        "send rate (tps)",
+        "throughput (tps)",
+        "min (s)",
+        "avg (s)",
+        "max (s)",
+        "p50 (s)",
+        "p95 (s)",
+        "p99 (s)",
+        "by chain (succ/fail)",
+    ]
     rows = []
     in_order = sorted(metrics.items(), key=lambda kv: (float(kv[1].get("started_at") or 0.0), kv[0]))
     for phase, m in in_order:  # report.json sorts keys; a reader wants the phases as they ran
         by_chain = ", ".join(f"{c} {v.get('succ', 0)}/{v.get('fail', 0)}" for c, v in (m.get("by_chain") or {}).items())
-        rows.append([_esc(phase), _esc(fmt_number(m.get("succ"))), _esc(fmt_number(m.get("fail")))] +
-                    [_esc(fmt_number(m.get(k))) for k in ("send_rate_tps", "throughput_tps", "latency_min_s",
-                                                          "latency_avg_s", "latency_max_s", "latency_p50_s",
-                                                          "latency_p95_s", "latency_p99_s")] + [_esc(by_chain)])
-    return _table(header, rows, table_id="metrics") + \
-        '<p class="note">Hyperledger Caliper\'s columns; latency is submission to inclusion in simulated seconds.</p>'
+        rows.append(
+            [_esc(phase), _esc(fmt_number(m.get("succ"))), _esc(fmt_number(m.get("fail")))]
+            + [
+                _esc(fmt_number(m.get(k)))
+                for k in (
+                    "send_rate_tps",
+                    "throughput_tps",
+                    "latency_min_s",
+                    "latency_avg_s",
+                    "latency_max_s",
+                    "latency_p50_s",
+                    "latency_p95_s",
+                    "latency_p99_s",
+                )
+            ]
+            + [_esc(by_chain)]
+        )
+    return (
+        _table(header, rows, table_id="metrics")
+        + '<p class="note">Hyperledger Caliper\'s columns; latency is submission to inclusion in simulated seconds.</p>'
+    )
 
 
 def _chain_stats(report: dict[str, Any]) -> str:
     out = []
     for name, s in sorted((report.get("consortium") or {}).items()):
         online = sum(1 for n in (s.get("nodes") or {}).values() if n.get("online"))
-        out.append(f"<li>consortium <b>{_esc(name)}</b>: height {_esc(s.get('height'))}, {_esc(s.get('validators'))} "
-                   f"validators ({online} online at the end), quorum {_esc(s.get('quorum'))}, equivocations "
-                   f"{_esc(s.get('equivocations'))}, safety violations {_esc(s.get('safety_violations'))}</li>")
+        out.append(
+            f"<li>consortium <b>{_esc(name)}</b>: height {_esc(s.get('height'))}, {_esc(s.get('validators'))} "
+            f"validators ({online} online at the end), quorum {_esc(s.get('quorum'))}, equivocations "
+            f"{_esc(s.get('equivocations'))}, safety violations {_esc(s.get('safety_violations'))}</li>"
+        )
     for lane, s in sorted((report.get("bridge") or {}).items()):
         counts = ", ".join(f"{k} {v}" for k, v in sorted((s.get("messages") or {}).items()))
-        out.append(f"<li>bridge <b>{_esc(lane)}</b> ({_esc(s.get('verifier'))}): messages {_esc(counts or 'none')}; "
-                   f"duplicates refused {_esc(s.get('duplicates_rejected'))}; "
-                   f"max value at risk {_esc(fmt_number(s.get('max_value_at_risk')))}</li>")
+        out.append(
+            f"<li>bridge <b>{_esc(lane)}</b> ({_esc(s.get('verifier'))}): messages {_esc(counts or 'none')}; "
+            f"duplicates refused {_esc(s.get('duplicates_rejected'))}; "
+            f"max value at risk {_esc(fmt_number(s.get('max_value_at_risk')))}</li>"
+        )
     return f"<ul>{''.join(out)}</ul>" if out else ""
 
 
@@ -1094,10 +1348,14 @@ def render_html(report: dict[str, Any], events: list[dict[str, Any]]) -> str:
     lat = phase_latencies(events)
     ops = operation_latencies(events)
     if lat:
-        body = ('<figure class="plot" id="fig-latency-cdf"><h3>Latency CDF per phase</h3>' + latency_cdf_chart(lat) +
-                '</figure><figure class="plot" id="fig-latency-ops"><h3>Latency per operation</h3>' +
-                '<p class="note">Grey line: min to max; blue bar: p50 to p95; dark tick: p50.</p>' +
-                operation_chart(ops) + "</figure>")
+        body = (
+            '<figure class="plot" id="fig-latency-cdf"><h3>Latency CDF per phase</h3>'
+            + latency_cdf_chart(lat)
+            + '</figure><figure class="plot" id="fig-latency-ops"><h3>Latency per operation</h3>'
+            + '<p class="note">Grey line: min to max; blue bar: p50 to p95; dark tick: p50.</p>'
+            + operation_chart(ops)
+            + "</figure>"
+        )
     else:
         body = _nodata("latency", "No transactions were recorded, so there are no latencies to show.")
     sections.append(("latency", "Latency distributions", body))
@@ -1106,9 +1364,19 @@ def render_html(report: dict[str, Any], events: list[dict[str, Any]]) -> str:
     if panels:
         parts = []
         for k, (title, series) in enumerate(panels):
-            parts.append(f'<div class="panel"><h3>{_esc(title)}</h3>' +
-                         step_chart(series, svg_id=f"plot-supply-{k}", title=f"supply {title}", x_end=x_end,
-                                    ylabel="units", faults=faults, height=210) + "</div>")
+            parts.append(
+                f'<div class="panel"><h3>{_esc(title)}</h3>'
+                + step_chart(
+                    series,
+                    svg_id=f"plot-supply-{k}",
+                    title=f"supply {title}",
+                    x_end=x_end,
+                    ylabel="units",
+                    faults=faults,
+                    height=210,
+                )
+                + "</div>"
+            )
         body = '<figure class="plot" id="fig-supply">' + "".join(parts) + "</figure>" + _fault_list(faults)
     else:
         body = _nodata("supply", "No token was minted or burned in this run, so supply did not change.")
@@ -1118,13 +1386,33 @@ def render_html(report: dict[str, Any], events: list[dict[str, Any]]) -> str:
     parts = []
     if risk.units:
         alerts = [a for a in report.get("alerts", []) if "value_at_risk" in a]
-        parts.append('<figure class="plot" id="fig-risk-units"><h3>Bridge units in flight and unbacked</h3>' +
-                     step_chart(risk.units, svg_id="plot-risk-units", title="value at risk", x_end=x_end,
-                                ylabel="units", faults=faults, alerts=alerts) + "</figure>")
+        parts.append(
+            '<figure class="plot" id="fig-risk-units"><h3>Bridge units in flight and unbacked</h3>'
+            + step_chart(
+                risk.units,
+                svg_id="plot-risk-units",
+                title="value at risk",
+                x_end=x_end,
+                ylabel="units",
+                faults=faults,
+                alerts=alerts,
+            )
+            + "</figure>"
+        )
     if risk.pending:
-        parts.append('<figure class="plot" id="fig-risk-pending"><h3>Transactions submitted, not yet included</h3>' +
-                     step_chart(risk.pending, svg_id="plot-risk-pending", title="pending transactions", x_end=x_end,
-                                ylabel="transactions", faults=faults, height=220) + "</figure>")
+        parts.append(
+            '<figure class="plot" id="fig-risk-pending"><h3>Transactions submitted, not yet included</h3>'
+            + step_chart(
+                risk.pending,
+                svg_id="plot-risk-pending",
+                title="pending transactions",
+                x_end=x_end,
+                ylabel="transactions",
+                faults=faults,
+                height=220,
+            )
+            + "</figure>"
+        )
     if parts:
         if not faults:
             parts.append(_nodata("faults", "No fault was injected in this run."))
@@ -1135,18 +1423,24 @@ def render_html(report: dict[str, Any], events: list[dict[str, Any]]) -> str:
 
     tracks = message_tracks(events)
     if tracks:
-        body = ('<figure class="plot" id="fig-timeline">' + timeline_chart(tracks, events, x_end) +
-                '<p class="note">Each line is one message: locked or burned on its source chain, delivered or '
-                'rejected on the other, refunded back; diamonds on the bridge lane are relayer and attack events.'
-                '</p></figure>' + _fault_list(faults))
+        body = (
+            '<figure class="plot" id="fig-timeline">'
+            + timeline_chart(tracks, events, x_end)
+            + '<p class="note">Each line is one message: locked or burned on its source chain, delivered or '
+            "rejected on the other, refunded back; diamonds on the bridge lane are relayer and attack events."
+            "</p></figure>" + _fault_list(faults)
+        )
     else:
         body = _nodata("timeline", "No bridge message was sent in this run.")
     sections.append(("timeline", "Message timeline across the chains", body))
 
     graph = report.get("topology_graph") or {}
     if graph.get("nodes"):
-        body = ('<figure class="plot" id="fig-topology">' + topology_chart(graph) +
-                '<p class="note">Hover a link for its latency, jitter and loss; a node for its details.</p></figure>')
+        body = (
+            '<figure class="plot" id="fig-topology">'
+            + topology_chart(graph)
+            + '<p class="note">Hover a link for its latency, jitter and loss; a node for its details.</p></figure>'
+        )
     else:
         body = _nodata("topology", "This run recorded no topology.")
     sections.append(("topology", "Topology", body))
@@ -1154,17 +1448,25 @@ def render_html(report: dict[str, Any], events: list[dict[str, Any]]) -> str:
     counts: dict[str, int] = {}
     for e in events:
         counts[e["kind"]] = counts.get(e["kind"], 0) + 1
-    body = _table(["event kind", "count"], [[f"<code>{_esc(k)}</code>", _esc(fmt_number(v))]
-                                            for k, v in sorted(counts.items())], table_id="event-counts") \
-        if counts else _nodata("events", "The event log is empty.")
+    body = (
+        _table(
+            ["event kind", "count"],
+            [[f"<code>{_esc(k)}</code>", _esc(fmt_number(v))] for k, v in sorted(counts.items())],
+            table_id="event-counts",
+        )
+        if counts
+        else _nodata("events", "The event log is empty.")
+    )
     sections.append(("events", "Events by kind", body))
 
     title = f"rwasim · {report.get('scenario')} · seed {report.get('seed')}"
     nav = "".join(f'<a href="#{sid}">{_esc(name)}</a>' for sid, name, _ in sections)
     content = "".join(f'<section id="{sid}"><h2>{_esc(name)}</h2>{body}</section>' for sid, name, body in sections)
-    return ("<!DOCTYPE html>\n"
-            f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,'
-            f'initial-scale=1"><title>{_esc(title)}</title><style>{CSS}</style></head><body>'
-            f"<header><h1>{_esc(title)}</h1><div class=\"note\">A run of the rwasim simulator: everything here is "
-            f"read from this folder's report.json and events.jsonl, times are simulated seconds.</div>"
-            f"<nav>{nav}</nav></header><main>{content}</main><script>{SCRIPT}</script></body></html>\n")
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,'
+        f'initial-scale=1"><title>{_esc(title)}</title><style>{CSS}</style></head><body>'
+        f'<header><h1>{_esc(title)}</h1><div class="note">A run of the rwasim simulator: everything here is '
+        f"read from this folder's report.json and events.jsonl, times are simulated seconds.</div>"
+        f"<nav>{nav}</nav></header><main>{content}</main><script>{SCRIPT}</script></body></html>\n"
+    )

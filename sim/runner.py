@@ -18,19 +18,18 @@ import contextlib
 import importlib.util
 import json
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from sim.engine import Simulation
-from sim.engine.events import _jsonable
-from sim.metrics import MetricsCollector
-from sim.progress import RunProgress
-from sim.report import build_topology_graph, write_html
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS_DIR = REPO_ROOT / "scenarios"
+from rwasim.engine import Simulation
+from rwasim.engine.events import _jsonable
+from rwasim.metrics import MetricsCollector
+from rwasim.packaged import scenarios_folder
+from rwasim.progress import RunProgress
+from rwasim.report import build_topology_graph, write_html
 
 
 class ScenarioError(Exception):
@@ -46,8 +45,9 @@ class ScenarioInfo:
     summary: str
 
 
-def discover_scenarios(folder: Path = SCENARIOS_DIR) -> dict[str, ScenarioInfo]:
-    """Every scenario file in ``folder`` by name, sorted, read without importing it."""
+def discover_scenarios(folder: Path | None = None) -> dict[str, ScenarioInfo]:
+    """Every scenario file in ``folder`` (rwasim's own by default) by name, sorted, read without importing it."""
+    folder = scenarios_folder() if folder is None else Path(folder)
     found: dict[str, ScenarioInfo] = {}
     for path in sorted(folder.glob("*.py")):
         if path.name.startswith("_"):
@@ -160,8 +160,16 @@ class RunContext:
         Prints a line of progress for the person watching (never part of the results).
     """
 
-    def __init__(self, sim: Simulation, params: dict[str, Any], backend: str, out_dir: Path,
-                 say: Callable[[str], None] = lambda _: None, *, ethereum: Any = None) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        params: dict[str, Any],
+        backend: str,
+        out_dir: Path,
+        say: Callable[[str], None] = lambda _: None,
+        *,
+        ethereum: Any = None,
+    ) -> None:
         self.sim = sim
         self.params = params
         self.backend = backend
@@ -183,7 +191,7 @@ class RunContext:
     def ethereum(self):
         """The run's Ethereum chain on the chosen backend, created on first use and closed at the end."""
         if self._ethereum is None:
-            from sim.ethereum import ChainError, EthereumChain
+            from rwasim.ethereum import ChainError, EthereumChain
 
             try:
                 self._ethereum = EthereumChain(self.sim, self.backend)
@@ -195,11 +203,11 @@ class RunContext:
     def consortium(self, name: str = "consortium", **options: Any):
         """A consortium ledger in this run (validators keep SQLite files under ``out_dir``).
 
-        ``options`` go to :class:`sim.consortium.ConsortiumLedger` (``n_validators``, ``shape``,
+        ``options`` go to :class:`rwasim.consortium.ConsortiumLedger` (``n_validators``, ``shape``,
         ``latency``, ``config`` ...); ``storage_dir=None`` keeps the files in memory. Its
         figures (height, messages, equivocations) go into the report under ``consortium``.
         """
-        from sim.consortium import ConsortiumLedger
+        from rwasim.consortium import ConsortiumLedger
 
         if name in self._consortia:
             raise ScenarioError(f"this run already has a consortium ledger named {name!r}")
@@ -209,20 +217,41 @@ class RunContext:
         self._closers.append(ledger.close)
         return ledger
 
-    def bridge(self, ledger, *, asset_id: str, lane: int = 1, issuer: str | None = None, guardian: str | None = None,
-               verifier: str = "quorum", token: dict | None = None, **options: Any):
+    def bridge(
+        self,
+        ledger,
+        *,
+        asset_id: str,
+        lane: int = 1,
+        issuer: str | None = None,
+        guardian: str | None = None,
+        verifier: str = "quorum",
+        token: dict | None = None,
+        **options: Any,
+    ):
         """A bridge lane between ``ledger`` and this run's Ethereum chain.
 
         Deploys the gateway, the ``verifier`` and the wrapped token (``token``: name, symbol,
-        modules for :func:`bridge.gateway.deploy_ethereum_end`), then starts attestors,
+        modules for :func:`rwasim.bridge.gateway.deploy_ethereum_end`), then starts attestors,
         relayers (checkpoints under ``out_dir``) and the monitor, whose alerts go into the
-        report. ``options`` go to :class:`bridge.bridge.Bridge`.
+        report. ``options`` go to :class:`rwasim.bridge.bridge.Bridge`.
         """
-        from bridge.bridge import open_lane
+        from rwasim.bridge.bridge import open_lane
 
         options.setdefault("checkpoint_dir", self.out_dir / "relayers" / f"lane-{lane}")
-        bridge = open_lane(self.sim, ledger, self.ethereum, asset_id=asset_id, lane=lane, issuer=issuer,
-                           guardian=guardian, verifier=verifier, token=token, on_alert=self.alert, **options)
+        bridge = open_lane(
+            self.sim,
+            ledger,
+            self.ethereum,
+            asset_id=asset_id,
+            lane=lane,
+            issuer=issuer,
+            guardian=guardian,
+            verifier=verifier,
+            token=token,
+            on_alert=self.alert,
+            **options,
+        )
         self._bridges.append(bridge)
         self._closers.append(bridge.close)
         return bridge
@@ -232,9 +261,12 @@ class RunContext:
         stats: dict[str, Any] = {}
         if self._ethereum is not None:
             chain = self._ethereum
-            stats["ethereum"] = {"blocks": chain.block_number, "transactions": len(chain.receipts),
-                                 "reverted": sum(1 for r in chain.receipts if not r.status),
-                                 "gas_used": chain.gas_used_total}
+            stats["ethereum"] = {
+                "blocks": chain.block_number,
+                "transactions": len(chain.receipts),
+                "reverted": sum(1 for r in chain.receipts if not r.status),
+                "gas_used": chain.gas_used_total,
+            }
         if self._consortia:
             stats["consortium"] = {name: ledger.stats() for name, ledger in sorted(self._consortia.items())}
         if self._bridges:
@@ -276,8 +308,9 @@ class RunContext:
         self.alerts.append(entry)
         self.sim.record("monitor.alert", "monitor", name=name, **data)
 
-    def track_token(self, chain: str, symbol: str, holders: Callable[[], dict[str, int]],
-                    total_supply: Callable[[], int]) -> None:
+    def track_token(
+        self, chain: str, symbol: str, holders: Callable[[], dict[str, int]], total_supply: Callable[[], int]
+    ) -> None:
         """List this token's balances and supply in the report."""
         self.tracked.append(TrackedToken(chain, symbol, holders, total_supply))
 
@@ -311,8 +344,10 @@ class RunResult:
     def summary(self) -> str:
         """A one-screen summary for the terminal."""
         r = self.report
-        lines = [f"scenario {r['scenario']}  seed {r['seed']}  topology {r['topology']}  backend {r['backend']}",
-                 f"events {r['event_count']}  simulated {r['simulated_seconds']:.1f} s"]
+        lines = [
+            f"scenario {r['scenario']}  seed {r['seed']}  topology {r['topology']}  backend {r['backend']}",
+            f"events {r['event_count']}  simulated {r['simulated_seconds']:.1f} s",
+        ]
         for phase, m in r["metrics"].items():
             lines.append(
                 f"  {phase:<14} succ {m['succ']:>5}  fail {m['fail']:>4}  "
@@ -351,7 +386,7 @@ def run_scenario(
     """Run a scenario end to end and write ``report.json``, ``events.jsonl`` and ``report.html`` to ``out_dir``.
 
     ``progress`` shows a live status line and the scenario's narration on stderr (see
-    :mod:`sim.progress`); it never changes what is written.
+    :mod:`rwasim.progress`); it never changes what is written.
 
     Raises
     ------
@@ -382,8 +417,7 @@ def run_scenario(
     except Exception as exc:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         raise ScenarioError(
-            f"scenario {path.stem} raised {type(exc).__name__}: {exc} "
-            f"({Path(where.filename).name}:{where.lineno})"
+            f"scenario {path.stem} raised {type(exc).__name__}: {exc} ({Path(where.filename).name}:{where.lineno})"
         ) from exc
     finally:
         ctx.close()

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
-from sim.engine import Simulation
-from sim.ethereum.chain import Contract, EthereumChain
+from rwasim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
+from rwasim.engine import Simulation
+from rwasim.ethereum.chain import Contract, EthereumChain
 
 Positions = dict[str, tuple[int, int]]  # account -> (asset units, cash)
 _RESTRICTED = re.compile(r"restricted \((\d)\): (.*)")
@@ -41,8 +41,10 @@ class DvPTrade:
 
     def deltas(self) -> Positions:
         """Change of (units, cash) per party between ``before`` and ``after``."""
-        return {who: (self.after[who][0] - self.before[who][0], self.after[who][1] - self.before[who][1])
-                for who in (self.seller, self.buyer)}
+        return {
+            who: (self.after[who][0] - self.before[who][0], self.after[who][1] - self.before[who][1])
+            for who in (self.seller, self.buyer)
+        }
 
     def moved_both_legs(self) -> bool:
         """The units went seller -> buyer and the cash buyer -> seller, both exactly."""
@@ -76,9 +78,11 @@ class TransferOutcome:
         return self.code, self.reason
 
 
-def consortium_transfer(ledger: ConsortiumLedger, asset_id: str, sender: LedgerClient, receiver: str,
-                        amount: int) -> TransferOutcome:
+def consortium_transfer(
+    ledger: ConsortiumLedger, asset_id: str, sender: LedgerClient, receiver: str, amount: int
+) -> TransferOutcome:
     """``token.transfer`` on the consortium, decided before it returns."""
+
     def state() -> tuple[int, int]:
         return ledger.state.balance_of(asset_id, sender.holder), ledger.state.balance_of(asset_id, receiver)
 
@@ -89,9 +93,11 @@ def consortium_transfer(ledger: ConsortiumLedger, asset_id: str, sender: LedgerC
     return TransferOutcome(code, reason, state() == _expected(before, amount, code == 0))
 
 
-def ethereum_transfer(chain: EthereumChain, token: Contract, sender: str, receiver: str,
-                      amount: int) -> TransferOutcome:
+def ethereum_transfer(
+    chain: EthereumChain, token: Contract, sender: str, receiver: str, amount: int
+) -> TransferOutcome:
     """``SecurityToken.transfer``, mined before it returns; a ``TransferRestricted`` revert gives its code."""
+
     def state() -> tuple[int, int]:
         return token.call("balanceOf", sender), token.call("balanceOf", receiver)
 
@@ -141,10 +147,12 @@ class EthereumDvP:
         c, escrow = self.chain, self.escrow
         deadline = c.next_timestamp() + ttl
         before = self.positions(seller, buyer)
-        receipt = c.transact(escrow, "propose", buyer, self.asset.address, units, self.cash.address, cash, deadline,
-                             sender=seller)
-        trade = DvPTrade("ethereum", receipt.event("TradeProposed")["tradeId"], seller, buyer, units, cash, deadline,
-                         before=before)
+        receipt = c.transact(
+            escrow, "propose", buyer, self.asset.address, units, self.cash.address, cash, deadline, sender=seller
+        )
+        trade = DvPTrade(
+            "ethereum", receipt.event("TradeProposed")["tradeId"], seller, buyer, units, cash, deadline, before=before
+        )
         c.transact(self.asset, "approve", escrow.address, units, sender=seller)
         c.transact(self.cash, "approve", escrow.address, cash, sender=buyer)
         c.transact(escrow, "accept", trade.trade_id, sender=buyer)
@@ -208,9 +216,18 @@ class ConsortiumDvP:
         self._clients.update({seller.holder: seller, buyer.holder: buyer})
         deadline = self.ledger.sim.timestamp() + ttl
         before = self.positions(seller.holder, buyer.holder)
-        handle = self._decide(seller, "dvp.propose", {
-            "asset_id": self.asset_id, "amount": units, "cash_asset": self.cash_asset, "cash_amount": cash,
-            "buyer": buyer.holder, "deadline": deadline})
+        handle = self._decide(
+            seller,
+            "dvp.propose",
+            {
+                "asset_id": self.asset_id,
+                "amount": units,
+                "cash_asset": self.cash_asset,
+                "cash_amount": cash,
+                "buyer": buyer.holder,
+                "deadline": deadline,
+            },
+        )
         if not handle.ok:
             raise RuntimeError(f"dvp.propose rejected: {handle.reason}")
         trade_id = next(e.fields["trade_id"] for e in handle.events if e.kind == "dvp.proposed")

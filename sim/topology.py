@@ -21,8 +21,17 @@ def validator_names(n: int, prefix: str = "v") -> list[str]:
     return [f"{prefix}{i:0{width}d}" for i in range(n)]
 
 
-def consortium_graph(n: int, shape: str = "mesh", *, latency: float = 0.02, jitter: float = 0.005,
-                     loss: float = 0.0, degree: int = 4, seed: int | None = 0, prefix: str = "v") -> nx.Graph:
+def consortium_graph(
+    n: int,
+    shape: str = "mesh",
+    *,
+    latency: float = 0.02,
+    jitter: float = 0.005,
+    loss: float = 0.0,
+    degree: int = 4,
+    seed: int | None = 0,
+    prefix: str = "v",
+) -> nx.Graph:
     """A connected graph of ``n`` validators.
 
     Parameters
@@ -89,7 +98,7 @@ def consortium_graph(n: int, shape: str = "mesh", *, latency: float = 0.02, jitt
 # its nodes carry ``kind`` (chain, space, validator, relayer, participant) and its edges carry
 # ``kind`` (runs, link, lane, cross_space, relays, uses). The presets below are the five
 # topologies researchers compare; the builder functions let anyone draw another by hand, and
-# :mod:`sim.topology_workload` instantiates whatever the graph describes on the simulation.
+# :mod:`rwasim.topology_workload` instantiates whatever the graph describes on the simulation.
 
 TOPOLOGIES = ("consortium-only", "public-only", "bridged", "dual-space", "hub")
 NODE_KINDS = ("chain", "space", "validator", "relayer", "participant")
@@ -109,9 +118,18 @@ def _require(g: nx.Graph, node: str, kind: str) -> None:
         raise ValueError(f"{node!r} is not a {kind} of topology {g.graph.get('topology')!r}")
 
 
-def add_consortium(g: nx.Graph, name: str, *, validators: int = 4, shape: str = "mesh", latency: float = 0.02,
-                   jitter: float = 0.005, block_period: float = 1.0, issuer: str = "issuer",
-                   seed: int | None = 0) -> str:
+def add_consortium(
+    g: nx.Graph,
+    name: str,
+    *,
+    validators: int = 4,
+    shape: str = "mesh",
+    latency: float = 0.02,
+    jitter: float = 0.005,
+    block_period: float = 1.0,
+    issuer: str = "issuer",
+    seed: int | None = 0,
+) -> str:
     """Add a consortium ledger ``name`` with its validators and their links.
 
     Validators are named ``{name}/v0 ..``; their links come from :func:`consortium_graph`
@@ -122,8 +140,17 @@ def add_consortium(g: nx.Graph, name: str, *, validators: int = 4, shape: str = 
         raise ValueError("a consortium needs at least one validator")
     if block_period <= 0:
         raise ValueError("block_period must be > 0")
-    g.add_node(name, kind="chain", chain="consortium", block_period=float(block_period), issuer=issuer,
-               validators=int(validators), shape=shape, latency=float(latency), jitter=float(jitter))
+    g.add_node(
+        name,
+        kind="chain",
+        chain="consortium",
+        block_period=float(block_period),
+        issuer=issuer,
+        validators=int(validators),
+        shape=shape,
+        latency=float(latency),
+        jitter=float(jitter),
+    )
     links = consortium_graph(validators, shape, latency=latency, jitter=jitter, seed=seed)
     for v in links.nodes:
         g.add_node(f"{name}/{v}", kind="validator", chain=name, local=v)
@@ -133,8 +160,9 @@ def add_consortium(g: nx.Graph, name: str, *, validators: int = 4, shape: str = 
     return name
 
 
-def add_ethereum(g: nx.Graph, name: str = "ethereum", *, slot_seconds: float = 12.0, confirmations: int = 12,
-                 identity: bool = True) -> str:
+def add_ethereum(
+    g: nx.Graph, name: str = "ethereum", *, slot_seconds: float = 12.0, confirmations: int = 12, identity: bool = True
+) -> str:
     """Add the public EVM chain ``name``.
 
     ``confirmations`` is the depth at which its blocks count as final for this study (the
@@ -142,8 +170,14 @@ def add_ethereum(g: nx.Graph, name: str = "ethereum", *, slot_seconds: float = 1
     """
     if slot_seconds <= 0 or confirmations < 0:
         raise ValueError("slot_seconds must be > 0 and confirmations >= 0")
-    g.add_node(name, kind="chain", chain="ethereum", slot_seconds=float(slot_seconds),
-               confirmations=int(confirmations), identity=bool(identity))
+    g.add_node(
+        name,
+        kind="chain",
+        chain="ethereum",
+        slot_seconds=float(slot_seconds),
+        confirmations=int(confirmations),
+        identity=bool(identity),
+    )
     return name
 
 
@@ -164,8 +198,16 @@ def add_cross_space(g: nx.Graph, a: str, b: str) -> None:
     g.add_edge(a, b, kind="cross_space", atomic=True)
 
 
-def add_lane(g: nx.Graph, consortium: str, ethereum: str, *, lane: int, verifier: str = "quorum", relayers: int = 2,
-             batch_size: int = 50) -> str:
+def add_lane(
+    g: nx.Graph,
+    consortium: str,
+    ethereum: str,
+    *,
+    lane: int,
+    verifier: str = "quorum",
+    relayers: int = 2,
+    batch_size: int = 50,
+) -> str:
     """Join a consortium ledger to the public chain by a bridge lane with ``relayers`` relayers."""
     _require(g, consortium, "chain")
     _require(g, ethereum, "chain")
@@ -177,8 +219,15 @@ def add_lane(g: nx.Graph, consortium: str, ethereum: str, *, lane: int, verifier
         raise ValueError("a lane needs at least one relayer and a batch size >= 1")
     if any(d.get("kind") == "lane" and d.get("lane") == lane for _, _, d in g.edges(data=True)):
         raise ValueError(f"lane {lane} is already used")
-    g.add_edge(consortium, ethereum, kind="lane", lane=int(lane), verifier=verifier, relayers=int(relayers),
-               batch_size=int(batch_size))
+    g.add_edge(
+        consortium,
+        ethereum,
+        kind="lane",
+        lane=int(lane),
+        verifier=verifier,
+        relayers=int(relayers),
+        batch_size=int(batch_size),
+    )
     for i in range(relayers):
         relayer = f"lane-{lane}/relayer-{i}"
         g.add_node(relayer, kind="relayer", lane=int(lane))
@@ -205,8 +254,9 @@ def add_participant(g: nx.Graph, name: str, role: str, uses: list[str], *, sees:
 def venues(g: nx.Graph) -> list[str]:
     """Where units can be held: consortium ledgers, spaces, and a public chain without spaces (sorted)."""
     spaced = {d["chain"] for _, d in g.nodes(data=True) if d.get("kind") == "space"}
-    return sorted(n for n, d in g.nodes(data=True)
-                  if d.get("kind") == "space" or (d.get("kind") == "chain" and n not in spaced))
+    return sorted(
+        n for n, d in g.nodes(data=True) if d.get("kind") == "space" or (d.get("kind") == "chain" and n not in spaced)
+    )
 
 
 def nodes_of_kind(g: nx.Graph, kind: str) -> list[str]:
@@ -220,7 +270,9 @@ def lanes(g: nx.Graph) -> list[dict]:
     for a, b, d in g.edges(data=True):
         if d.get("kind") == "lane":
             consortium, ethereum = (a, b) if g.nodes[a]["chain"] == "consortium" else (b, a)
-            found.append({"consortium": consortium, "ethereum": ethereum, **{k: v for k, v in d.items() if k != "kind"}})
+            found.append(
+                {"consortium": consortium, "ethereum": ethereum, **{k: v for k, v in d.items() if k != "kind"}}
+            )
     return sorted(found, key=lambda lane: lane["lane"])
 
 
@@ -236,17 +288,30 @@ def validate_system(g: nx.Graph) -> None:
         raise ValueError("a topology needs at least one chain")
     for chain in nodes_of_kind(g, "chain"):
         if g.nodes[chain]["chain"] == "consortium" and not any(
-                g.nodes[v].get("kind") == "validator" for v in g.neighbors(chain)):
+            g.nodes[v].get("kind") == "validator" for v in g.neighbors(chain)
+        ):
             raise ValueError(f"consortium {chain!r} has no validators")
     chains = nodes_of_kind(g, "chain") + nodes_of_kind(g, "space")
     if not nx.is_connected(g.subgraph(chains + nodes_of_kind(g, "relayer"))):
         raise ValueError("the chains of a topology must be joined (by lanes or spaces)")
 
 
-def topology_preset(name: str, *, validators: int = 4, shape: str = "mesh", latency: float = 0.02,
-                    jitter: float = 0.005, block_period: float = 1.0, slot_seconds: float = 12.0,
-                    confirmations: int = 12, verifier: str = "quorum", relayers: int = 2, batch_size: int = 50,
-                    hub_consortia: int = 2, regulator_indexer: bool = False) -> nx.Graph:
+def topology_preset(
+    name: str,
+    *,
+    validators: int = 4,
+    shape: str = "mesh",
+    latency: float = 0.02,
+    jitter: float = 0.005,
+    block_period: float = 1.0,
+    slot_seconds: float = 12.0,
+    confirmations: int = 12,
+    verifier: str = "quorum",
+    relayers: int = 2,
+    batch_size: int = 50,
+    hub_consortia: int = 2,
+    regulator_indexer: bool = False,
+) -> nx.Graph:
     """One of :data:`TOPOLOGIES` as a system graph, with the researcher's parameters.
 
     ``consortium-only``: one permissioned ledger, no public chain. ``public-only``: everything

@@ -1,11 +1,11 @@
 """One issuance-and-trading workload on any system topology, and the figures a researcher compares.
 
-:func:`run_workload` takes a system graph from :mod:`sim.topology` (a preset or one drawn by
+:func:`run_workload` takes a system graph from :mod:`rwasim.topology` (a preset or one drawn by
 hand), builds what it describes on the run (consortium ledgers, the public chain, bridge
 lanes, the two spaces of a dual-space chain and their :file:`CrossSpace` contract), then
 drives the same workload on it:
 
-1. a seeded investor population (:func:`sim.agents.draw_investors`) is placed on the venues
+1. a seeded investor population (:func:`rwasim.agents.draw_investors`) is placed on the venues
    the topology offers and onboarded (KYC written to each venue's identity records);
 2. the licensed issuer issues the note to the eligible ones (the product's classes and
    countries, enforced by each venue's own compliance);
@@ -32,16 +32,17 @@ chain. An investor can hold the product when placed on a venue and eligible unde
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import networkx as nx
 
-from sim.agents import LicensedIssuer, Licences, draw_investors
-from sim.agents.investors import InvestorProfile
-from sim.agents.note import EthereumHolderIndex
-from sim.metrics import percentile
-from sim.topology import (TOPOLOGIES, lanes, nodes_of_kind, topology_preset, validate_system, venues)
+from rwasim.agents import Licences, LicensedIssuer, draw_investors
+from rwasim.agents.investors import InvestorProfile
+from rwasim.agents.note import EthereumHolderIndex
+from rwasim.metrics import percentile
+from rwasim.topology import TOPOLOGIES, lanes, nodes_of_kind, topology_preset, validate_system, venues
 
 OP_KINDS = ("onboard", "issue", "trade", "cross")
 FAULTS = ("none", "relayer_crash", "validator_crash", "bridge_pause")
@@ -87,11 +88,21 @@ def graph_from_params(p: dict[str, Any]) -> nx.Graph:
     """The preset ``p["topology"]`` with the researcher's parameters."""
     if p["topology"] not in TOPOLOGIES:
         raise ValueError(f"unknown topology {p['topology']!r}; choose one of {', '.join(TOPOLOGIES)}")
-    return topology_preset(p["topology"], validators=p["validators"], shape=p["shape"], latency=p["link_latency"],
-                           jitter=p["link_jitter"], block_period=p["block_period"], slot_seconds=p["eth_slot"],
-                           confirmations=p["confirmations"], verifier=p["verifier"], relayers=p["relayers"],
-                           batch_size=p["batch_size"], hub_consortia=p["hub_consortia"],
-                           regulator_indexer=p["regulator_indexer"])
+    return topology_preset(
+        p["topology"],
+        validators=p["validators"],
+        shape=p["shape"],
+        latency=p["link_latency"],
+        jitter=p["link_jitter"],
+        block_period=p["block_period"],
+        slot_seconds=p["eth_slot"],
+        confirmations=p["confirmations"],
+        verifier=p["verifier"],
+        relayers=p["relayers"],
+        batch_size=p["batch_size"],
+        hub_consortia=p["hub_consortia"],
+        regulator_indexer=p["regulator_indexer"],
+    )
 
 
 def _ints(values: Any) -> list[int]:
@@ -208,53 +219,79 @@ def build_world(ctx: Any, graph: nx.Graph, p: dict[str, Any]) -> World:
             validators.add_node(graph.nodes[v]["local"])
         for a, b, data in graph.edges(data=True):
             if data.get("kind") == "link" and graph.nodes[a].get("chain") == name:
-                validators.add_edge(graph.nodes[a]["local"], graph.nodes[b]["local"],
-                                    **{k: v for k, v in data.items() if k != "kind"})
-        from sim.consortium.node import ConsensusConfig
+                validators.add_edge(
+                    graph.nodes[a]["local"], graph.nodes[b]["local"], **{k: v for k, v in data.items() if k != "kind"}
+                )
+        from rwasim.consortium.node import ConsensusConfig
 
-        ledger = ctx.consortium(name, n_validators=validators.number_of_nodes(), graph=validators,
-                                config=ConsensusConfig(block_period=node["block_period"]), log_transactions=True)
+        ledger = ctx.consortium(
+            name,
+            n_validators=validators.number_of_nodes(),
+            graph=validators,
+            config=ConsensusConfig(block_period=node["block_period"]),
+            log_transactions=True,
+        )
         world.ledgers[name] = ledger
         issuer = LicensedIssuer(sim, node["issuer"], Licences.hong_kong_broker(), ledger=ledger, chain=chain)
         asset_id = f"NOTE-{name.upper()}"
-        handles = [issuer.client.submit("identity.register", {"holder": issuer.client.holder, "country": ISSUER_COUNTRY,
-                                                              "investor_class": "professional"}),
-                   issuer.client.submit("asset.register", {"asset_id": asset_id, "term_sheet_hash": "0x" + "ab" * 32,
-                                                           "rules": _rules(p)})]
+        handles = [
+            issuer.client.submit(
+                "identity.register",
+                {"holder": issuer.client.holder, "country": ISSUER_COUNTRY, "investor_class": "professional"},
+            ),
+            issuer.client.submit(
+                "asset.register", {"asset_id": asset_id, "term_sheet_hash": "0x" + "ab" * 32, "rules": _rules(p)}
+            ),
+        ]
         ledger.settle(*handles)
         world.books[name] = Book(name, "consortium", name, True, ledger=ledger, issuer=issuer, asset_id=asset_id)
     modules = _rules(p)
     for info in lanes(graph):
         book = world.books[info["consortium"]]
-        bridge = ctx.bridge(book.ledger, asset_id=book.asset_id, lane=info["lane"], issuer=chain.accounts[0],
-                            verifier=info["verifier"], confirmations=graph.nodes[info["ethereum"]]["confirmations"],
-                            relayers=info["relayers"], batch_size=info["batch_size"],
-                            token={"name": f"Wrapped {book.asset_id}", "symbol": f"w{info['lane']}", "modules": modules})
+        bridge = ctx.bridge(
+            book.ledger,
+            asset_id=book.asset_id,
+            lane=info["lane"],
+            issuer=chain.accounts[0],
+            verifier=info["verifier"],
+            confirmations=graph.nodes[info["ethereum"]]["confirmations"],
+            relayers=info["relayers"],
+            batch_size=info["batch_size"],
+            token={"name": f"Wrapped {book.asset_id}", "symbol": f"w{info['lane']}", "modules": modules},
+        )
         world.bridges[info["lane"]] = bridge
         book.lane = info["lane"]
         name = f"{info['ethereum']}/lane-{info['lane']}"
-        world.books[name] = Book(name, "evm", info["ethereum"], False, issuer=book.issuer, suite=bridge.end.suite,
-                                 lane=info["lane"])
+        world.books[name] = Book(
+            name, "evm", info["ethereum"], False, issuer=book.issuer, suite=bridge.end.suite, lane=info["lane"]
+        )
     if chain is not None and not world.bridges:
-        from sim.ethereum.suite import deploy_token_suite
+        from rwasim.ethereum.suite import deploy_token_suite
 
         issuer = LicensedIssuer(sim, "issuer", Licences.hong_kong_broker(), chain=chain)
         spaces = nodes_of_kind(graph, "space")
         for venue in spaces or [n for n in venues(graph) if n not in world.books]:
             permissioned = bool(graph.nodes[venue].get("permissioned", False))
-            suite = deploy_token_suite(chain, name=f"Note on {venue}", symbol=venue[:6].upper(), issuer=issuer.eth_account,
-                                       modules=modules)
+            suite = deploy_token_suite(
+                chain, name=f"Note on {venue}", symbol=venue[:6].upper(), issuer=issuer.eth_account, modules=modules
+            )
             world.books[venue] = Book(venue, "evm", venue, permissioned, issuer=issuer, suite=suite)
         joined = [(a, b) for a, b, d in graph.edges(data=True) if d.get("kind") == "cross_space"]
         if joined:
             permissioned_space = next(v for v in spaces if graph.nodes[v]["permissioned"])
             evm_space = next(v for v in spaces if not graph.nodes[v]["permissioned"])
             world.guardian = chain.accounts[1]
-            world.cross = chain.deploy("CrossSpace", world.books[permissioned_space].suite.token.address,
-                                       world.books[evm_space].suite.token.address, world.guardian,
-                                       sender=issuer.eth_account)
+            world.cross = chain.deploy(
+                "CrossSpace",
+                world.books[permissioned_space].suite.token.address,
+                world.books[evm_space].suite.token.address,
+                world.guardian,
+                sender=issuer.eth_account,
+            )
             for venue in (permissioned_space, evm_space):
-                chain.transact(world.books[venue].suite.token, "addAgent", world.cross.address, sender=issuer.eth_account)
+                chain.transact(
+                    world.books[venue].suite.token, "addAgent", world.cross.address, sender=issuer.eth_account
+                )
         chain.start_block_production()
     world.setup_receipts = len(chain.receipts) if chain is not None else 0
     return world
@@ -288,7 +325,7 @@ def place_investors(world: World, profiles: list[InvestorProfile]) -> None:
 
 def onboard(world: World) -> None:
     """KYC on each holder's book: consortium identities by the issuer, registry claims on the EVM."""
-    from sim.ethereum.suite import register_investors
+    from rwasim.ethereum.suite import register_investors
 
     sim = world.sim
     for book in world.books.values():
@@ -303,11 +340,24 @@ def onboard(world: World) -> None:
         else:
             for holder in holders:
                 holder.wallet = world.chain.new_account(f"{book.name}/{holder.profile.name}")
-            register_investors(world.chain, book.suite, [(h.wallet, h.profile.country, h.profile.investor_class)
-                                                         for h in holders])
-        for holder in holders:
-            world.ops.append(Op("onboard", book.name, book.name, 0, start, 0.0, done=True, ok=True,
-                                done_at=sim.now, final_at=sim.now))
+            register_investors(
+                world.chain, book.suite, [(h.wallet, h.profile.country, h.profile.investor_class) for h in holders]
+            )
+        for _holder in holders:
+            world.ops.append(
+                Op(
+                    "onboard",
+                    book.name,
+                    book.name,
+                    0,
+                    start,
+                    0.0,
+                    done=True,
+                    ok=True,
+                    done_at=sim.now,
+                    final_at=sim.now,
+                )
+            )
 
 
 def issue(world: World) -> None:
@@ -321,30 +371,64 @@ def issue(world: World) -> None:
         if book.kind == "consortium":
             client = book.issuer.client
             for h in holders:
-                handle = client.submit("token.mint", {"asset_id": book.asset_id, "to": h.account,
-                                                      "amount": h.profile.appetite})
-                ops.append(_follow_consortium(world, Op("issue", book.name, book.name, h.profile.appetite,
-                                                        world.sim.now, 30.0, buyer=h), book.ledger, handle))
+                handle = client.submit(
+                    "token.mint", {"asset_id": book.asset_id, "to": h.account, "amount": h.profile.appetite}
+                )
+                ops.append(
+                    _follow_consortium(
+                        world,
+                        Op("issue", book.name, book.name, h.profile.appetite, world.sim.now, 30.0, buyer=h),
+                        book.ledger,
+                        handle,
+                    )
+                )
         elif book.lane is not None:
             source = next(b for b in world.books.values() if b.kind == "consortium" and b.lane == book.lane)
             client = source.issuer.client
             total = sum(h.profile.appetite for h in holders)
-            source.ledger.settle(client.submit("token.mint", {"asset_id": source.asset_id, "to": client.holder,
-                                                              "amount": total}))
+            source.ledger.settle(
+                client.submit("token.mint", {"asset_id": source.asset_id, "to": client.holder, "amount": total})
+            )
             bridge = world.bridges[book.lane]
             for h in holders:
-                op = Op("issue", source.name, book.name, h.profile.appetite, world.sim.now,
-                        bridge.finality_bound("to_ethereum"), buyer=h)
+                op = Op(
+                    "issue",
+                    source.name,
+                    book.name,
+                    h.profile.appetite,
+                    world.sim.now,
+                    bridge.finality_bound("to_ethereum"),
+                    buyer=h,
+                )
                 ops.append(_follow_lock(world, op, bridge, bridge.lock(client, h.profile.appetite, h.wallet)))
         else:
             chain, suite = world.chain, book.suite
             for start in range(0, len(holders), 100):
-                batch = holders[start:start + 100]
-                tx = chain.send(suite.token, "batchMint", [h.wallet for h in batch],
-                                [h.profile.appetite for h in batch], sender=suite.issuer, gas=200_000 + 90_000 * len(batch))
+                batch = holders[start : start + 100]
+                tx = chain.send(
+                    suite.token,
+                    "batchMint",
+                    [h.wallet for h in batch],
+                    [h.profile.appetite for h in batch],
+                    sender=suite.issuer,
+                    gas=200_000 + 90_000 * len(batch),
+                )
                 for h in batch:
-                    ops.append(_follow_evm(world, Op("issue", book.name, book.name, h.profile.appetite, world.sim.now,
-                                                     3 * world.chain.slot_seconds, buyer=h), tx))
+                    ops.append(
+                        _follow_evm(
+                            world,
+                            Op(
+                                "issue",
+                                book.name,
+                                book.name,
+                                h.profile.appetite,
+                                world.sim.now,
+                                3 * world.chain.slot_seconds,
+                                buyer=h,
+                            ),
+                            tx,
+                        )
+                    )
     world.ops.extend(ops)
     drain(world, ops, timeout=7200.0)
 
@@ -364,35 +448,48 @@ def _follow_consortium(world: World, op: Op, ledger: Any, handle: Any) -> Op:
     def follow():
         yield ledger.wait(handle)
         _finish(world, op, handle.ok, world.sim.now, world.sim.now, handle.reason or "")
+
     world.sim.process(follow())
     return op
 
 
 def _follow_evm(world: World, op: Op, tx_hash: str) -> Op:
     chain = world.chain
-    depth = world.graph.nodes[next(n for n in nodes_of_kind(world.graph, "chain")
-                                   if world.graph.nodes[n]["chain"] == "ethereum")]["confirmations"]
+    depth = world.graph.nodes[
+        next(n for n in nodes_of_kind(world.graph, "chain") if world.graph.nodes[n]["chain"] == "ethereum")
+    ]["confirmations"]
 
     def follow():
         while chain.receipt(tx_hash) is None:
             yield world.sim.timeout(1.0)
         receipt = chain.receipt(tx_hash)
         reason = "" if receipt.status else (receipt.revert.message if receipt.revert else "reverted")
-        _finish(world, op, bool(receipt.status), receipt.included_at,
-                receipt.included_at + depth * chain.slot_seconds, reason)
+        _finish(
+            world,
+            op,
+            bool(receipt.status),
+            receipt.included_at,
+            receipt.included_at + depth * chain.slot_seconds,
+            reason,
+        )
+
     world.sim.process(follow())
     return op
 
 
 def _follow_lock(world: World, op: Op, bridge: Any, handle: Any) -> Op:
     """A consortium-to-Ethereum transfer: locked on the ledger, then delivered (or refunded)."""
+
     def follow():
         yield bridge.ledger.wait(handle)
         if not handle.ok:
             _finish(world, op, False, world.sim.now, world.sim.now, handle.reason or "")
             return
         nonce = handle.events[-1].fields["nonce"]
-        yield from _follow_message(world, op, bridge, lambda r: r.direction == "to_ethereum" and r.message.nonce == nonce)
+        yield from _follow_message(
+            world, op, bridge, lambda r: r.direction == "to_ethereum" and r.message.nonce == nonce
+        )
+
     world.sim.process(follow())
     return op
 
@@ -406,12 +503,20 @@ def _follow_burn(world: World, op: Op, bridge: Any, tx_hash: str) -> Op:
             yield world.sim.timeout(1.0)
         receipt = chain.receipt(tx_hash)
         if not receipt.status:
-            _finish(world, op, False, receipt.included_at, receipt.included_at,
-                    receipt.revert.message if receipt.revert else "reverted")
+            _finish(
+                world,
+                op,
+                False,
+                receipt.included_at,
+                receipt.included_at,
+                receipt.revert.message if receipt.revert else "reverted",
+            )
             return
         sent = dict(receipt.events)["MessageSent"]
-        yield from _follow_message(world, op, bridge,
-                                   lambda r: r.direction == "to_consortium" and r.message.nonce == sent["nonce"])
+        yield from _follow_message(
+            world, op, bridge, lambda r: r.direction == "to_consortium" and r.message.nonce == sent["nonce"]
+        )
+
     world.sim.process(follow())
     return op
 
@@ -467,10 +572,12 @@ def _submit_trade(world: World, seller: Holder, buyer: Holder, amount: int, cros
     chain, now = world.chain, world.sim.now
     kind = "cross" if crossing else "trade"
     if source.kind == "consortium" and not crossing:
-        handle = seller.client.submit("token.transfer", {"asset_id": source.asset_id, "to": buyer.account,
-                                                          "amount": amount})
-        return _follow_consortium(world, Op(kind, source.name, dest.name, amount, now, 30.0, seller, buyer),
-                                  source.ledger, handle)
+        handle = seller.client.submit(
+            "token.transfer", {"asset_id": source.asset_id, "to": buyer.account, "amount": amount}
+        )
+        return _follow_consortium(
+            world, Op(kind, source.name, dest.name, amount, now, 30.0, seller, buyer), source.ledger, handle
+        )
     if source.kind == "consortium":  # over the lane to a wrapped book
         bridge = world.bridges[source.lane]
         op = Op(kind, source.name, dest.name, amount, now, bridge.finality_bound("to_ethereum"), seller, buyer)
@@ -482,8 +589,14 @@ def _submit_trade(world: World, seller: Holder, buyer: Holder, amount: int, cros
     bound = 3 * chain.slot_seconds
     if crossing:  # the cross-space call: burn in one space and mint in the other, in one transaction
         to_evm = source.permissioned
-        tx = chain.send(world.cross, "toEvmSpace" if to_evm else "toPermissionedSpace", buyer.wallet, amount,
-                        sender=seller.wallet, gas=400_000)
+        tx = chain.send(
+            world.cross,
+            "toEvmSpace" if to_evm else "toPermissionedSpace",
+            buyer.wallet,
+            amount,
+            sender=seller.wallet,
+            gas=400_000,
+        )
         return _follow_evm(world, Op(kind, source.name, dest.name, amount, now, bound, seller, buyer), tx)
     tx = chain.send(source.suite.token, "transfer", buyer.wallet, amount, sender=seller.wallet, gas=250_000)
     return _follow_evm(world, Op(kind, source.name, dest.name, amount, now, bound, seller, buyer), tx)
@@ -511,13 +624,14 @@ def schedule_fault(world: World, start: float) -> None:
         _apply_fault(world, fault, on=True)
         yield world.sim.timeout(world.fault_end - world.sim.now)
         _apply_fault(world, fault, on=False)
+
     if world.fault_applies:
         world.sim.process(strike())
 
 
 def _apply_fault(world: World, fault: str, *, on: bool) -> None:
     world.sim.record("study.fault", "study", fault=fault, state="on" if on else "off")
-    for lane, bridge in sorted(world.bridges.items()):
+    for _lane, bridge in sorted(world.bridges.items()):
         if fault == "relayer_crash":
             for i in range(len(bridge.relayers)):
                 bridge.faults.inject("relayer_crash" if on else "relayer_restart", relayer=i)
@@ -526,7 +640,7 @@ def _apply_fault(world: World, fault: str, *, on: bool) -> None:
     if fault == "bridge_pause" and world.cross is not None:
         world.chain.transact(world.cross, "setPaused", on, sender=world.guardian)
     if fault == "validator_crash":
-        for name, ledger in sorted(world.ledgers.items()):
+        for _name, ledger in sorted(world.ledgers.items()):
             node = sorted(ledger.nodes)[-1]  # f = 1 of 4: the ledger carries on without it
             ledger.faults.inject("crash" if on else "restart", node=node)
 
@@ -553,8 +667,13 @@ def watchdog(world: World):
                 at_risk += op.value
                 if not op.overdue:
                     op.overdue = True
-                    world.alert("settlement_overdue", operation=op.kind, origin=op.source, destination=op.dest,
-                                age=round(sim.now - op.submitted_at, 3))
+                    world.alert(
+                        "settlement_overdue",
+                        operation=op.kind,
+                        origin=op.source,
+                        destination=op.dest,
+                        age=round(sim.now - op.submitted_at, 3),
+                    )
         world.peak_at_risk = max(world.peak_at_risk, at_risk)
 
 
@@ -568,15 +687,22 @@ def run_workload(ctx: Any, graph: nx.Graph | None = None) -> dict[str, Any]:
     sim = ctx.sim
     with ctx.phase("setup"):
         world = build_world(ctx, graph, p)
-    profiles = draw_investors(sim, p["investors"], ethereum_share=p["ethereum_share"],
-                              class_weights=_floats(p["class_weights"]), country_weights=_floats(p["country_weights"]))
+    profiles = draw_investors(
+        sim,
+        p["investors"],
+        ethereum_share=p["ethereum_share"],
+        class_weights=_floats(p["class_weights"]),
+        country_weights=_floats(p["country_weights"]),
+    )
     place_investors(world, profiles)
     with ctx.phase("onboarding"):
         onboard(world)
     with ctx.phase("issuance"):
         issue(world)
-    ctx.say(f"{ctx.topology}: {sum(h.book is not None for h in world.holders)} investors onboarded, "
-            f"{sum(h.eligible for h in world.holders)} eligible hold the note")
+    ctx.say(
+        f"{ctx.topology}: {sum(h.book is not None for h in world.holders)} investors onboarded, "
+        f"{sum(h.eligible for h in world.holders)} eligible hold the note"
+    )
     start = sim.now
     with ctx.phase("trading"):
         schedule_fault(world, start)
@@ -584,18 +710,26 @@ def run_workload(ctx: Any, graph: nx.Graph | None = None) -> dict[str, Any]:
         trader = sim.process(trading(world))
         sim.run(until=trader)
         end_by = max(sim.now, world.fault_end or 0.0)
-        drain(world, [op for op in world.ops if op.kind in ("trade", "cross")],
-              timeout=max(7200.0, end_by - sim.now + 3600.0))
+        drain(
+            world,
+            [op for op in world.ops if op.kind in ("trade", "cross")],
+            timeout=max(7200.0, end_by - sim.now + 3600.0),
+        )
         if world.fault_end is not None and sim.now < world.fault_end:
             sim.run(until=world.fault_end)
         sim.run(until=sim.now + p["watch_interval"])  # one last look by the watchdog
         world.watching = False  # the watchdog ends at its next wake-up
     metrics = collect_metrics(world, start)
     check_invariants(world, metrics)
-    ctx.extra["topology_study"] = {"topology": ctx.topology, "metrics": metrics,
-                                   "graph": {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}}
-    ctx.say(f"{ctx.topology}: {metrics['trade_ops'] + metrics['cross_ops']} trades, "
-            f"{metrics['failed_settlements']} failed, reach {metrics['reach']:.2f}")
+    ctx.extra["topology_study"] = {
+        "topology": ctx.topology,
+        "metrics": metrics,
+        "graph": {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()},
+    }
+    ctx.say(
+        f"{ctx.topology}: {metrics['trade_ops'] + metrics['cross_ops']} trades, "
+        f"{metrics['failed_settlements']} failed, reach {metrics['reach']:.2f}"
+    )
     return metrics
 
 
@@ -631,7 +765,7 @@ def collect_metrics(world: World, trading_start: float) -> dict[str, Any]:
     out["onboarded"] = sum(h.book is not None for h in world.holders)
     out["reach"] = _r(sum(h.eligible for h in world.holders) / n) if n else None
 
-    receipts = world.chain.receipts[world.setup_receipts:] if world.chain is not None else []
+    receipts = world.chain.receipts[world.setup_receipts :] if world.chain is not None else []
     gas = sum(r.gas_used for r in receipts)
     consortium_txs = len([e for e in world.sim.log.of_kind("consortium.tx") if e.time >= 0]) if world.ledgers else 0
     fee_eth = gas * p["gas_price_gwei"] * 1e-9
@@ -656,12 +790,14 @@ def collect_metrics(world: World, trading_start: float) -> dict[str, Any]:
     out["msgs_per_validator"] = _r(sent / validators, 3) if validators else None
     out["kb_per_validator"] = _r(sent_bytes / validators / 1024, 3) if validators else None
     relayer_accounts = [r.account for b in world.bridges.values() for r in b.relayers]
-    out["txs_per_relayer"] = _r(sum(1 for r in receipts if r.sender in relayer_accounts) / len(relayer_accounts), 3) \
-        if relayer_accounts else None
+    out["txs_per_relayer"] = (
+        _r(sum(1 for r in receipts if r.sender in relayer_accounts) / len(relayer_accounts), 3)
+        if relayer_accounts
+        else None
+    )
 
     sees = set(graph.nodes["regulator"]["sees"]) if "regulator" in graph else set()
-    visible = sum(1 for op in settlements
-                  if world.books[op.source].venue in sees or world.books[op.dest].venue in sees)
+    visible = sum(1 for op in settlements if world.books[op.source].venue in sees or world.books[op.dest].venue in sees)
     out["regulator_visibility"] = _r(visible / len(settlements)) if settlements else None
     out["trades_skipped"] = world.trades_skipped
     out["simulated_s"] = _r(world.sim.now - trading_start, 3)
@@ -679,8 +815,12 @@ def check_invariants(world: World, metrics: dict[str, Any]) -> None:
         if book.kind == "consortium":
             state = book.ledger.state
             held += sum(state.balance_of(book.asset_id, h.client.holder) for h in holders)
-            ctx.track_token(book.name, book.asset_id, lambda s=state, a=book.asset_id: s.holders(a),
-                            lambda s=state, a=book.asset_id: s.total_supply(a))
+            ctx.track_token(
+                book.name,
+                book.asset_id,
+                lambda s=state, a=book.asset_id: s.holders(a),
+                lambda s=state, a=book.asset_id: s.total_supply(a),
+            )
         else:
             token = book.suite.token
             balances = EthereumHolderIndex(world.chain, token).refresh()
@@ -694,5 +834,4 @@ def check_invariants(world: World, metrics: dict[str, Any]) -> None:
         records = list(bridge.book.records.values())
         ctx.check(f"lane_{lane}_units_conserved", bridge.monitor.conserved())
         ctx.check(f"lane_{lane}_no_double_execution", all(r.executions <= 1 for r in records))
-    ctx.check("holders_are_the_eligible",
-              all((h.available > 0) <= h.eligible for h in world.holders))
+    ctx.check("holders_are_the_eligible", all((h.available > 0) <= h.eligible for h in world.holders))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.ethereum.compiler import CONTRACTS_DIR, CompilerError, build_contracts
+from rwasim.cli import main
+from rwasim.ethereum.compiler import CONTRACTS_DIR, CompilerError, build_contracts
 
 
 @pytest.fixture
@@ -30,7 +30,9 @@ def test_a_rebuild_is_byte_identical(tmp_path):
     result = build_contracts(out_dir=tmp_path / "build")
     assert "SecurityToken" in result.written and result.compiler.startswith("0.8.28+commit.")
     for name in result.written:
-        assert (tmp_path / "build" / f"{name}.json").read_bytes() == (CONTRACTS_DIR / "build" / f"{name}.json").read_bytes()
+        assert (tmp_path / "build" / f"{name}.json").read_bytes() == (
+            CONTRACTS_DIR / "build" / f"{name}.json"
+        ).read_bytes()
     # Interfaces and abstract contracts have no bytecode and get no artifact.
     assert not (tmp_path / "build" / "IERC20.json").exists()
     assert not (tmp_path / "build" / "ComplianceModule.json").exists()
@@ -56,7 +58,9 @@ def test_an_artifact_without_a_source_is_named(contracts_copy):
 
 
 def test_a_syntax_error_is_reported_with_the_compiler_message(contracts_copy):
-    (contracts_copy / "Broken.sol").write_text("// SPDX-License-Identifier: MIT\npragma solidity ^0.8.24;\ncontract Broken { function }\n")
+    (contracts_copy / "Broken.sol").write_text(
+        "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.24;\ncontract Broken { function }\n"
+    )
     with pytest.raises(CompilerError, match=r"compilation failed:\n.*ParserError"):
         build_contracts(contracts_dir=contracts_copy)
 

@@ -5,9 +5,17 @@ investor profiles; ``issuer`` is the licensed issuer agent that onboards investo
 chains.
 """
 
-from sim.agents.investors import InvestorProfile, draw_investors
-from sim.agents.issuer import LicensedIssuer, OnboardedInvestor
-from sim.agents.licences import ACTIVITIES, Licence, LicenceError, Licences
+from rwasim.agents.investors import InvestorProfile, draw_investors
+from rwasim.agents.issuer import LicensedIssuer, OnboardedInvestor
+from rwasim.agents.licences import ACTIVITIES, Licence, LicenceError, Licences
 
-__all__ = ["InvestorProfile", "draw_investors", "LicensedIssuer", "OnboardedInvestor", "ACTIVITIES", "Licence",
-           "LicenceError", "Licences"]
+__all__ = [
+    "InvestorProfile",
+    "draw_investors",
+    "LicensedIssuer",
+    "OnboardedInvestor",
+    "ACTIVITIES",
+    "Licence",
+    "LicenceError",
+    "Licences",
+]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sim.consortium.ledger import ConsortiumLedger
-from sim.engine import Simulation
+from rwasim.consortium.ledger import ConsortiumLedger
+from rwasim.engine import Simulation
 
 
 def whole_cents(amount: Decimal) -> int:
@@ -37,8 +37,15 @@ class Bank:
         The bank's Ethereum account (default ``chain.accounts[2]``).
     """
 
-    def __init__(self, sim: Simulation, *, currency: str = "HKD", ledger: ConsortiumLedger | None = None,
-                 chain: Any = None, eth_account: str | None = None) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        *,
+        currency: str = "HKD",
+        ledger: ConsortiumLedger | None = None,
+        chain: Any = None,
+        eth_account: str | None = None,
+    ) -> None:
         self.sim = sim
         self.currency = currency
         self.ledger = ledger
@@ -48,28 +55,38 @@ class Bank:
         self.eth_account = eth_account or (chain.accounts[2] if chain is not None else None)
         self.token = None
         if ledger is not None:
-            handle = self.client.submit("asset.register", {"asset_id": self.asset_id, "term_sheet_hash": "0x" + "00" * 32,
-                                                           "name": f"Tokenized {currency} deposit (cents)"})
+            handle = self.client.submit(
+                "asset.register",
+                {
+                    "asset_id": self.asset_id,
+                    "term_sheet_hash": "0x" + "00" * 32,
+                    "name": f"Tokenized {currency} deposit (cents)",
+                },
+            )
             ledger.settle(handle)
             if not handle.ok:
                 raise RuntimeError(f"the bank could not register {self.asset_id}: {handle.reason}")
         if chain is not None:
-            from sim.ethereum.suite import deploy_cash_token
+            from rwasim.ethereum.suite import deploy_cash_token
 
             self.token = deploy_cash_token(chain, symbol=currency, bank=self.eth_account)
 
     def open_ethereum_accounts(self, wallets: list[str]) -> None:
         """Allow-list wallets for the Ethereum deposit token (one transaction per 200 wallets)."""
         for start in range(0, len(wallets), 200):
-            batch = list(wallets[start:start + 200])
-            self.chain.transact(self.token, "batchSetAllowed", batch, True, sender=self.eth_account,
-                                gas=60_000 + 30_000 * len(batch))
+            batch = list(wallets[start : start + 200])
+            self.chain.transact(
+                self.token, "batchSetAllowed", batch, True, sender=self.eth_account, gas=60_000 + 30_000 * len(batch)
+            )
 
     def fund(self, *, consortium: dict[str, int] | None = None, ethereum: dict[str, int] | None = None) -> None:
         """Credit deposits (cents) to consortium holders and Ethereum wallets."""
         if consortium:
-            handles = [self.client.submit("token.mint", {"asset_id": self.asset_id, "to": holder, "amount": cents})
-                       for holder, cents in consortium.items() if cents > 0]
+            handles = [
+                self.client.submit("token.mint", {"asset_id": self.asset_id, "to": holder, "amount": cents})
+                for holder, cents in consortium.items()
+                if cents > 0
+            ]
             self.ledger.settle(*handles)
             refused = [h.reason for h in handles if not h.ok]
             if refused:

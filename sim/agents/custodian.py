@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sim.agents.investors import InvestorProfile
-from sim.consortium.ledger import ConsortiumLedger
+from rwasim.agents.investors import InvestorProfile
+from rwasim.consortium.ledger import ConsortiumLedger
 
 
 @dataclass
@@ -32,8 +32,9 @@ class Custodian:
     clients' orders, and keeps the split in :attr:`accounts`.
     """
 
-    def __init__(self, ledger: ConsortiumLedger, *, name: str = "custodian", country: int = 344,
-                 registrar: Any = None) -> None:
+    def __init__(
+        self, ledger: ConsortiumLedger, *, name: str = "custodian", country: int = 344, registrar: Any = None
+    ) -> None:
         self.ledger = ledger
         self.sim = ledger.sim
         self.name = name
@@ -43,8 +44,10 @@ class Custodian:
         self.investor_class = "professional"
         self.accounts: dict[str, CustodyAccount] = {}
         if registrar is not None:  # the omnibus account needs an identity to hold anything
-            handle = registrar.submit("identity.register", {"holder": self.client.holder, "country": country,
-                                                            "investor_class": "professional"})
+            handle = registrar.submit(
+                "identity.register",
+                {"holder": self.client.holder, "country": country, "investor_class": "professional"},
+            )
             ledger.settle(handle)
             if not handle.ok:
                 raise RuntimeError(f"could not register the custodian's identity: {handle.reason}")
@@ -69,7 +72,7 @@ class Custodian:
 
     def book_allocation(self, units: int, eligible: Any) -> None:
         """Split the omnibus allocation over the eligible clients pro rata to their orders."""
-        from sim.agents.offer import allocate_pro_rata
+        from rwasim.agents.offer import allocate_pro_rata
 
         requests = [(name, a.profile.appetite) for name, a in self.accounts.items() if eligible(a.profile)]
         for name, share in allocate_pro_rata(requests, units).items():

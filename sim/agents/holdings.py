@@ -22,9 +22,9 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from bridge.book import TO_ETHEREUM
-from sim.agents.note import IssuedNote
-from sim.consortium.state import DVP, ESCROW, HTLC
+from rwasim.agents.note import IssuedNote
+from rwasim.bridge.book import TO_ETHEREUM
+from rwasim.consortium.state import DVP, ESCROW, HTLC
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,17 @@ class HoldersOfRecord:
         return self.total_units == self.consortium_supply and self.escrow == self.wrapped_supply + self.units_in_flight
 
     def to_json(self) -> dict[str, Any]:
-        return {"asset_id": self.asset_id, "taken_at": self.taken_at, "holders": len(self.by_holder()),
-                "units": self.total_units, "by_source": self.units_by_source(), "escrow": self.escrow,
-                "wrapped_supply": self.wrapped_supply, "consortium_supply": self.consortium_supply,
-                "reconciles": self.reconciles()}
+        return {
+            "asset_id": self.asset_id,
+            "taken_at": self.taken_at,
+            "holders": len(self.by_holder()),
+            "units": self.total_units,
+            "by_source": self.units_by_source(),
+            "escrow": self.escrow,
+            "wrapped_supply": self.wrapped_supply,
+            "consortium_supply": self.consortium_supply,
+            "reconciles": self.reconciles(),
+        }
 
 
 def _eth(address: bytes) -> str:
@@ -93,7 +100,9 @@ def holders_of_record(note: IssuedNote) -> HoldersOfRecord:
         if holder not in (ESCROW, HTLC, DVP):
             positions.append(Position("consortium", holder, units, "balance"))
     for (kind, *_), record in sorted(_open_escrows(state, note.asset_id)):
-        positions.append(Position("consortium", record["seller" if kind == "dvp" else "sender"], record["amount"], kind))
+        positions.append(
+            Position("consortium", record["seller" if kind == "dvp" else "sender"], record["amount"], kind)
+        )
     wrapped_supply = 0
     if note.bridge is not None:
         note.bridge.sync()
@@ -107,21 +116,32 @@ def holders_of_record(note: IssuedNote) -> HoldersOfRecord:
             to_ethereum = record.direction == TO_ETHEREUM
             if to_ethereum != pending:  # headed to Ethereum, or coming back to an Ethereum sender
                 wallet = _eth(message.receiver if to_ethereum else message.sender)
-                positions.append(Position("ethereum", wallet, message.amount,
-                                          "refund_pending" if pending else "in_flight"))
+                positions.append(
+                    Position("ethereum", wallet, message.amount, "refund_pending" if pending else "in_flight")
+                )
             else:
                 holder = "0x" + (message.sender if pending else message.receiver).hex()
-                positions.append(Position("consortium", holder, message.amount,
-                                          "refund_pending" if pending else "in_flight"))
+                positions.append(
+                    Position("consortium", holder, message.amount, "refund_pending" if pending else "in_flight")
+                )
     positions.sort(key=lambda p: (p.chain, p.holder, p.source))
-    return HoldersOfRecord(note.asset_id, note.ledger.sim.now, tuple(positions),
-                           escrow=state.balance_of(note.asset_id, ESCROW), wrapped_supply=wrapped_supply,
-                           consortium_supply=state.total_supply(note.asset_id))
+    return HoldersOfRecord(
+        note.asset_id,
+        note.ledger.sim.now,
+        tuple(positions),
+        escrow=state.balance_of(note.asset_id, ESCROW),
+        wrapped_supply=wrapped_supply,
+        consortium_supply=state.total_supply(note.asset_id),
+    )
 
 
 def _open_escrows(state, asset_id: str):
     """Open DvP offers and HTLC locks of ``asset_id``: ``((kind, id), record)``."""
     for key, record in state.data.items():
-        if key[0] in ("dvp", "htlc") and isinstance(record, dict) and record.get("asset_id") == asset_id \
-                and record.get("state") in ("proposed", "locked"):
+        if (
+            key[0] in ("dvp", "htlc")
+            and isinstance(record, dict)
+            and record.get("asset_id") == asset_id
+            and record.get("state") in ("proposed", "locked")
+        ):
             yield (key[0], key[1]), record

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.engine import Simulation
+from rwasim.engine import Simulation
 
 CLASSES = ("professional", "accredited", "retail")
 COUNTRIES = (344, 702, 156, 840, 826)  # Hong Kong, Singapore, mainland China, United States, United Kingdom
@@ -33,10 +33,16 @@ class InvestorProfile:
     chain: str
 
 
-def draw_investors(sim: Simulation, n: int, *, ethereum_share: float = 0.5,
-                   class_weights: tuple[float, float, float] = (0.6, 0.25, 0.15),
-                   country_weights: tuple[float, ...] = (0.5, 0.25, 0.1, 0.1, 0.05),
-                   appetite: tuple[int, int] = (10, 500), name: str = "investor") -> list[InvestorProfile]:
+def draw_investors(
+    sim: Simulation,
+    n: int,
+    *,
+    ethereum_share: float = 0.5,
+    class_weights: tuple[float, float, float] = (0.6, 0.25, 0.15),
+    country_weights: tuple[float, ...] = (0.5, 0.25, 0.1, 0.1, 0.05),
+    appetite: tuple[int, int] = (10, 500),
+    name: str = "investor",
+) -> list[InvestorProfile]:
     """``n`` profiles drawn from the run's seed (stream ``("investors", name)``).
 
     The same seed and arguments give the same population; another ``name`` draws an
@@ -50,11 +56,13 @@ def draw_investors(sim: Simulation, n: int, *, ethereum_share: float = 0.5,
     width = len(str(max(n - 1, 0)))
     profiles = []
     for i in range(n):
-        profiles.append(InvestorProfile(
-            name=f"{name}-{i:0{width}d}",
-            investor_class=rng.choices(CLASSES, class_weights)[0],
-            country=rng.choices(COUNTRIES, country_weights)[0],
-            appetite=rng.randint(*appetite),
-            chain="ethereum" if rng.random() < ethereum_share else "consortium",
-        ))
+        profiles.append(
+            InvestorProfile(
+                name=f"{name}-{i:0{width}d}",
+                investor_class=rng.choices(CLASSES, class_weights)[0],
+                country=rng.choices(COUNTRIES, country_weights)[0],
+                appetite=rng.randint(*appetite),
+                chain="ethereum" if rng.random() < ethereum_share else "consortium",
+            )
+        )
     return profiles

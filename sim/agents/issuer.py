@@ -3,7 +3,7 @@
 The issuer onboards investors on both chains (KYC, investor class and country written to
 the consortium ledger's identity records and to the Ethereum token's identity registry),
 registers a note on the consortium and lists it on Ethereum over a bridge lane. The offer
-(:mod:`sim.agents.offer`) and the lifecycle (:mod:`sim.agents.lifecycle`) act for it and
+(:mod:`rwasim.agents.offer`) and the lifecycle (:mod:`rwasim.agents.lifecycle`) act for it and
 check its licences through :meth:`LicensedIssuer.require`.
 """
 
@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sim.agents.investors import InvestorProfile
-from sim.agents.licences import LicenceError, Licences
-from sim.consortium.ledger import ConsortiumLedger, LedgerClient
-from sim.engine import Simulation
+from rwasim.agents.investors import InvestorProfile
+from rwasim.agents.licences import LicenceError, Licences
+from rwasim.consortium.ledger import ConsortiumLedger, LedgerClient
+from rwasim.engine import Simulation
 
 if TYPE_CHECKING:
-    from sim.agents.note import IssuedNote
+    from rwasim.agents.note import IssuedNote
 
 
 @dataclass
@@ -63,9 +63,19 @@ class LicensedIssuer:
         Where it acts (licences are checked there).
     """
 
-    def __init__(self, sim: Simulation, name: str, licences: Licences, *, ledger: ConsortiumLedger | None = None,
-                 org_id: str = "issuer", chain: Any = None, eth_account: str | None = None,
-                 jurisdiction: str = "HK", country_code: int = 344) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        name: str,
+        licences: Licences,
+        *,
+        ledger: ConsortiumLedger | None = None,
+        org_id: str = "issuer",
+        chain: Any = None,
+        eth_account: str | None = None,
+        jurisdiction: str = "HK",
+        country_code: int = 344,
+    ) -> None:
         self.sim = sim
         self.name = name
         self.licences = licences
@@ -86,8 +96,9 @@ class LicensedIssuer:
             self.sim.record("agent.refused", "issuer", issuer=self.name, activity=activity, reason=str(exc))
             raise
 
-    def onboard(self, profiles: list[InvestorProfile], *, suite: Any = None,
-                wallets: str = "all") -> list[OnboardedInvestor]:
+    def onboard(
+        self, profiles: list[InvestorProfile], *, suite: Any = None, wallets: str = "all"
+    ) -> list[OnboardedInvestor]:
         """KYC each investor and write identity, class and country to both chains.
 
         On the consortium each investor gets a client key admitted by this issuer and an
@@ -111,33 +122,49 @@ class LicensedIssuer:
             onboarded.append(OnboardedInvestor(profile, client, None))
         if handles:
             self.ledger.settle(*handles)
-            identities = [self.client.submit("identity.register", {
-                "holder": investor.client.holder, "country": investor.profile.country,
-                "investor_class": investor.profile.investor_class}) for investor in onboarded]
+            identities = [
+                self.client.submit(
+                    "identity.register",
+                    {
+                        "holder": investor.client.holder,
+                        "country": investor.profile.country,
+                        "investor_class": investor.profile.investor_class,
+                    },
+                )
+                for investor in onboarded
+            ]
             self.ledger.settle(*identities)
             refused = [h.reason for h in handles + identities if not h.ok]
             if refused:
                 raise RuntimeError(f"onboarding on {self.ledger.name} failed: {refused[:3]}")
         if self.chain is not None and suite is not None:
-            from sim.ethereum.suite import register_investors
+            from rwasim.ethereum.suite import register_investors
 
-            on_ethereum = [i for i in onboarded if wallets == "all" or self.ledger is None
-                           or i.profile.chain == "ethereum"]
+            on_ethereum = [
+                i for i in onboarded if wallets == "all" or self.ledger is None or i.profile.chain == "ethereum"
+            ]
             for investor in on_ethereum:
                 investor.wallet = self.chain.new_account(investor.profile.name)
-            register_investors(self.chain, suite, [(i.wallet, i.profile.country, i.profile.investor_class)
-                                                   for i in on_ethereum])
-        self.sim.record("agent.onboarded", "issuer", issuer=self.name, investors=len(onboarded),
-                        consortium=self.ledger is not None, ethereum=suite is not None)
+            register_investors(
+                self.chain, suite, [(i.wallet, i.profile.country, i.profile.investor_class) for i in on_ethereum]
+            )
+        self.sim.record(
+            "agent.onboarded",
+            "issuer",
+            issuer=self.name,
+            investors=len(onboarded),
+            consortium=self.ledger is not None,
+            ethereum=suite is not None,
+        )
         return onboarded
 
-    def register_note(self, term_sheet: Any, *, document_uri: str = "") -> "IssuedNote":
+    def register_note(self, term_sheet: Any, *, document_uri: str = "") -> IssuedNote:
         """Register ``term_sheet`` as an asset on the consortium: its hash, its document hash, its eligibility.
 
         The issuer's own account gets an identity first, since it holds the units between
         minting and delivery.
         """
-        from sim.agents.note import IssuedNote, eligibility_rules, term_sheet_hash
+        from rwasim.agents.note import IssuedNote, eligibility_rules, term_sheet_hash
 
         self.require("register_product")
         if self.ledger is None:
@@ -146,28 +173,46 @@ class LicensedIssuer:
             raise ValueError(f"term sheet {term_sheet.id} names issuer {term_sheet.issuer!r}, not {self.name!r}")
         handles = []
         if self.ledger.state.identity(self.client.holder) is None:
-            handles.append(self.client.submit("identity.register", {"holder": self.client.holder,
-                                                                    "country": self.country_code,
-                                                                    "investor_class": "professional"}))
-        handles.append(self.client.submit("asset.register", {
-            "asset_id": term_sheet.id, "name": term_sheet.id, "term_sheet_hash": term_sheet_hash(term_sheet),
-            "rules": eligibility_rules(term_sheet),
-            "documents": [["term-sheet", document_uri or f"rwasim://{term_sheet.id}/term-sheet",
-                           term_sheet.document_hash]]}))
+            handles.append(
+                self.client.submit(
+                    "identity.register",
+                    {"holder": self.client.holder, "country": self.country_code, "investor_class": "professional"},
+                )
+            )
+        handles.append(
+            self.client.submit(
+                "asset.register",
+                {
+                    "asset_id": term_sheet.id,
+                    "name": term_sheet.id,
+                    "term_sheet_hash": term_sheet_hash(term_sheet),
+                    "rules": eligibility_rules(term_sheet),
+                    "documents": [
+                        ["term-sheet", document_uri or f"rwasim://{term_sheet.id}/term-sheet", term_sheet.document_hash]
+                    ],
+                },
+            )
+        )
         self.ledger.settle(*handles)
         refused = [h.reason for h in handles if not h.ok]
         if refused:
             raise RuntimeError(f"registering {term_sheet.id} failed: {refused}")
-        self.sim.record("agent.registered_note", "issuer", issuer=self.name, asset_id=term_sheet.id,
-                        product=term_sheet.kind, term_sheet_hash=term_sheet_hash(term_sheet),
-                        document_hash=term_sheet.document_hash)
+        self.sim.record(
+            "agent.registered_note",
+            "issuer",
+            issuer=self.name,
+            asset_id=term_sheet.id,
+            product=term_sheet.kind,
+            term_sheet_hash=term_sheet_hash(term_sheet),
+            document_hash=term_sheet.document_hash,
+        )
         return IssuedNote(term_sheet, term_sheet.id, self.ledger)
 
-    def list_on_ethereum(self, note: "IssuedNote", bridge: Any) -> None:
+    def list_on_ethereum(self, note: IssuedNote, bridge: Any) -> None:
         """Attach the bridge lane: the wrapped token gets the term sheet's document hash, and the
         issuer's wallet an identity (it takes units back for redemption)."""
-        from sim.agents.note import EthereumHolderIndex
-        from sim.ethereum.suite import register_investors
+        from rwasim.agents.note import EthereumHolderIndex
+        from rwasim.ethereum.suite import register_investors
 
         self.require("bridge_to_public_chain")
         if bridge.end.asset_id != note.asset_id:
@@ -175,9 +220,20 @@ class LicensedIssuer:
         note.bridge = bridge
         note.ethereum_index = EthereumHolderIndex(bridge.chain, bridge.end.token)
         suite = bridge.end.suite
-        self.chain.transact(suite.token, "setDocument", b"term-sheet".ljust(32, b"\0"),
-                            f"rwasim://{note.asset_id}/term-sheet", bytes.fromhex(note.term_sheet.document_hash[2:]),
-                            sender=suite.issuer)
+        self.chain.transact(
+            suite.token,
+            "setDocument",
+            b"term-sheet".ljust(32, b"\0"),
+            f"rwasim://{note.asset_id}/term-sheet",
+            bytes.fromhex(note.term_sheet.document_hash[2:]),
+            sender=suite.issuer,
+        )
         register_investors(self.chain, suite, [(self.eth_account, self.country_code, "professional")])
-        self.sim.record("agent.listed_on_ethereum", "issuer", issuer=self.name, asset_id=note.asset_id,
-                        token=bridge.end.token.address, lane=bridge.end.lane)
+        self.sim.record(
+            "agent.listed_on_ethereum",
+            "issuer",
+            issuer=self.name,
+            asset_id=note.asset_id,
+            token=bridge.end.token.address,
+            lane=bridge.end.lane,
+        )

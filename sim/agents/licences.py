@@ -56,7 +56,7 @@ class Licences:
         self.regulator = regulator
 
     @classmethod
-    def hong_kong_broker(cls, virtual_assets: bool = True) -> "Licences":
+    def hong_kong_broker(cls, virtual_assets: bool = True) -> Licences:
         """Types 1, 4 and 9 in Hong Kong, plus a virtual-asset licence unless told otherwise."""
         kinds = ["type-1", "type-4", "type-9"] + (["virtual-asset"] if virtual_assets else [])
         return cls(Licence("SFC", kind, "HK") for kind in kinds)
@@ -72,8 +72,10 @@ class Licences:
         """Raise LicenceError naming the missing licences, unless the activity is covered."""
         missing = self.missing(activity, jurisdiction)
         if missing:
-            raise LicenceError(f"{activity} in {jurisdiction} needs {self.regulator} "
-                               f"{' and '.join(missing)} licence(s), which are not held")
+            raise LicenceError(
+                f"{activity} in {jurisdiction} needs {self.regulator} "
+                f"{' and '.join(missing)} licence(s), which are not held"
+            )
 
     def to_json(self) -> list[str]:
         return [str(lic) for lic in self.held]

@@ -4,10 +4,10 @@ Day by day on the note's calendar the agent publishes the underlying's close on 
 consortium ledger, watches the knock-in barrier on every close and the knock-out barrier on
 the observation dates, and pays what is due: coupons, early redemption, final redemption.
 Each payment is made to the holders of record on both chains from one snapshot
-(:func:`sim.agents.holdings.holders_of_record`, units in flight on the bridge counted once),
+(:func:`rwasim.agents.holdings.holders_of_record`, units in flight on the bridge counted once),
 in cash on the chain where each holder is; a redemption then retires every unit.
 
-Amounts come from the payoff engine (:func:`sim.products.cash_flows`) applied to the closes
+Amounts come from the payoff engine (:func:`rwasim.products.cash_flows`) applied to the closes
 the agent has *observed so far*, and the agent checks that the engine agrees with what it
 saw (knock-in, knock-out date), so the two are independent witnesses of the same path.
 
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sim.agents.cash import Bank, whole_cents
-from sim.agents.holdings import holders_of_record
-from sim.agents.note import IssuedNote
-from sim.products import Autocallable, FixedIncomeRedeemable, PricePath, cash_flows, redemption_value
-from sim.consortium.state import ESCROW
+from rwasim.agents.cash import Bank, whole_cents
+from rwasim.agents.holdings import holders_of_record
+from rwasim.agents.note import IssuedNote
+from rwasim.consortium.state import ESCROW
+from rwasim.products import Autocallable, FixedIncomeRedeemable, PricePath, cash_flows, redemption_value
 
 ETH_BATCH = 100  # holders per CashToken.batchTransfer
 
@@ -83,10 +83,16 @@ class Payment:
         return sum(self.paid_cents.values())
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "event_date": self.event_date.isoformat(),
-                "payment_date": self.payment_date.isoformat(), "per_unit": str(self.per_unit), "units": self.units,
-                "paid_cents": dict(sorted(self.paid_cents.items())), "unpaid": dict(sorted(self.unpaid.items())),
-                "snapshot": self.snapshot}
+        return {
+            "kind": self.kind,
+            "event_date": self.event_date.isoformat(),
+            "payment_date": self.payment_date.isoformat(),
+            "per_unit": str(self.per_unit),
+            "units": self.units,
+            "paid_cents": dict(sorted(self.paid_cents.items())),
+            "unpaid": dict(sorted(self.unpaid.items())),
+            "snapshot": self.snapshot,
+        }
 
 
 @dataclass
@@ -106,11 +112,16 @@ class LifecycleResult:
         return sum(p.total_cents for p in self.payments)
 
     def to_json(self) -> dict[str, Any]:
-        return {"fixings": self.fixings, "knock_in": self.knock_in.isoformat() if self.knock_in else None,
-                "knock_out": self.knock_out.isoformat() if self.knock_out else None,
-                "cash_paid_cents": self.cash_paid_cents, "snapshots_reconciled": self.snapshots_reconciled,
-                "engine_agreed": self.engine_agreed, "retired_units": self.retired_units,
-                "payments": [p.to_json() for p in self.payments]}
+        return {
+            "fixings": self.fixings,
+            "knock_in": self.knock_in.isoformat() if self.knock_in else None,
+            "knock_out": self.knock_out.isoformat() if self.knock_out else None,
+            "cash_paid_cents": self.cash_paid_cents,
+            "snapshots_reconciled": self.snapshots_reconciled,
+            "engine_agreed": self.engine_agreed,
+            "retired_units": self.retired_units,
+            "payments": [p.to_json() for p in self.payments],
+        }
 
 
 class LifecycleAgent:
@@ -129,8 +140,16 @@ class LifecycleAgent:
         Omnibus holders whose payments are passed on to beneficial owners.
     """
 
-    def __init__(self, issuer: Any, note: IssuedNote, bank: Bank, calendar: NoteCalendar, *,
-                 path: PricePath | None = None, custodians: list[Any] = ()) -> None:
+    def __init__(
+        self,
+        issuer: Any,
+        note: IssuedNote,
+        bank: Bank,
+        calendar: NoteCalendar,
+        *,
+        path: PricePath | None = None,
+        custodians: list[Any] = (),
+    ) -> None:
         issuer.require("run_lifecycle")
         self.issuer = issuer
         self.note = note
@@ -156,8 +175,12 @@ class LifecycleAgent:
             for flow in cash_flows(sheet, None, units=1):
                 self.calendar.advance_to(flow.event_date)
                 self._pay(flow.kind, flow.event_date, flow.amount, redeem=flow.kind != "coupon")
-        self.sim.record("lifecycle.end", "issuer", asset_id=self.note.asset_id, **{
-            k: v for k, v in self.result.to_json().items() if k != "payments"})
+        self.sim.record(
+            "lifecycle.end",
+            "issuer",
+            asset_id=self.note.asset_id,
+            **{k: v for k, v in self.result.to_json().items() if k != "payments"},
+        )
         return self.result
 
     def _observe_path(self) -> None:
@@ -178,23 +201,32 @@ class LifecycleAgent:
         flow = cash_flows(sheet, PricePath(self._observed), units=1)[0]
         if isinstance(sheet, Autocallable):
             agrees = flow.knock_out_date == self.result.knock_out and (
-                (flow.knock_in_date or None) == (self.result.knock_in if flow.knocked_in else None))
+                (flow.knock_in_date or None) == (self.result.knock_in if flow.knocked_in else None)
+            )
             self.result.engine_agreed = self.result.engine_agreed and agrees
             if not agrees:
-                self.sim.record("lifecycle.disagreement", "issuer", engine=flow.to_dict(),
-                                observed_knock_in=self.result.knock_in, observed_knock_out=self.result.knock_out)
+                self.sim.record(
+                    "lifecycle.disagreement",
+                    "issuer",
+                    engine=flow.to_dict(),
+                    observed_knock_in=self.result.knock_in,
+                    observed_knock_out=self.result.knock_out,
+                )
         self._pay(flow.kind, flow.event_date, flow.amount, redeem=True)
 
     def _publish_fixing(self, day: dt.date, close: Decimal) -> None:
         self._observed[day] = close
-        handle = self.issuer.client.submit("asset.fixing", {"asset_id": self.note.asset_id, "date": day.isoformat(),
-                                                             "close": str(close)})
+        handle = self.issuer.client.submit(
+            "asset.fixing", {"asset_id": self.note.asset_id, "date": day.isoformat(), "close": str(close)}
+        )
         self.note.ledger.settle(handle)
         self.result.fixings += handle.ok
 
     def _announce(self, action: str, day: dt.date, detail: dict[str, Any]) -> None:
-        handle = self.issuer.client.submit("asset.corporate_action", {
-            "asset_id": self.note.asset_id, "action": action, "date": day.isoformat(), "detail": detail})
+        handle = self.issuer.client.submit(
+            "asset.corporate_action",
+            {"asset_id": self.note.asset_id, "action": action, "date": day.isoformat(), "detail": detail},
+        )
         self.note.ledger.settle(handle)
         self.sim.record(f"lifecycle.{action}", "issuer", asset_id=self.note.asset_id, date=day.isoformat(), **detail)
 
@@ -208,8 +240,11 @@ class LifecycleAgent:
         self.result.snapshots_reconciled = self.result.snapshots_reconciled and snapshot.reconciles()
         payment_date = event_date + dt.timedelta(days=self.sheet.settlement_lag_days)
         payment = Payment(kind, event_date, payment_date, per_unit, snapshot.total_units, snapshot.to_json())
-        self._announce(kind, event_date, {"per_unit": str(per_unit), "record_units": snapshot.total_units,
-                                          "payment_date": payment_date.isoformat()})
+        self._announce(
+            kind,
+            event_date,
+            {"per_unit": str(per_unit), "record_units": snapshot.total_units, "payment_date": payment_date.isoformat()},
+        )
         self.calendar.advance_to(payment_date)
         cents = whole_cents(per_unit)
         owed = snapshot.by_holder()
@@ -219,8 +254,16 @@ class LifecycleAgent:
             if ("consortium", holder) in owed:
                 custodian.distribute(cents, kind)
         self.result.payments.append(payment)
-        self.sim.record("lifecycle.paid", "issuer", asset_id=note.asset_id, payment=kind, per_unit=str(per_unit),
-                        units=snapshot.total_units, paid_cents=payment.paid_cents, unpaid=len(payment.unpaid))
+        self.sim.record(
+            "lifecycle.paid",
+            "issuer",
+            asset_id=note.asset_id,
+            payment=kind,
+            per_unit=str(per_unit),
+            units=snapshot.total_units,
+            paid_cents=payment.paid_cents,
+            unpaid=len(payment.unpaid),
+        )
         if redeem:
             self._retire_all()
         return payment
@@ -241,8 +284,10 @@ class LifecycleAgent:
         if shortfall > 0:
             self.bank.fund(consortium={issuer: shortfall})
         before = {h: self.note.ledger.state.balance_of(cash, h) for h in owed}
-        handles = {h: self.issuer.client.submit("token.transfer", {"asset_id": cash, "to": h, "amount": c})
-                   for h, c in owed.items()}
+        handles = {
+            h: self.issuer.client.submit("token.transfer", {"asset_id": cash, "to": h, "amount": c})
+            for h, c in owed.items()
+        }
         self.note.ledger.settle(*handles.values())
         after = self.note.ledger.state
         payment.paid_cents["consortium"] = sum(after.balance_of(cash, h) - before[h] for h in owed)
@@ -260,13 +305,21 @@ class LifecycleAgent:
         holders = list(owed)
         before = {h: token.call("balanceOf", h) for h in holders}
         for start in range(0, len(holders), ETH_BATCH):
-            batch = holders[start:start + ETH_BATCH]
-            receipt = chain.transact(token, "batchTransfer", batch, [owed[h] for h in batch], sender=wallet,
-                                     gas=60_000 + 40_000 * len(batch), check=False)
+            batch = holders[start : start + ETH_BATCH]
+            receipt = chain.transact(
+                token,
+                "batchTransfer",
+                batch,
+                [owed[h] for h in batch],
+                sender=wallet,
+                gas=60_000 + 40_000 * len(batch),
+                check=False,
+            )
             if not receipt.status:  # one bad account must not stop the others: pay them one by one
                 for holder in batch:
-                    single = chain.transact(token, "transfer", holder, owed[holder], sender=wallet, gas=90_000,
-                                            check=False)
+                    single = chain.transact(
+                        token, "transfer", holder, owed[holder], sender=wallet, gas=90_000, check=False
+                    )
                     if not single.status:
                         payment.unpaid[holder] = str(single.revert)
         payment.paid_cents["ethereum"] = sum(token.call("balanceOf", h) - before[h] for h in holders)
@@ -275,35 +328,46 @@ class LifecycleAgent:
         """A holder of a fixed-income redeemable note redeems ``units`` today, settled T+0.
 
         The issuer burns the units from the holder's consortium account and pays par plus the
-        interest accrued to today (:func:`sim.products.redemption_value`) in the same block.
+        interest accrued to today (:func:`rwasim.products.redemption_value`) in the same block.
         The units must be on the consortium (an Ethereum holder sends them home over the bridge first).
         """
         if not isinstance(self.sheet, FixedIncomeRedeemable):
-            raise TypeError(f"{self.sheet.id} is a {self.sheet.kind} note: only fixed_income_redeemable redeems on demand")
+            raise TypeError(
+                f"{self.sheet.id} is a {self.sheet.kind} note: only fixed_income_redeemable redeems on demand"
+            )
         note, holder, day = self.note, investor.client.holder, self.calendar.today()
         held = note.ledger.state.balance_of(note.asset_id, holder)
         if not 0 < units <= held:
-            raise ValueError(f"{investor.name} holds {held} units of {note.asset_id} on the consortium, "
-                             f"cannot redeem {units}")
+            raise ValueError(
+                f"{investor.name} holds {held} units of {note.asset_id} on the consortium, cannot redeem {units}"
+            )
         per_unit = redemption_value(self.sheet, day)
         cents = units * whole_cents(per_unit)
-        payment = Payment("redemption_on_demand", day, day, per_unit, units,
-                          {"holder": holder, "units": units})
+        payment = Payment("redemption_on_demand", day, day, per_unit, units, {"holder": holder, "units": units})
         shortfall = cents - note.ledger.state.balance_of(self.bank.asset_id, self.issuer.client.holder)
         if shortfall > 0:
             self.bank.fund(consortium={self.issuer.client.holder: shortfall})
         before = note.ledger.state.balance_of(self.bank.asset_id, holder)
         burn = self.issuer.client.submit("token.burn", {"asset_id": note.asset_id, "from": holder, "amount": units})
-        pay = self.issuer.client.submit("token.transfer", {"asset_id": self.bank.asset_id, "to": holder,
-                                                            "amount": cents})
+        pay = self.issuer.client.submit(
+            "token.transfer", {"asset_id": self.bank.asset_id, "to": holder, "amount": cents}
+        )
         note.ledger.settle(burn, pay)
         if not burn.ok or not pay.ok:
             raise RuntimeError(f"redemption of {units} units for {investor.name} failed: {burn.reason or pay.reason}")
         payment.paid_cents["consortium"] = note.ledger.state.balance_of(self.bank.asset_id, holder) - before
         self.result.payments.append(payment)
         self.result.retired_units += units
-        self.sim.record("lifecycle.redeemed_on_demand", "issuer", asset_id=note.asset_id, holder=holder, units=units,
-                        per_unit=str(per_unit), date=day.isoformat(), cents=cents)
+        self.sim.record(
+            "lifecycle.redeemed_on_demand",
+            "issuer",
+            asset_id=note.asset_id,
+            holder=holder,
+            units=units,
+            per_unit=str(per_unit),
+            date=day.isoformat(),
+            cents=cents,
+        )
         return payment
 
     # ---- retiring units -----------------------------------------------------------------------------
@@ -317,8 +381,15 @@ class LifecycleAgent:
             held = note.ethereum_holders()
             for wallet, units in held.items():
                 if wallet != issuer.eth_account:
-                    chain.send(token, "forcedTransfer", wallet, issuer.eth_account, units, sender=issuer.eth_account,
-                               gas=200_000)
+                    chain.send(
+                        token,
+                        "forcedTransfer",
+                        wallet,
+                        issuer.eth_account,
+                        units,
+                        sender=issuer.eth_account,
+                        gas=200_000,
+                    )
                 if chain.queued >= 120:
                     chain.mine()
             chain.mine()
@@ -328,11 +399,18 @@ class LifecycleAgent:
                 chain.mine()
                 note.bridge.settle(timeout=4 * note.bridge.finality_bound("to_consortium"))
         holders = {h: u for h, u in ledger.state.holders(asset).items() if h != ESCROW}  # the escrow backs
-        burns = {h: issuer.client.submit("token.burn", {"asset_id": asset, "from": h, "amount": u})  # Ethereum units
-                 for h, u in holders.items()}
+        burns = {
+            h: issuer.client.submit("token.burn", {"asset_id": asset, "from": h, "amount": u})  # Ethereum units
+            for h, u in holders.items()
+        }
         ledger.settle(*burns.values())
         self.result.retired_units += sum(holders[h] for h, handle in burns.items() if handle.ok)
         for custodian in self.custodians.values():
             custodian.retire()
-        self.sim.record("lifecycle.retired", "issuer", asset_id=asset, units=self.result.retired_units,
-                        supply_left=ledger.state.total_supply(asset))
+        self.sim.record(
+            "lifecycle.retired",
+            "issuer",
+            asset_id=asset,
+            units=self.result.retired_units,
+            supply_left=ledger.state.total_supply(asset),
+        )

@@ -13,17 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.agents.cash import Bank, whole_cents
-from sim.agents.custodian import Custodian
-from sim.agents.investors import draw_investors
-from sim.agents.issuer import LicensedIssuer, OnboardedInvestor
-from sim.agents.licences import Licences
-from sim.agents.lifecycle import LifecycleAgent, NoteCalendar
-from sim.agents.note import EthereumHolderIndex, IssuedNote, wrapped_token_config
-from sim.agents.offer import Offer
-from sim.agents.regulator import Regulator
-from sim.agents.trading import SecondaryMarket
-from sim.products import PricePath, TermSheet
+from rwasim.agents.cash import Bank, whole_cents
+from rwasim.agents.custodian import Custodian
+from rwasim.agents.investors import draw_investors
+from rwasim.agents.issuer import LicensedIssuer, OnboardedInvestor
+from rwasim.agents.licences import Licences
+from rwasim.agents.lifecycle import LifecycleAgent, NoteCalendar
+from rwasim.agents.note import EthereumHolderIndex, IssuedNote, wrapped_token_config
+from rwasim.agents.offer import Offer
+from rwasim.agents.regulator import Regulator
+from rwasim.agents.trading import SecondaryMarket
+from rwasim.products import PricePath, TermSheet
 
 
 @dataclass
@@ -65,20 +65,43 @@ class NoteMarket:
         return offer.issue(offer.allocate())
 
     def secondary_market(self) -> SecondaryMarket:
-        return SecondaryMarket(self.note, self.bank, self.investors,
-                               escrow=self.settlement.dvp if self.settlement else None, price_cents=self.price_cents)
+        return SecondaryMarket(
+            self.note,
+            self.bank,
+            self.investors,
+            escrow=self.settlement.dvp if self.settlement else None,
+            price_cents=self.price_cents,
+        )
 
     def lifecycle(self, path: PricePath | None) -> LifecycleAgent:
-        return LifecycleAgent(self.issuer, self.note, self.bank, self.calendar, path=path,
-                              custodians=[self.custodian] if self.custodian else [])
+        return LifecycleAgent(
+            self.issuer,
+            self.note,
+            self.bank,
+            self.calendar,
+            path=path,
+            custodians=[self.custodian] if self.custodian else [],
+        )
 
 
-def open_note_market(ctx: Any, term_sheet: TermSheet, *, investors: int, ethereum_share: float = 0.5,
-                     custodian_clients: int = 0, bridged: bool = True, verifier: str = "quorum",
-                     confirmations: int = 6, batch_size: int = 50, day_seconds: float = 60.0,
-                     cash_headroom: float = 1.2, lane: int = 1, name: str = "investor",
-                     alongside: NoteMarket | None = None) -> NoteMarket:
-    """Assemble a note's market in ``ctx`` (a :class:`sim.runner.RunContext`).
+def open_note_market(
+    ctx: Any,
+    term_sheet: TermSheet,
+    *,
+    investors: int,
+    ethereum_share: float = 0.5,
+    custodian_clients: int = 0,
+    bridged: bool = True,
+    verifier: str = "quorum",
+    confirmations: int = 6,
+    batch_size: int = 50,
+    day_seconds: float = 60.0,
+    cash_headroom: float = 1.2,
+    lane: int = 1,
+    name: str = "investor",
+    alongside: NoteMarket | None = None,
+) -> NoteMarket:
+    """Assemble a note's market in ``ctx`` (a :class:`rwasim.runner.RunContext`).
 
     Parameters
     ----------
@@ -114,17 +137,29 @@ def open_note_market(ctx: Any, term_sheet: TermSheet, *, investors: int, ethereu
     regulator_wallet = chain.accounts[3] if chain is not None else None
     settlement = None
     if bridged:
-        from sim.ethereum.suite import deploy_settlement
+        from rwasim.ethereum.suite import deploy_settlement
 
-        bridge = ctx.bridge(ledger, asset_id=note.asset_id, lane=lane, issuer=issuer.eth_account,
-                            guardian=regulator_wallet, verifier=verifier, confirmations=confirmations,
-                            batch_size=batch_size, token=wrapped_token_config(term_sheet))
+        bridge = ctx.bridge(
+            ledger,
+            asset_id=note.asset_id,
+            lane=lane,
+            issuer=issuer.eth_account,
+            guardian=regulator_wallet,
+            verifier=verifier,
+            confirmations=confirmations,
+            batch_size=batch_size,
+            token=wrapped_token_config(term_sheet),
+        )
         issuer.list_on_ethereum(note, bridge)
         settlement = deploy_settlement(chain, sender=issuer.eth_account)
-    regulator = alongside.regulator if alongside is not None else Regulator(ledger, eth_account=regulator_wallet,
-                                                                            on_alert=ctx.alert)
-    profiles = draw_investors(sim, investors + custodian_clients, ethereum_share=ethereum_share if bridged else 0.0,
-                              name=name)
+    regulator = (
+        alongside.regulator
+        if alongside is not None
+        else Regulator(ledger, eth_account=regulator_wallet, on_alert=ctx.alert)
+    )
+    profiles = draw_investors(
+        sim, investors + custodian_clients, ethereum_share=ethereum_share if bridged else 0.0, name=name
+    )
     direct, custodied = profiles[:investors], profiles[investors:]
     onboarded = issuer.onboard(direct, suite=note.bridge.end.suite if bridged else None, wallets="home")
     custodian = None
@@ -146,19 +181,31 @@ def open_note_market(ctx: Any, term_sheet: TermSheet, *, investors: int, ethereu
     calendar = NoteCalendar(sim, term_sheet.issue_date, day_seconds)
     market = NoteMarket(ctx, note, issuer, bank, regulator, onboarded, custodian, settlement, calendar)
     _track(ctx, market, cash=alongside is None)
-    sim.record("market.opened", "scenario", asset_id=note.asset_id, investors=len(onboarded),
-               on_ethereum=len(on_ethereum), custodian_clients=len(custodied), bridged=bridged)
+    sim.record(
+        "market.opened",
+        "scenario",
+        asset_id=note.asset_id,
+        investors=len(onboarded),
+        on_ethereum=len(on_ethereum),
+        custodian_clients=len(custodied),
+        bridged=bridged,
+    )
     return market
 
 
 def _track(ctx: Any, market: NoteMarket, *, cash: bool) -> None:
     note, bank = market.note, market.bank
     state = lambda: note.ledger.state  # noqa: E731 - read at report time, after the run
-    ctx.track_token("consortium", note.asset_id, lambda: state().holders(note.asset_id),
-                    lambda: state().total_supply(note.asset_id))
+    ctx.track_token(
+        "consortium", note.asset_id, lambda: state().holders(note.asset_id), lambda: state().total_supply(note.asset_id)
+    )
     if cash:
-        ctx.track_token("consortium", bank.asset_id, lambda: state().holders(bank.asset_id),
-                        lambda: state().total_supply(bank.asset_id))
+        ctx.track_token(
+            "consortium",
+            bank.asset_id,
+            lambda: state().holders(bank.asset_id),
+            lambda: state().total_supply(bank.asset_id),
+        )
     if note.bridge is not None:
         symbol = note.bridge.end.token.call("symbol")
         ctx.track_token("ethereum", symbol, note.ethereum_holders, lambda: note.wrapped.call("totalSupply"))

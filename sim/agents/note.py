@@ -16,8 +16,8 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from sim.consortium.ledger import ConsortiumLedger
-from sim.products import TermSheet, term_sheet_to_dict
+from rwasim.consortium.ledger import ConsortiumLedger
+from rwasim.products import TermSheet, term_sheet_to_dict
 
 
 def term_sheet_hash(term_sheet: TermSheet) -> str:
@@ -59,10 +59,14 @@ class EthereumHolderIndex:
         head = self.chain.block_number
         if head >= self._next_block:
             for log in self.chain.get_logs(self.token, "Transfer", self._next_block, head):
-                source, dest, amount = (to_checksum_address(log["from"]), to_checksum_address(log["to"]),
-                                        int(log["value"]))
-                self.transfers.append({"block": log["_block"], "tx": log["_tx"], "from": source, "to": dest,
-                                       "amount": amount})
+                source, dest, amount = (
+                    to_checksum_address(log["from"]),
+                    to_checksum_address(log["to"]),
+                    int(log["value"]),
+                )
+                self.transfers.append(
+                    {"block": log["_block"], "tx": log["_tx"], "from": source, "to": dest, "amount": amount}
+                )
                 if int(source, 16):
                     self.balances[source] = self.balances.get(source, 0) - amount
                 if int(dest, 16):

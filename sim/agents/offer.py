@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sim.agents.cash import Bank, whole_cents
-from sim.agents.note import IssuedNote
+from rwasim.agents.cash import Bank, whole_cents
+from rwasim.agents.note import IssuedNote
 
 #: Gas for the Ethereum legs, stated so eth-tester does not estimate each call.
 _GAS = {"approve": 80_000, "lock": 250_000, "claim": 150_000, "refund": 150_000}
@@ -84,9 +84,13 @@ class IssuanceResult:
     units_burned: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"delivered_units": sum(self.delivered.values()), "investors": len(self.delivered),
-                "failed": dict(sorted(self.failed.items())), "cash_received_cents": dict(sorted(self.cash_received.items())),
-                "unsold_units_burned": self.units_burned}
+        return {
+            "delivered_units": sum(self.delivered.values()),
+            "investors": len(self.delivered),
+            "failed": dict(sorted(self.failed.items())),
+            "cash_received_cents": dict(sorted(self.cash_received.items())),
+            "unsold_units_burned": self.units_burned,
+        }
 
 
 class Offer:
@@ -104,8 +108,9 @@ class Offer:
         Issue price per unit (default: the denomination, i.e. issued at par).
     """
 
-    def __init__(self, issuer: Any, note: IssuedNote, bank: Bank, *, htlc: Any = None,
-                 price: Decimal | None = None) -> None:
+    def __init__(
+        self, issuer: Any, note: IssuedNote, bank: Bank, *, htlc: Any = None, price: Decimal | None = None
+    ) -> None:
         issuer.require("issue_security_token")
         self.issuer = issuer
         self.note = note
@@ -125,21 +130,30 @@ class Offer:
         if units <= 0:
             reason = "a subscription must be for at least one unit"
         elif not sheet.admits(subscriber.investor_class, subscriber.country):
-            reason = (f"not eligible: {subscriber.investor_class} investor in country {subscriber.country} "
-                      f"(the term sheet admits {sorted(sheet.eligible_investor_classes)} "
-                      f"in {sorted(sheet.eligible_countries) or 'any country'})")
+            reason = (
+                f"not eligible: {subscriber.investor_class} investor in country {subscriber.country} "
+                f"(the term sheet admits {sorted(sheet.eligible_investor_classes)} "
+                f"in {sorted(sheet.eligible_countries) or 'any country'})"
+            )
         elif subscriber.chain == "ethereum" and (self.note.bridge is None or subscriber.wallet is None):
             reason = "an Ethereum subscriber needs a bridged note and a registered wallet"
         elif any(s.name == subscriber.name for s, _ in self.book):
             reason = "already subscribed"
         if reason is not None:
             self.refused[subscriber.name] = reason
-            self.sim.record("offer.refused", "issuer", asset_id=self.note.asset_id, subscriber=subscriber.name,
-                            reason=reason)
+            self.sim.record(
+                "offer.refused", "issuer", asset_id=self.note.asset_id, subscriber=subscriber.name, reason=reason
+            )
             return False
         self.book.append((subscriber, units))
-        self.sim.record("offer.subscribed", "issuer", asset_id=self.note.asset_id, subscriber=subscriber.name,
-                        chain=subscriber.chain, units=units)
+        self.sim.record(
+            "offer.subscribed",
+            "issuer",
+            asset_id=self.note.asset_id,
+            subscriber=subscriber.name,
+            chain=subscriber.chain,
+            units=units,
+        )
         return True
 
     def allocate(self) -> list[Allocation]:
@@ -147,9 +161,16 @@ class Offer:
         shares = allocate_pro_rata([(s.name, units) for s, units in self.book], self.units_available)
         allocations = [Allocation(s.name, s.chain, units, shares[s.name]) for s, units in self.book]
         demand = sum(units for _, units in self.book)
-        self.sim.record("offer.allocated", "issuer", asset_id=self.note.asset_id, demand=demand,
-                        available=self.units_available, allocated=sum(a.allocated for a in allocations),
-                        oversubscribed=demand > self.units_available, subscribers=len(allocations))
+        self.sim.record(
+            "offer.allocated",
+            "issuer",
+            asset_id=self.note.asset_id,
+            demand=demand,
+            available=self.units_available,
+            allocated=sum(a.allocated for a in allocations),
+            oversubscribed=demand > self.units_available,
+            subscribers=len(allocations),
+        )
         return allocations
 
     # ---- issuance -------------------------------------------------------------------------------
@@ -179,7 +200,9 @@ class Offer:
                 subscribers[name].book_allocation(units, lambda p: sheet.admits(p.investor_class, p.country))
         unsold = ledger.state.balance_of(asset, issuer.client.holder)
         if unsold:
-            burned = issuer.client.submit("token.burn", {"asset_id": asset, "from": issuer.client.holder, "amount": unsold})
+            burned = issuer.client.submit(
+                "token.burn", {"asset_id": asset, "from": issuer.client.holder, "amount": unsold}
+            )
             ledger.settle(burned)
             result.units_burned = unsold if burned.ok else 0
         self.sim.record("offer.issued", "issuer", asset_id=asset, **result.to_json())
@@ -188,10 +211,20 @@ class Offer:
     def _issue_on_consortium(self, allocations: list[Allocation], subscribers: dict, result: IssuanceResult) -> None:
         ledger, client = self.note.ledger, self.issuer.client
         deadline = self.sim.timestamp() + 3600
-        proposals = [client.submit("dvp.propose", {
-            "asset_id": self.note.asset_id, "amount": a.allocated, "cash_asset": self.bank.asset_id,
-            "cash_amount": a.allocated * self.price_cents, "buyer": subscribers[a.subscriber].client.holder,
-            "deadline": deadline}) for a in allocations]
+        proposals = [
+            client.submit(
+                "dvp.propose",
+                {
+                    "asset_id": self.note.asset_id,
+                    "amount": a.allocated,
+                    "cash_asset": self.bank.asset_id,
+                    "cash_amount": a.allocated * self.price_cents,
+                    "buyer": subscribers[a.subscriber].client.holder,
+                    "deadline": deadline,
+                },
+            )
+            for a in allocations
+        ]
         ledger.settle(*proposals)
         trades = {}
         for a, handle in zip(allocations, proposals):
@@ -199,8 +232,10 @@ class Offer:
                 trades[a.subscriber] = handle.events[-1].fields["trade_id"]
             else:
                 result.failed[a.subscriber] = handle.reason
-        accepts = {name: subscribers[name].client.submit("dvp.accept", {"trade_id": trade_id})
-                   for name, trade_id in trades.items()}
+        accepts = {
+            name: subscribers[name].client.submit("dvp.accept", {"trade_id": trade_id})
+            for name, trade_id in trades.items()
+        }
         ledger.settle(*accepts.values())
         cancels = []
         for a in allocations:
@@ -209,8 +244,14 @@ class Offer:
                 continue
             if handle.ok:
                 result.delivered[a.subscriber] = a.allocated
-                self.sim.record("offer.delivered", "issuer", subscriber=a.subscriber, chain="consortium",
-                                units=a.allocated, cents=a.allocated * self.price_cents)
+                self.sim.record(
+                    "offer.delivered",
+                    "issuer",
+                    subscriber=a.subscriber,
+                    chain="consortium",
+                    units=a.allocated,
+                    cents=a.allocated * self.price_cents,
+                )
             else:
                 result.failed[a.subscriber] = handle.reason
                 cancels.append(client.submit("dvp.cancel", {"trade_id": trades[a.subscriber]}))
@@ -227,9 +268,22 @@ class Offer:
         for a in allocations:
             wallet, cents = subscribers[a.subscriber].wallet, a.allocated * self.price_cents
             chain.send(cash, "approve", self.htlc.address, cents, sender=wallet, gas=_GAS["approve"])
-            pending.append((a.subscriber, chain.send(self.htlc, "lock", issuer_wallet, cash.address, cents,
-                                                    hashlib.sha256(secrets[a.subscriber]).digest(), timelock,
-                                                    sender=wallet, gas=_GAS["lock"])))
+            pending.append(
+                (
+                    a.subscriber,
+                    chain.send(
+                        self.htlc,
+                        "lock",
+                        issuer_wallet,
+                        cash.address,
+                        cents,
+                        hashlib.sha256(secrets[a.subscriber]).digest(),
+                        timelock,
+                        sender=wallet,
+                        gas=_GAS["lock"],
+                    ),
+                )
+            )
             if chain.queued >= ETH_PER_BLOCK:
                 chain.mine()
         chain.mine()
@@ -252,8 +306,11 @@ class Offer:
             else:
                 result.failed[name] = f"bridge lock refused: {handle.reason}"
         bridge.settle(timeout=4 * bridge.finality_bound("to_ethereum") + 3600)
-        outcome = {nonces[r.message.nonce]: r for r in bridge.book.records.values()
-                   if r.direction == "to_ethereum" and r.message.lane == bridge.end.lane and r.message.nonce in nonces}
+        outcome = {
+            nonces[r.message.nonce]: r
+            for r in bridge.book.records.values()
+            if r.direction == "to_ethereum" and r.message.lane == bridge.end.lane and r.message.nonce in nonces
+        }
         claims, refunds = [], []
         for name in sorted(outcome, key=lambda n: outcome[n].message.nonce):
             record = outcome[name]
@@ -261,8 +318,14 @@ class Offer:
                 chain.send(self.htlc, "claim", locks[name], secrets[name], sender=issuer_wallet, gas=_GAS["claim"])
                 claims.append(name)
                 result.delivered[name] = record.message.amount
-                self.sim.record("offer.delivered", "issuer", subscriber=name, chain="ethereum",
-                                units=record.message.amount, cents=record.message.amount * self.price_cents)
+                self.sim.record(
+                    "offer.delivered",
+                    "issuer",
+                    subscriber=name,
+                    chain="ethereum",
+                    units=record.message.amount,
+                    cents=record.message.amount * self.price_cents,
+                )
             else:
                 result.failed[name] = f"delivery {record.state}: {record.reason}"
                 refunds.append(name)
@@ -271,7 +334,9 @@ class Offer:
         claimed = chain.mine()
         result.cash_received["ethereum"] = sum(by_name[n].allocated * self.price_cents for n in claims)
         if any(not r.status for r in claimed):
-            raise RuntimeError(f"the issuer could not claim payments: {[r.revert for r in claimed if not r.status][:3]}")
+            raise RuntimeError(
+                f"the issuer could not claim payments: {[r.revert for r in claimed if not r.status][:3]}"
+            )
         if refunds:  # the investors take their cash back once the time lock has run out
             self.sim.run(until=max(self.sim.now, timelock - self.sim.epoch - chain.time_offset + 1))
             for name in refunds:

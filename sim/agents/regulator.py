@@ -14,18 +14,28 @@ Ethereum it reads the wrapped token's Transfer logs (its own node). From both it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from sim.agents.holdings import holders_of_record
-from sim.agents.note import IssuedNote
-from sim.consortium.ledger import ConsortiumLedger
-from sim.consortium.state import DVP, ESCROW, HTLC
-from sim.ethereum.suite import INVESTOR_CLASSES
+from rwasim.agents.holdings import holders_of_record
+from rwasim.agents.note import IssuedNote
+from rwasim.consortium.ledger import ConsortiumLedger
+from rwasim.consortium.state import DVP, ESCROW, HTLC
+from rwasim.ethereum.suite import INVESTOR_CLASSES
 
 _CLASS_NAMES = {v: k for k, v in INVESTOR_CLASSES.items()}
-_MOVES = ("token.transfer", "token.forced_transfer", "token.mint", "dvp.delivery", "bridge.release", "htlc.claim",
-          "bridge.refund", "dvp.return", "htlc.refund")
+_MOVES = (
+    "token.transfer",
+    "token.forced_transfer",
+    "token.mint",
+    "dvp.delivery",
+    "bridge.release",
+    "htlc.claim",
+    "bridge.refund",
+    "dvp.return",
+    "htlc.refund",
+)
 _SYSTEM = (ESCROW, HTLC, DVP)
 _ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -51,8 +61,14 @@ class Regulator:
         ``on_alert(name, **data)`` for each flag (a scenario passes ``ctx.alert``).
     """
 
-    def __init__(self, ledger: ConsortiumLedger, *, eth_account: str | None = None,
-                 on_alert: Callable[..., None] | None = None, name: str = "SFC") -> None:
+    def __init__(
+        self,
+        ledger: ConsortiumLedger,
+        *,
+        eth_account: str | None = None,
+        on_alert: Callable[..., None] | None = None,
+        name: str = "SFC",
+    ) -> None:
         self.ledger = ledger
         self.sim = ledger.sim
         self.name = name
@@ -77,8 +93,16 @@ class Regulator:
             for event in receipt.events:
                 f = event.fields
                 if event.kind in _MOVES and f.get("asset_id") in self.notes:
-                    self._pending.append({"chain": "consortium", "asset_id": f["asset_id"], "to": f["to"],
-                                          "amount": f["amount"], "move": event.kind, "height": committed.height})
+                    self._pending.append(
+                        {
+                            "chain": "consortium",
+                            "asset_id": f["asset_id"],
+                            "to": f["to"],
+                            "amount": f["amount"],
+                            "move": event.kind,
+                            "height": committed.height,
+                        }
+                    )
 
     def review(self) -> list[dict[str, Any]]:
         """Check every transfer seen since the last review on both chains; return the new flags."""
@@ -95,7 +119,7 @@ class Regulator:
                 continue
             note.ethereum_index.refresh()
             transfers = note.ethereum_index.transfers
-            for move in transfers[self._eth_checked[asset_id]:]:
+            for move in transfers[self._eth_checked[asset_id] :]:
                 self.transfers_seen["ethereum"] += 1
                 problem = self._ethereum_problem(note, move["to"])
                 if problem:
@@ -105,8 +129,13 @@ class Regulator:
             self.flags.append(flag)
             self.sim.record("regulator.flag", "regulator", **flag)
             if self.on_alert is not None:
-                self.on_alert("regulator_flagged_transfer", chain=flag["chain"], asset_id=flag["asset_id"],
-                              to=flag["to"], problem=flag["problem"])
+                self.on_alert(
+                    "regulator_flagged_transfer",
+                    chain=flag["chain"],
+                    asset_id=flag["asset_id"],
+                    to=flag["to"],
+                    problem=flag["problem"],
+                )
         return new
 
     def _consortium_problem(self, note: IssuedNote, holder: str) -> str | None:
@@ -128,7 +157,10 @@ class Regulator:
             return None
         if not registry.call("isVerified", wallet):
             return "receiver has no verified identity"
-        country, klass = registry.call("investorCountry", wallet), _CLASS_NAMES.get(registry.call("investorClass", wallet))
+        country, klass = (
+            registry.call("investorCountry", wallet),
+            _CLASS_NAMES.get(registry.call("investorClass", wallet)),
+        )
         if klass is None or not note.term_sheet.admits(klass, country):
             return f"receiver not eligible: {klass} in {country}"
         return None
@@ -142,7 +174,9 @@ class Regulator:
         for (chain, holder), units in holders_of_record(note).by_holder().items():
             if chain == "consortium" and holder in omnibus:
                 for client, held in omnibus[holder].beneficial_owners().items():
-                    owners[f"{omnibus[holder].name}/{client}"] = owners.get(f"{omnibus[holder].name}/{client}", 0) + held
+                    owners[f"{omnibus[holder].name}/{client}"] = (
+                        owners.get(f"{omnibus[holder].name}/{client}", 0) + held
+                    )
             else:
                 owners[f"{chain}:{holder}"] = owners.get(f"{chain}:{holder}", 0) + units
         return dict(sorted(owners.items()))
@@ -153,7 +187,9 @@ class Regulator:
         snapshot = holders_of_record(note)
         problems = []
         if snapshot.total_units != snapshot.consortium_supply:
-            problems.append(f"holders of record hold {snapshot.total_units} units, supply is {snapshot.consortium_supply}")
+            problems.append(
+                f"holders of record hold {snapshot.total_units} units, supply is {snapshot.consortium_supply}"
+            )
         in_flight = snapshot.units_in_flight
         if snapshot.escrow != snapshot.wrapped_supply + in_flight:
             problems.append(f"escrow {snapshot.escrow} != wrapped {snapshot.wrapped_supply} + in flight {in_flight}")
@@ -166,20 +202,34 @@ class Regulator:
             if not custodian.books_match(asset_id):
                 problems.append(f"{custodian.name}'s books do not match its omnibus balance")
         owners = self.see_through(asset_id)
-        figures = {"units": snapshot.total_units, "supply": snapshot.consortium_supply, "escrow": snapshot.escrow,
-                   "wrapped_supply": snapshot.wrapped_supply, "in_flight": in_flight,
-                   "beneficial_owners": len(owners), "flags": len(self.flags)}
+        figures = {
+            "units": snapshot.total_units,
+            "supply": snapshot.consortium_supply,
+            "escrow": snapshot.escrow,
+            "wrapped_supply": snapshot.wrapped_supply,
+            "in_flight": in_flight,
+            "beneficial_owners": len(owners),
+            "flags": len(self.flags),
+        }
         result = Reconciliation(not problems, problems, figures)
-        self.sim.record("regulator.reconciled", "regulator", asset_id=asset_id, holds=result.holds,
-                        problems=problems, **figures)
+        self.sim.record(
+            "regulator.reconciled", "regulator", asset_id=asset_id, holds=result.holds, problems=problems, **figures
+        )
         return result
 
     # ---- acting ---------------------------------------------------------------------------------------
     def freeze(self, asset_id: str, holder: str, *, chain: str, frozen: bool = True, reason: str = "") -> None:
         """Freeze (or unfreeze) a holder: directly on the consortium, by order to the issuer on Ethereum."""
         note, issuer, _ = self.notes[asset_id]
-        self.sim.record("regulator.order", "regulator", order="freeze" if frozen else "unfreeze", asset_id=asset_id,
-                        holder=holder, chain=chain, reason=reason)
+        self.sim.record(
+            "regulator.order",
+            "regulator",
+            order="freeze" if frozen else "unfreeze",
+            asset_id=asset_id,
+            holder=holder,
+            chain=chain,
+            reason=reason,
+        )
         if chain == "consortium":
             handle = self.client.submit("token.freeze", {"asset_id": asset_id, "holder": holder, "frozen": frozen})
             self.ledger.settle(handle)
@@ -192,8 +242,14 @@ class Regulator:
         """Stop (or reopen) movement over the note's bridge lane in both directions."""
         note, _, _ = self.notes[asset_id]
         lane = note.bridge.end.lane
-        self.sim.record("regulator.order", "regulator", order="halt" if halted else "reopen", asset_id=asset_id,
-                        lane=lane, reason=reason)
+        self.sim.record(
+            "regulator.order",
+            "regulator",
+            order="halt" if halted else "reopen",
+            asset_id=asset_id,
+            lane=lane,
+            reason=reason,
+        )
         if self.eth_account is None:
             raise RuntimeError("the regulator holds no guardian key for the gateway (give eth_account)")
         # the gateway first: its pause is mined at once, while the consortium's takes a block, and

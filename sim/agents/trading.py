@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.agents.cash import Bank
-from sim.agents.note import IssuedNote
+from rwasim.agents.cash import Bank
+from rwasim.agents.note import IssuedNote
 
 _MAX_UINT = 2**256 - 1
 
@@ -33,9 +33,14 @@ class TradingStats:
     moved_to_ethereum: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"attempted": self.attempted, "settled": self.settled, "units_traded": self.units_traded,
-                "refused": dict(sorted(self.refused.items())), "moved_to_consortium": self.moved_to_consortium,
-                "moved_to_ethereum": self.moved_to_ethereum}
+        return {
+            "attempted": self.attempted,
+            "settled": self.settled,
+            "units_traded": self.units_traded,
+            "refused": dict(sorted(self.refused.items())),
+            "moved_to_consortium": self.moved_to_consortium,
+            "moved_to_ethereum": self.moved_to_ethereum,
+        }
 
 
 def _short(reason: Any) -> str:
@@ -57,8 +62,9 @@ class SecondaryMarket:
         Reference price per unit; each trade is struck within +/-2% of it.
     """
 
-    def __init__(self, note: IssuedNote, bank: Bank, investors: list[Any], *, escrow: Any = None,
-                 price_cents: int) -> None:
+    def __init__(
+        self, note: IssuedNote, bank: Bank, investors: list[Any], *, escrow: Any = None, price_cents: int
+    ) -> None:
         self.note = note
         self.bank = bank
         self.sim = note.ledger.sim
@@ -101,9 +107,17 @@ class SecondaryMarket:
         deadline = self.sim.timestamp() + 3600
         proposals = []
         for seller, buyer, units in self._pairs(rng, self.consortium, holdings, lambda p: p.client.holder, trades):
-            handle = seller.client.submit("dvp.propose", {
-                "asset_id": asset, "amount": units, "cash_asset": self.bank.asset_id,
-                "cash_amount": self._price(rng, units), "buyer": buyer.client.holder, "deadline": deadline})
+            handle = seller.client.submit(
+                "dvp.propose",
+                {
+                    "asset_id": asset,
+                    "amount": units,
+                    "cash_asset": self.bank.asset_id,
+                    "cash_amount": self._price(rng, units),
+                    "buyer": buyer.client.holder,
+                    "deadline": deadline,
+                },
+            )
             proposals.append((seller, buyer, units, handle))
         ledger.settle(*(p[3] for p in proposals))
         accepts = []
@@ -139,8 +153,18 @@ class SecondaryMarket:
         deadline = chain.next_timestamp() + 3600
         proposed = []
         for seller, buyer, units in self._pairs(rng, self.ethereum, holdings, lambda p: p.wallet, trades):
-            tx = chain.send(self.escrow, "propose", buyer.wallet, token.address, units, cash.address,
-                            self._price(rng, units), deadline, sender=seller.wallet, gas=250_000)
+            tx = chain.send(
+                self.escrow,
+                "propose",
+                buyer.wallet,
+                token.address,
+                units,
+                cash.address,
+                self._price(rng, units),
+                deadline,
+                sender=seller.wallet,
+                gas=250_000,
+            )
             proposed.append((seller, buyer, units, tx))
         chain.mine()
         accepted = []
@@ -151,9 +175,10 @@ class SecondaryMarket:
             chain.send(self.escrow, "accept", trade_id, sender=buyer.wallet, gas=100_000)
             accepted.append((seller, buyer, units, trade_id))
         chain.mine()
-        settling = [(seller, units, trade_id, chain.send(self.escrow, "settle", trade_id, sender=buyer.wallet,
-                                                         gas=400_000))
-                    for seller, buyer, units, trade_id in accepted]
+        settling = [
+            (seller, units, trade_id, chain.send(self.escrow, "settle", trade_id, sender=buyer.wallet, gas=400_000))
+            for seller, buyer, units, trade_id in accepted
+        ]
         chain.mine()
         for seller, units, trade_id, tx in settling:
             receipt = chain.receipt(tx)

@@ -15,13 +15,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.compare.executors import EXECUTORS, execute_point, run_dir, run_points
-from sim.compare.grid import SCENARIO, CompareError, GridPoint, build_grid, describe_grid, parse_sets, split_values
-from sim.compare.output import run_rows, summary_rows, write_csv, write_html
-from sim.compare.stats import mean_ci, t_quantile
+from rwasim.compare.executors import EXECUTORS, execute_point, run_dir, run_points
+from rwasim.compare.grid import SCENARIO, CompareError, GridPoint, build_grid, describe_grid, parse_sets, split_values
+from rwasim.compare.output import run_rows, summary_rows, write_csv, write_html
+from rwasim.compare.stats import mean_ci, t_quantile
 
-__all__ = ["CompareError", "CompareResult", "GridPoint", "build_grid", "execute_point", "mean_ci", "run_compare",
-           "run_dir", "split_values", "t_quantile", "add_compare_arguments", "cli_compare", "EXECUTORS"]
+__all__ = [
+    "CompareError",
+    "CompareResult",
+    "GridPoint",
+    "build_grid",
+    "execute_point",
+    "mean_ci",
+    "run_compare",
+    "run_dir",
+    "split_values",
+    "t_quantile",
+    "add_compare_arguments",
+    "cli_compare",
+    "EXECUTORS",
+]
 
 
 @dataclass
@@ -39,9 +52,20 @@ class CompareResult:
         return all(not r["error"] and r["invariants_hold"] for r in self.results)
 
 
-def run_compare(topologies: list[str], *, seeds: int, out_dir: Path, sets: list[str] | None = None,
-                base_seed: int = 0, executor: str = "local", workers: int = 2, scheduler: str | None = None,
-                backend: str = "eth-tester", progress: bool = False, say=print) -> CompareResult:
+def run_compare(
+    topologies: list[str],
+    *,
+    seeds: int,
+    out_dir: Path,
+    sets: list[str] | None = None,
+    base_seed: int = 0,
+    executor: str = "local",
+    workers: int = 2,
+    scheduler: str | None = None,
+    backend: str = "eth-tester",
+    progress: bool = False,
+    say=print,
+) -> CompareResult:
     """Run the sweep and write its files into ``out_dir``.
 
     Raises
@@ -51,7 +75,7 @@ def run_compare(topologies: list[str], *, seeds: int, out_dir: Path, sets: list[
     """
     import time
 
-    from sim.runner import load_scenario, resolve_scenario
+    from rwasim.runner import load_scenario, resolve_scenario
 
     params = dict(getattr(load_scenario(resolve_scenario(SCENARIO)), "PARAMS", {}))
     parsed = parse_sets(list(sets or []), params)
@@ -65,8 +89,15 @@ def run_compare(topologies: list[str], *, seeds: int, out_dir: Path, sets: list[
     started = time.perf_counter()
     bar = _progress(len(points)) if progress else None
     try:
-        results = run_points(points, out_dir, executor=executor, workers=workers, scheduler=scheduler,
-                             backend=backend, on_result=bar.advance if bar else None)
+        results = run_points(
+            points,
+            out_dir,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            backend=backend,
+            on_result=bar.advance if bar else None,
+        )
     finally:
         if bar is not None:
             bar.stop()
@@ -75,9 +106,11 @@ def run_compare(topologies: list[str], *, seeds: int, out_dir: Path, sets: list[
     files["grid"].write_text(grid_line + "\n", encoding="utf-8")
     files["runs"] = write_csv(out_dir / "runs.csv", *run_rows(points, results, backend))
     files["summary"] = write_csv(out_dir / "summary.csv", *summary_rows(points, results))
-    files["timings"] = write_csv(out_dir / "timings.csv", ["index", "wall_s"],
-                                 [[str(r["index"]), f"{r['wall_s']:.3f}"] for r in results]
-                                 + [["total", f"{wall:.3f}"]])
+    files["timings"] = write_csv(
+        out_dir / "timings.csv",
+        ["index", "wall_s"],
+        [[str(r["index"]), f"{r['wall_s']:.3f}"] for r in results] + [["total", f"{wall:.3f}"]],
+    )
     files["html"] = write_html(out_dir / "compare.html", grid_line, points, results, backend)
     return CompareResult(grid_line, points, results, files, wall)
 
@@ -89,8 +122,14 @@ class _progress:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self._progress = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                  TextColumn("{task.description}"), console=Console(stderr=True))
+        self._progress = Progress(
+            TextColumn("runs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=Console(stderr=True),
+        )
         self._task = self._progress.add_task("", total=total)
         self._progress.start()
 
@@ -104,16 +143,31 @@ class _progress:
 
 def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``rwasim compare``."""
-    parser.add_argument("--topology", dest="topologies", action="append", default=[], metavar="NAME",
-                        help="a topology to compare (repeatable): consortium-only, public-only, bridged, "
-                             "dual-space, hub")
+    parser.add_argument(
+        "--topology",
+        dest="topologies",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a topology to compare (repeatable): consortium-only, public-only, bridged, dual-space, hub",
+    )
     parser.add_argument("--seeds", type=int, default=3, help="seeds per topology and parameter point (default 3)")
-    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=V1[,V2...]",
-                        help="sweep a topology_study parameter over values (repeatable; lists as [a,b])")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=V1[,V2...]",
+        help="sweep a topology_study parameter over values (repeatable; lists as [a,b])",
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--executor", default="local", help="local (processes on this machine) or dask")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="a Dask scheduler address (tcp://host:8786); default: a local Dask cluster")
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="a Dask scheduler address (tcp://host:8786); default: a local Dask cluster",
+    )
     parser.add_argument("--base-seed", type=int, default=0, help="base seed the run seeds derive from (default 0)")
     parser.add_argument("--backend", default="eth-tester", help="Ethereum backend of every run (default eth-tester)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
@@ -124,9 +178,18 @@ def cli_compare(args: argparse.Namespace) -> int:
     """Handler of ``rwasim compare``: 0 when every run holds its invariants, 1 when one does
     not or raised, 2 for a mistake in the command (one line on stderr)."""
     try:
-        result = run_compare(args.topologies, seeds=args.seeds, out_dir=args.out, sets=args.sets,
-                             base_seed=args.base_seed, executor=args.executor, workers=args.workers,
-                             scheduler=args.scheduler, backend=args.backend, progress=not args.quiet)
+        result = run_compare(
+            args.topologies,
+            seeds=args.seeds,
+            out_dir=args.out,
+            sets=args.sets,
+            base_seed=args.base_seed,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            backend=args.backend,
+            progress=not args.quiet,
+        )
     except CompareError as exc:
         print(f"rwasim: {exc}", file=sys.stderr)
         return 2

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from sim.compare.grid import SCENARIO, CompareError, GridPoint
+from rwasim.compare.grid import SCENARIO, CompareError, GridPoint
 
 EXECUTORS = ("local", "dask")
 
@@ -33,14 +34,20 @@ def execute_point(point: GridPoint, out_dir: str, backend: str = "eth-tester") -
         (the event log's hash: equal logs, equal runs), ``error`` (one line, or None) and
         ``wall_s`` (wall-clock seconds; never part of runs.csv).
     """
-    from sim.runner import ScenarioError, run_scenario
+    from rwasim.runner import ScenarioError, run_scenario
 
     started = time.perf_counter()
-    result: dict[str, Any] = {"index": point.index, "metrics": {}, "invariants_hold": False,
-                              "events_sha256": "", "error": None}
+    result: dict[str, Any] = {
+        "index": point.index,
+        "metrics": {},
+        "invariants_hold": False,
+        "events_sha256": "",
+        "error": None,
+    }
     try:
-        run = run_scenario(SCENARIO, seed=point.seed, out_dir=run_dir(Path(out_dir), point), backend=backend,
-                           overrides=point.overrides)
+        run = run_scenario(
+            SCENARIO, seed=point.seed, out_dir=run_dir(Path(out_dir), point), backend=backend, overrides=point.overrides
+        )
         result["metrics"] = run.report.get("topology_study", {}).get("metrics", {})
         result["invariants_hold"] = run.invariants_hold
         result["events_sha256"] = hashlib.sha256(run.events_path.read_bytes()).hexdigest()
@@ -63,8 +70,9 @@ def _local(points: list[GridPoint], out_dir: Path, backend: str, workers: int) -
             yield future.result()
 
 
-def _dask(points: list[GridPoint], out_dir: Path, backend: str, workers: int,
-          scheduler: str | None) -> Iterator[dict[str, Any]]:
+def _dask(
+    points: list[GridPoint], out_dir: Path, backend: str, workers: int, scheduler: str | None
+) -> Iterator[dict[str, Any]]:
     import logging
 
     try:
@@ -74,8 +82,13 @@ def _dask(points: list[GridPoint], out_dir: Path, backend: str, workers: int,
     cluster = None
     try:
         if scheduler is None:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout="5s")
@@ -94,9 +107,16 @@ def _dask(points: list[GridPoint], out_dir: Path, backend: str, workers: int,
             cluster.close()
 
 
-def run_points(points: list[GridPoint], out_dir: Path, *, executor: str = "local", workers: int = 2,
-               scheduler: str | None = None, backend: str = "eth-tester",
-               on_result: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+def run_points(
+    points: list[GridPoint],
+    out_dir: Path,
+    *,
+    executor: str = "local",
+    workers: int = 2,
+    scheduler: str | None = None,
+    backend: str = "eth-tester",
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run every point and return the results in grid order (whatever order they finished in)."""
     if executor not in EXECUTORS:
         raise CompareError(f"unknown executor {executor!r} (choose local or dask)")
@@ -104,8 +124,11 @@ def run_points(points: list[GridPoint], out_dir: Path, *, executor: str = "local
         raise CompareError("--workers must be at least 1")
     if scheduler is not None and executor != "dask":
         raise CompareError("--scheduler needs --executor dask")
-    stream = _local(points, out_dir, backend, workers) if executor == "local" else \
-        _dask(points, out_dir, backend, workers, scheduler)
+    stream = (
+        _local(points, out_dir, backend, workers)
+        if executor == "local"
+        else _dask(points, out_dir, backend, workers, scheduler)
+    )
     results: dict[int, dict[str, Any]] = {}
     for result in stream:
         results[result["index"]] = result

@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from sim.engine import derive_seed
+from rwasim.engine import derive_seed
 
 SCENARIO = "topology_study"
 
@@ -74,7 +74,7 @@ def split_values(raw: str) -> list[str]:
 def parse_sets(pairs: list[str], params: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """``["investors=40,200"]`` -> ``[("investors", ["40", "200"])]``, each value checked
     against the scenario's parameter types before anything runs."""
-    from sim.runner import ScenarioError, apply_overrides
+    from rwasim.runner import ScenarioError, apply_overrides
 
     parsed: list[tuple[str, list[str]]] = []
     for pair in pairs:
@@ -96,10 +96,11 @@ def parse_sets(pairs: list[str], params: dict[str, Any]) -> list[tuple[str, list
     return parsed
 
 
-def build_grid(topologies: list[str], sets: list[tuple[str, list[str]]], seeds: int,
-               base_seed: int = 0) -> list[GridPoint]:
+def build_grid(
+    topologies: list[str], sets: list[tuple[str, list[str]]], seeds: int, base_seed: int = 0
+) -> list[GridPoint]:
     """The full cross product, in a fixed order: topology, then parameter values, then seed."""
-    from sim.topology import TOPOLOGIES
+    from rwasim.topology import TOPOLOGIES
 
     if not topologies:
         raise CompareError("name at least one topology with --topology (one of " + ", ".join(TOPOLOGIES) + ")")
@@ -120,8 +121,9 @@ def build_grid(topologies: list[str], sets: list[tuple[str, list[str]]], seeds: 
     return points
 
 
-def describe_grid(topologies: list[str], sets: list[tuple[str, list[str]]], seeds: int, base_seed: int,
-                  n_points: int) -> str:
+def describe_grid(
+    topologies: list[str], sets: list[tuple[str, list[str]]], seeds: int, base_seed: int, n_points: int
+) -> str:
     """One line stating the cross product, e.g. ``3 topologies x 2 investors values x 5 seeds = 30 runs``."""
     parts = [f"{len(topologies)} topologies ({', '.join(topologies)})"]
     parts += [f"{len(values)} {key} values ({', '.join(values)})" for key, values in sets]

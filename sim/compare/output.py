@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.compare.grid import GridPoint
-from sim.compare.stats import Interval, mean_ci
+from rwasim.compare.grid import GridPoint
+from rwasim.compare.stats import Interval, mean_ci
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
@@ -39,15 +39,37 @@ def run_rows(points: list[GridPoint], results: list[dict[str, Any]], backend: st
     """Header and rows of runs.csv: grid point, seed, outcome, every metric, the rerun command."""
     keys = [k for k, _ in points[0].params] if points else []
     metrics = metric_names(results)
-    header = ["index", "topology", *keys, "replicate", "seed", "status", "invariants_hold", "events_sha256",
-              *metrics, "error", "rerun"]
+    header = [
+        "index",
+        "topology",
+        *keys,
+        "replicate",
+        "seed",
+        "status",
+        "invariants_hold",
+        "events_sha256",
+        *metrics,
+        "error",
+        "rerun",
+    ]
     rows = []
     for point, result in zip(points, results):
         status = "error" if result["error"] else ("ok" if result["invariants_hold"] else "invariants_failed")
-        rows.append([str(point.index), point.topology, *(v for _, v in point.params), str(point.replicate),
-                     str(point.seed), status, _cell(result["invariants_hold"]), result["events_sha256"],
-                     *(_cell(result["metrics"].get(m)) for m in metrics), result["error"] or "",
-                     point.rerun_command(backend)])
+        rows.append(
+            [
+                str(point.index),
+                point.topology,
+                *(v for _, v in point.params),
+                str(point.replicate),
+                str(point.seed),
+                status,
+                _cell(result["invariants_hold"]),
+                result["events_sha256"],
+                *(_cell(result["metrics"].get(m)) for m in metrics),
+                result["error"] or "",
+                point.rerun_command(backend),
+            ]
+        )
     return header, rows
 
 
@@ -61,9 +83,13 @@ class Group:
     results: list[dict[str, Any]]
 
     def interval(self, metric: str) -> Interval:
-        values = [float(r["metrics"][metric]) for r in self.results
-                  if not r["error"] and isinstance(r["metrics"].get(metric), (int, float))
-                  and not isinstance(r["metrics"].get(metric), bool)]
+        values = [
+            float(r["metrics"][metric])
+            for r in self.results
+            if not r["error"]
+            and isinstance(r["metrics"].get(metric), (int, float))
+            and not isinstance(r["metrics"].get(metric), bool)
+        ]
         return mean_ci(values)
 
 
@@ -80,9 +106,13 @@ def groups(points: list[GridPoint], results: list[dict[str, Any]]) -> list[Group
 
 def numeric_metrics(results: list[dict[str, Any]]) -> list[str]:
     """Metrics with a number in at least one run (strings such as the fault's name are left out)."""
-    return [m for m in metric_names(results)
-            if any(isinstance(r["metrics"].get(m), (int, float)) and not isinstance(r["metrics"].get(m), bool)
-                   for r in results)]
+    return [
+        m
+        for m in metric_names(results)
+        if any(
+            isinstance(r["metrics"].get(m), (int, float)) and not isinstance(r["metrics"].get(m), bool) for r in results
+        )
+    ]
 
 
 def _num(value: float | None) -> str:
@@ -98,8 +128,19 @@ def summary_rows(points: list[GridPoint], results: list[dict[str, Any]]) -> tupl
     for group in groups(points, results):
         for metric in metrics:
             ci = group.interval(metric)
-            rows.append([group.topology, *(v for _, v in group.params), metric, str(ci.n), _num(ci.mean),
-                         _num(ci.sd), _num(ci.low), _num(ci.high), _num(ci.half_width)])
+            rows.append(
+                [
+                    group.topology,
+                    *(v for _, v in group.params),
+                    metric,
+                    str(ci.n),
+                    _num(ci.mean),
+                    _num(ci.sd),
+                    _num(ci.low),
+                    _num(ci.high),
+                    _num(ci.half_width),
+                ]
+            )
     return header, rows
 
 
@@ -132,19 +173,25 @@ def bar_chart(metric: str, rows: list[tuple[str, str, Interval]]) -> str:
     def x(v: float) -> float:
         return label_w + (v - lo) / span * plot_w
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 90}" height="{height}" '
-             f'role="img" aria-label="{html.escape(metric)}">',
-             f'<text x="4" y="16" font-weight="bold">{html.escape(metric)}</text>',
-             f'<line x1="{x(0):.1f}" y1="{top - 4}" x2="{x(0):.1f}" y2="{height - 20}" stroke="#999"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 90}" height="{height}" '
+        f'role="img" aria-label="{html.escape(metric)}">',
+        f'<text x="4" y="16" font-weight="bold">{html.escape(metric)}</text>',
+        f'<line x1="{x(0):.1f}" y1="{top - 4}" x2="{x(0):.1f}" y2="{height - 20}" stroke="#999"/>',
+    ]
     for i, (label, color, ci) in enumerate(rows):
         y = top + i * row_h
-        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" font-size="12">{html.escape(label)}</text>')
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" font-size="12">{html.escape(label)}</text>'
+        )
         if ci.mean is None:
             parts.append(f'<text x="{label_w + 4}" y="{y + 14}" font-size="12" fill="#777">no value</text>')
             continue
         x0, x1 = sorted((x(0), x(ci.mean)))
-        parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 0.5):.1f}" height="{row_h - 8}" '
-                     f'fill="{color}" opacity="0.8"><title>{html.escape(label)}: mean {_fmt(ci.mean)}</title></rect>')
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 0.5):.1f}" height="{row_h - 8}" '
+            f'fill="{color}" opacity="0.8"><title>{html.escape(label)}: mean {_fmt(ci.mean)}</title></rect>'
+        )
         if ci.low is not None and ci.high is not None:
             cy = y + row_h / 2 - 1
             parts.append(f'<line x1="{x(ci.low):.1f}" y1="{cy}" x2="{x(ci.high):.1f}" y2="{cy}" stroke="#222"/>')
@@ -153,8 +200,9 @@ def bar_chart(metric: str, rows: list[tuple[str, str, Interval]]) -> str:
         right = max(x(ci.mean), x(ci.high) if ci.high is not None else 0)
         parts.append(f'<text x="{right + 4:.1f}" y="{y + 14}" font-size="11">{_fmt(ci.mean)}</text>')
     parts.append(f'<text x="{label_w}" y="{height - 6}" font-size="10" fill="#555">{_fmt(lo)}</text>')
-    parts.append(f'<text x="{label_w + plot_w}" y="{height - 6}" font-size="10" fill="#555" '
-                 f'text-anchor="end">{_fmt(hi)}</text>')
+    parts.append(
+        f'<text x="{label_w + plot_w}" y="{height - 6}" font-size="10" fill="#555" text-anchor="end">{_fmt(hi)}</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -171,8 +219,9 @@ def _table(header: list[str], rows: list[list[str]], code_column: str | None = N
     return "".join(out)
 
 
-def write_html(path: Path, grid_line: str, points: list[GridPoint], results: list[dict[str, Any]],
-               backend: str) -> Path:
+def write_html(
+    path: Path, grid_line: str, points: list[GridPoint], results: list[dict[str, Any]], backend: str
+) -> Path:
     """compare.html: the grid, one chart per metric comparing the groups, then both tables."""
     group_list = groups(points, results)
     colors = {}
@@ -181,7 +230,7 @@ def write_html(path: Path, grid_line: str, points: list[GridPoint], results: lis
     charts = []
     for metric in numeric_metrics(results):
         rows = [(g.label, colors[g.topology], g.interval(metric)) for g in group_list]
-        charts.append(f'<figure>{bar_chart(metric, rows)}</figure>')
+        charts.append(f"<figure>{bar_chart(metric, rows)}</figure>")
     s_header, s_rows = summary_rows(points, results)
     r_header, r_rows = run_rows(points, results, backend)
     page = f"""<!DOCTYPE html>
@@ -199,7 +248,7 @@ th {{ background: #f3f3f3; }}
 Bars are means over seeds; whiskers are Student-t 95% confidence intervals (none with one seed).
 Every run can be rerun alone with the command in its row.</p>
 <h2>Metrics</h2>
-{''.join(charts)}
+{"".join(charts)}
 <h2>Summary (mean and 95% CI per topology and parameter point)</h2>
 <div class="scroll">{_table(s_header, s_rows)}</div>
 <h2>Runs (grid order)</h2>

@@ -8,19 +8,40 @@ and ``network`` (what validators send and how it travels), ``node`` (QBFT, commi
 injection) and ``ledger`` (the facade scenarios use).
 """
 
-from sim.consortium.block import BlockHeader, CommittedBlock, LedgerEvent, QuorumCertificate, Receipt
-from sim.consortium.crypto import KeyPair, keccak
-from sim.consortium.faults import FaultError, FaultInjector
-from sim.consortium.ledger import (ConsortiumLedger, InclusionProof, LedgerClient, SafetyViolation, TxHandle)
-from sim.consortium.light_client import InvalidProof, LightClient
-from sim.consortium.membership import OrgRole, ValidatorSet
-from sim.consortium.node import ConsensusConfig, ValidatorNode
-from sim.consortium.storage import NodeStore, SimulatedCrash, StorageError
-from sim.consortium.transactions import Transaction, sign_transaction
+from rwasim.consortium.block import BlockHeader, CommittedBlock, LedgerEvent, QuorumCertificate, Receipt
+from rwasim.consortium.crypto import KeyPair, keccak
+from rwasim.consortium.faults import FaultError, FaultInjector
+from rwasim.consortium.ledger import ConsortiumLedger, InclusionProof, LedgerClient, SafetyViolation, TxHandle
+from rwasim.consortium.light_client import InvalidProof, LightClient
+from rwasim.consortium.membership import OrgRole, ValidatorSet
+from rwasim.consortium.node import ConsensusConfig, ValidatorNode
+from rwasim.consortium.storage import NodeStore, SimulatedCrash, StorageError
+from rwasim.consortium.transactions import Transaction, sign_transaction
 
 __all__ = [
-    "BlockHeader", "CommittedBlock", "LedgerEvent", "QuorumCertificate", "Receipt", "KeyPair", "keccak",
-    "FaultError", "FaultInjector", "ConsortiumLedger", "InclusionProof", "LedgerClient", "SafetyViolation",
-    "TxHandle", "InvalidProof", "LightClient", "OrgRole", "ValidatorSet", "ConsensusConfig", "ValidatorNode",
-    "NodeStore", "SimulatedCrash", "StorageError", "Transaction", "sign_transaction",
+    "BlockHeader",
+    "CommittedBlock",
+    "LedgerEvent",
+    "QuorumCertificate",
+    "Receipt",
+    "KeyPair",
+    "keccak",
+    "FaultError",
+    "FaultInjector",
+    "ConsortiumLedger",
+    "InclusionProof",
+    "LedgerClient",
+    "SafetyViolation",
+    "TxHandle",
+    "InvalidProof",
+    "LightClient",
+    "OrgRole",
+    "ValidatorSet",
+    "ConsensusConfig",
+    "ValidatorNode",
+    "NodeStore",
+    "SimulatedCrash",
+    "StorageError",
+    "Transaction",
+    "sign_transaction",
 ]

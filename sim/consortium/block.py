@@ -6,11 +6,11 @@ Every hash here is keccak256 over ``abi.encode`` of static 32-byte words, packed
 * header hash = ``keccak256(abi.encode(HEADER_TAG, chainId, height, round, parentHash,
   txRoot, eventRoot, stateRoot, timestamp, validatorSetHash, proposer))``;
 * what a validator signs to commit = ``keccak256(abi.encode(COMMIT_TAG, headerHash))``;
-* a bridge lock event's payload hash is the bridge message id (:mod:`bridge.codec`), and a
+* a bridge lock event's payload hash is the bridge message id (:mod:`rwasim.bridge.codec`), and a
   ``bridge.rejected`` event's is the message's rejection id, so the Ethereum gateway proves
   exactly those with a Merkle path; any other event's payload hash =
   ``keccak256(abi.encode(keccak256(bytes(kind)), keccak256(canonical JSON of its fields)))``;
-* a transaction's payload hash is its id; leaves and roots follow :mod:`sim.consortium.merkle`.
+* a transaction's payload hash is its id; leaves and roots follow :mod:`rwasim.consortium.merkle`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.consortium.crypto import InvalidSignature, keccak, recover_address
-from sim.consortium.membership import ValidatorSet
-from sim.consortium.transactions import Transaction
+from rwasim.consortium.crypto import InvalidSignature, keccak, recover_address
+from rwasim.consortium.membership import ValidatorSet
+from rwasim.consortium.transactions import Transaction
 
 HEADER_TAG = keccak(b"rwasim.consortium.header.v1")
 COMMIT_TAG = keccak(b"rwasim.consortium.commit.v1")
@@ -61,16 +61,37 @@ class BlockHeader:
         object.__setattr__(self, "hash", keccak(self.abi_encoded()))
 
     def abi_encoded(self) -> bytes:
-        return b"".join(word(v) for v in (
-            HEADER_TAG, self.chain_id, self.height, self.round, self.parent_hash, self.tx_root,
-            self.event_root, self.state_root, self.timestamp, self.validator_set_hash, self.proposer,
-        ))
+        return b"".join(
+            word(v)
+            for v in (
+                HEADER_TAG,
+                self.chain_id,
+                self.height,
+                self.round,
+                self.parent_hash,
+                self.tx_root,
+                self.event_root,
+                self.state_root,
+                self.timestamp,
+                self.validator_set_hash,
+                self.proposer,
+            )
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"chain_id": self.chain_id, "height": self.height, "round": self.round,
-                "parent_hash": self.parent_hash, "tx_root": self.tx_root, "event_root": self.event_root,
-                "state_root": self.state_root, "timestamp": self.timestamp,
-                "validator_set_hash": self.validator_set_hash, "proposer": self.proposer, "hash": self.hash}
+        return {
+            "chain_id": self.chain_id,
+            "height": self.height,
+            "round": self.round,
+            "parent_hash": self.parent_hash,
+            "tx_root": self.tx_root,
+            "event_root": self.event_root,
+            "state_root": self.state_root,
+            "timestamp": self.timestamp,
+            "validator_set_hash": self.validator_set_hash,
+            "proposer": self.proposer,
+            "hash": self.hash,
+        }
 
 
 def commit_digest(header_hash: bytes) -> bytes:
@@ -88,12 +109,20 @@ class LedgerEvent:
     def payload_hash(self, chain_id: int) -> bytes:
         f = self.fields
         if self.kind == "bridge.lock":  # the bridge message id: the gateway proves exactly this
-            from bridge.codec import message_id
+            from rwasim.bridge.codec import message_id
 
-            return message_id(chain_id, f["destination_chain"], f["lane"], f["nonce"], asset_key(f["asset_id"]),
-                              bytes.fromhex(f["sender"][2:]), bytes.fromhex(f["receiver"][2:]), f["amount"])
+            return message_id(
+                chain_id,
+                f["destination_chain"],
+                f["lane"],
+                f["nonce"],
+                asset_key(f["asset_id"]),
+                bytes.fromhex(f["sender"][2:]),
+                bytes.fromhex(f["receiver"][2:]),
+                f["amount"],
+            )
         if self.kind == "bridge.rejected":  # proves a refund on the other chain
-            from bridge.codec import rejection_id
+            from rwasim.bridge.codec import rejection_id
 
             return rejection_id(bytes.fromhex(f["message_id"][2:]))
         body = json.dumps(f, sort_keys=True, separators=(",", ":")).encode()

@@ -12,16 +12,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from coincurve import PrivateKey, PublicKey
+from Crypto.Hash import keccak as _pycryptodome_keccak
 
-try:  # safe-pysha3's C keccak is ~5x faster than pycryptodome's on short inputs
-    from sha3 import keccak_256 as _keccak_256
-
-    def _keccak(data: bytes) -> bytes:
-        return _keccak_256(data).digest()
-except ImportError:  # pragma: no cover - the dependency is declared; this keeps odd installs working
-    from eth_hash.auto import keccak as _keccak
-
-from sim.engine.rng import derive_seed
+from rwasim.engine.rng import derive_seed
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -31,8 +24,12 @@ class InvalidSignature(ValueError):
 
 
 def keccak(data: bytes) -> bytes:
-    """keccak256 of ``data`` (Ethereum's hash, not NIST SHA3-256)."""
-    return _keccak(data)
+    """keccak256 of ``data`` (Ethereum's hash, not NIST SHA3-256).
+
+    pycryptodome directly: eth-hash's wrapper around the same C code costs about as much
+    again on the short inputs hashed here (headers, leaves, message ids).
+    """
+    return _pycryptodome_keccak.new(digest_bits=256, data=data).digest()
 
 
 class KeyPair:
@@ -45,7 +42,7 @@ class KeyPair:
         self.address: bytes = keccak(self._key.public_key.format(compressed=False)[1:])[12:]
 
     @classmethod
-    def from_seed(cls, seed: int, *name: object) -> "KeyPair":
+    def from_seed(cls, seed: int, *name: object) -> KeyPair:
         """The key for ``name`` under the run seed: same seed and name, same key."""
         material = derive_seed(seed, "consortium-key", *name).to_bytes(8, "big") + repr(name).encode()
         secret = int.from_bytes(keccak(material), "big") % (SECP256K1_N - 1) + 1
@@ -66,7 +63,9 @@ def recover_address(digest: bytes, signature: bytes) -> bytes:
     if len(signature) != 65 or signature[64] not in (27, 28):
         raise InvalidSignature("signature must be 65 bytes with v in {27, 28}")
     try:
-        public = PublicKey.from_signature_and_message(signature[:64] + bytes((signature[64] - 27,)), digest, hasher=None)
+        public = PublicKey.from_signature_and_message(
+            signature[:64] + bytes((signature[64] - 27,)), digest, hasher=None
+        )
     except Exception as exc:  # coincurve raises plain exceptions for malformed points
         raise InvalidSignature(f"signature does not recover: {exc}") from None
     return keccak(public.format(compressed=False)[1:])[12:]

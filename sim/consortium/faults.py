@@ -23,10 +23,11 @@ offline            crash ``count`` validators (the last ones by name): more than
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.consortium.ledger import ConsortiumLedger
+    from rwasim.consortium.ledger import ConsortiumLedger
 
 
 class FaultError(ValueError):
@@ -36,12 +37,19 @@ class FaultError(ValueError):
 class FaultInjector:
     """Applies named faults to one ledger; see the module docstring for the list."""
 
-    def __init__(self, ledger: "ConsortiumLedger") -> None:
+    def __init__(self, ledger: ConsortiumLedger) -> None:
         self.ledger = ledger
         self._faults: dict[str, Callable[..., None]] = {
-            "crash": self.crash, "restart": self.restart, "crash_mid_write": self.crash_mid_write,
-            "partition": self.partition, "heal": self.heal, "delay": self.delay, "drop": self.drop,
-            "reorder": self.reorder, "clear_link": self.clear_link, "equivocate": self.equivocate,
+            "crash": self.crash,
+            "restart": self.restart,
+            "crash_mid_write": self.crash_mid_write,
+            "partition": self.partition,
+            "heal": self.heal,
+            "delay": self.delay,
+            "drop": self.drop,
+            "reorder": self.reorder,
+            "clear_link": self.clear_link,
+            "equivocate": self.equivocate,
             "offline": self.offline,
         }
 
@@ -145,7 +153,7 @@ class FaultInjector:
         names = list(self.ledger.nodes)
         if not 0 <= count <= len(names):
             raise FaultError(f"cannot take {count} of {len(names)} validators offline")
-        victims = names[len(names) - count:]
+        victims = names[len(names) - count :]
         self._record("offline", count=count, nodes=victims, f=self.ledger.validator_set.f)
         for node in victims:
             if self.ledger.nodes[node].online:

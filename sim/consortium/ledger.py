@@ -11,23 +11,24 @@ height — a safety violation — is recorded and raised.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import networkx as nx
 import simpy
 
-from sim.consortium.block import BlockHeader, CommittedBlock, LedgerEvent, QuorumCertificate, Receipt
-from sim.consortium.crypto import KeyPair, keccak
-from sim.consortium.membership import OrgRole, ValidatorSet
-from sim.consortium.merkle import leaf_hash, merkle_proof
-from sim.consortium.node import ConsensusConfig, ValidatorNode, event_leaves
-from sim.consortium.state import ESCROW, BlockExecution, LedgerState, genesis_state, hx
-from sim.consortium.storage import NodeStore
-from sim.consortium.transactions import Transaction, sign_transaction
-from sim.engine import Simulation, derive_seed
-from sim.topology import consortium_graph
+from rwasim.consortium.block import BlockHeader, CommittedBlock, LedgerEvent, QuorumCertificate, Receipt
+from rwasim.consortium.crypto import KeyPair, keccak
+from rwasim.consortium.membership import OrgRole, ValidatorSet
+from rwasim.consortium.merkle import leaf_hash, merkle_proof
+from rwasim.consortium.node import ConsensusConfig, ValidatorNode, event_leaves
+from rwasim.consortium.state import ESCROW, BlockExecution, LedgerState, genesis_state, hx
+from rwasim.consortium.storage import NodeStore
+from rwasim.consortium.transactions import Transaction, sign_transaction
+from rwasim.engine import Simulation, derive_seed
+from rwasim.topology import consortium_graph
 
 DEFAULT_ORGANISATIONS: tuple[tuple[str, OrgRole], ...] = (
     ("techco", OrgRole.TECH_PROVIDER),
@@ -143,14 +144,20 @@ class InclusionProof:
     item: Any  # the Transaction or LedgerEvent proven
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "header": self.header.to_json(), "qc": self.qc.to_json(), "index": self.index,
-                "leaf": self.leaf, "path": list(self.path)}
+        return {
+            "kind": self.kind,
+            "header": self.header.to_json(),
+            "qc": self.qc.to_json(),
+            "index": self.index,
+            "leaf": self.leaf,
+            "path": list(self.path),
+        }
 
 
 class _Monitor:
     """Watches every node's commits: logs first commits, catches conflicting ones."""
 
-    def __init__(self, ledger: "ConsortiumLedger") -> None:
+    def __init__(self, ledger: ConsortiumLedger) -> None:
         self.ledger = ledger
         self.decided: dict[int, bytes] = {}
         self.equivocations: list[dict[str, Any]] = []
@@ -164,21 +171,29 @@ class _Monitor:
             self.decided[height] = block_hash
             self.ledger._first_commit(node, committed)
         elif known != block_hash:
-            message = (f"safety violation on {self.ledger.name}: {node.name} committed 0x{block_hash.hex()} "
-                       f"at height {height}, already decided as 0x{known.hex()}")
+            message = (
+                f"safety violation on {self.ledger.name}: {node.name} committed 0x{block_hash.hex()} "
+                f"at height {height}, already decided as 0x{known.hex()}"
+            )
             self.violations.append(message)
             self.ledger.sim.record("consortium.safety_violation", self.ledger.name, node=node.name, height=height)
             raise SafetyViolation(message)
 
-    def equivocation(self, node: ValidatorNode, proposer: bytes, height: int, round_: int, first: bytes,
-                     second: bytes) -> None:
+    def equivocation(
+        self, node: ValidatorNode, proposer: bytes, height: int, round_: int, first: bytes, second: bytes
+    ) -> None:
         key = (proposer, height, round_)
         if key in self._seen_equivocations:
             return
         self._seen_equivocations.add(key)
-        evidence = {"proposer": self.ledger.node_name(proposer), "height": height, "round": round_,
-                    "blocks": sorted([first, second]), "detected_by": node.name,
-                    "detected_at": self.ledger.sim.now}
+        evidence = {
+            "proposer": self.ledger.node_name(proposer),
+            "height": height,
+            "round": round_,
+            "blocks": sorted([first, second]),
+            "detected_by": node.name,
+            "detected_at": self.ledger.sim.now,
+        }
         self.equivocations.append(evidence)
         self.ledger.sim.record("consortium.equivocation", self.ledger.name, **evidence)
 
@@ -195,7 +210,7 @@ class LedgerClient:
     org_id : str
     """
 
-    def __init__(self, ledger: "ConsortiumLedger", label: str, key: KeyPair, org_id: str) -> None:
+    def __init__(self, ledger: ConsortiumLedger, label: str, key: KeyPair, org_id: str) -> None:
         self.ledger = ledger
         self.label = label
         self.key = key
@@ -244,7 +259,7 @@ class ConsortiumLedger:
     graph : networkx.Graph, optional
         Network of the validators (node names ``v0..``); default a mesh from ``shape``.
     shape, latency, jitter, loss : optional
-        Passed to :func:`sim.topology.consortium_graph` when no graph is given.
+        Passed to :func:`rwasim.topology.consortium_graph` when no graph is given.
     config : ConsensusConfig, optional
         Block period, round timeout, block size, gossip and sync settings.
     organisations : sequence of (org_id, OrgRole)
@@ -262,23 +277,48 @@ class ConsortiumLedger:
         ``False`` resumes every validator from its file (a whole-consortium restart).
     """
 
-    def __init__(self, sim: Simulation, *, name: str = "consortium", n_validators: int = 4,
-                 graph: nx.Graph | None = None, shape: str = "mesh", latency: float = 0.02, jitter: float = 0.005,
-                 loss: float = 0.0, config: ConsensusConfig | None = None,
-                 organisations: tuple[tuple[str, OrgRole], ...] = DEFAULT_ORGANISATIONS,
-                 storage_dir: str | Path | None = None, share_execution: bool = True,
-                 log_transactions: bool = True, chain_id: int | None = None, fresh: bool = True) -> None:
-        from sim.consortium.faults import FaultInjector
-        from sim.consortium.network import Network
+    def __init__(
+        self,
+        sim: Simulation,
+        *,
+        name: str = "consortium",
+        n_validators: int = 4,
+        graph: nx.Graph | None = None,
+        shape: str = "mesh",
+        latency: float = 0.02,
+        jitter: float = 0.005,
+        loss: float = 0.0,
+        config: ConsensusConfig | None = None,
+        organisations: tuple[tuple[str, OrgRole], ...] = DEFAULT_ORGANISATIONS,
+        storage_dir: str | Path | None = None,
+        share_execution: bool = True,
+        log_transactions: bool = True,
+        chain_id: int | None = None,
+        fresh: bool = True,
+    ) -> None:
+        from rwasim.consortium.faults import FaultInjector
+        from rwasim.consortium.network import Network
 
         if n_validators < 1:
             raise ValueError("a consortium ledger needs at least one validator")
         self.sim = sim
         self.name = name
-        self.chain_id = chain_id if chain_id is not None else 1_000_000 + int.from_bytes(keccak(name.encode())[:3], "big")
+        self.chain_id = (
+            chain_id if chain_id is not None else 1_000_000 + int.from_bytes(keccak(name.encode())[:3], "big")
+        )
         self.config = config or ConsensusConfig()
-        self.graph = graph if graph is not None else consortium_graph(
-            n_validators, shape, latency=latency, jitter=jitter, loss=loss, seed=derive_seed(sim.seed, "topology", name))
+        self.graph = (
+            graph
+            if graph is not None
+            else consortium_graph(
+                n_validators,
+                shape,
+                latency=latency,
+                jitter=jitter,
+                loss=loss,
+                seed=derive_seed(sim.seed, "topology", name),
+            )
+        )
         names = sorted(self.graph.nodes)
         if len(names) != n_validators and graph is None:
             raise ValueError("graph size does not match n_validators")
@@ -319,9 +359,15 @@ class ConsortiumLedger:
         self._waiters: list[tuple[set[bytes], simpy.Event]] = []
         self._leaves_cache: dict[bytes, list[bytes]] = {}
         self.faults = FaultInjector(self)
-        sim.record("consortium.started", name, chain_id=self.chain_id, validators=names,
-                   organisations=[o for o, _ in organisations], quorum=self.validator_set.quorum,
-                   block_period=self.config.block_period)
+        sim.record(
+            "consortium.started",
+            name,
+            chain_id=self.chain_id,
+            validators=names,
+            organisations=[o for o, _ in organisations],
+            quorum=self.validator_set.quorum,
+            block_period=self.config.block_period,
+        )
         for node in self.nodes.values():
             node.start()
 
@@ -365,8 +411,9 @@ class ConsortiumLedger:
         if label in self.clients:
             raise ValueError(f"client {label!r} already exists")
         key = self.new_client_key(label)
-        handle = self.org_client(org_id).submit("membership.add_client", {"address": hx(key.address),
-                                                                           "role": OrgRole(role).value})
+        handle = self.org_client(org_id).submit(
+            "membership.add_client", {"address": hx(key.address), "role": OrgRole(role).value}
+        )
         client = LedgerClient(self, label, key, org_id)
         self.clients[label] = client
         return client, handle
@@ -393,8 +440,17 @@ class ConsortiumLedger:
                 self.handles[tx.hash] = handle
         if handle.status == "refused":
             if self.log_transactions:
-                self.sim.record("consortium.tx", self.name, tx=tx.hash, tx_kind=tx.kind, sender=label or hx(tx.sender),
-                                nonce=tx.nonce, status="refused", reason=handle.reason, submitted_at=handle.submitted_at)
+                self.sim.record(
+                    "consortium.tx",
+                    self.name,
+                    tx=tx.hash,
+                    tx_kind=tx.kind,
+                    sender=label or hx(tx.sender),
+                    nonce=tx.nonce,
+                    status="refused",
+                    reason=handle.reason,
+                    submitted_at=handle.submitted_at,
+                )
         return handle
 
     def rescue_orphans(self) -> int:
@@ -439,8 +495,10 @@ class ConsortiumLedger:
             self.sim.run(until=self.sim.env.any_of([waiting, self.sim.timeout(timeout)]))
             late = [h for h in handles if h.status == "pending"]
             if late:
-                raise TimeoutError(f"{len(late)} transaction(s) still pending on {self.name} at "
-                                   f"t={self.sim.now:.1f}s (waited until {deadline:.1f}s); is a quorum of validators up?")
+                raise TimeoutError(
+                    f"{len(late)} transaction(s) still pending on {self.name} at "
+                    f"t={self.sim.now:.1f}s (waited until {deadline:.1f}s); is a quorum of validators up?"
+                )
         self.catch_up(max((h.height or 0 for h in handles), default=0))
         return list(handles)
 
@@ -468,11 +526,19 @@ class ConsortiumLedger:
                 handle.status = "ok" if receipt.ok else "rejected"
                 handle.reason, handle.height, handle.receipt = receipt.reason, header.height, receipt
             if self.log_transactions:
-                self.sim.record("consortium.tx", self.name, tx=tx.hash, tx_kind=tx.kind, sender=hx(tx.sender),
-                                nonce=tx.nonce, status="ok" if receipt.ok else "rejected", reason=receipt.reason,
-                                height=header.height,
-                                submitted_at=handle.submitted_at if handle is not None else now,
-                                **_unit_effects(receipt))
+                self.sim.record(
+                    "consortium.tx",
+                    self.name,
+                    tx=tx.hash,
+                    tx_kind=tx.kind,
+                    sender=hx(tx.sender),
+                    nonce=tx.nonce,
+                    status="ok" if receipt.ok else "rejected",
+                    reason=receipt.reason,
+                    height=header.height,
+                    submitted_at=handle.submitted_at if handle is not None else now,
+                    **_unit_effects(receipt),
+                )
         if self._waiters:
             hashes = [tx.hash for tx in committed.block.transactions]
             still = []
@@ -485,10 +551,18 @@ class ConsortiumLedger:
             self._waiters = still
         for listener in self._commit_listeners:
             listener(committed)
-        self.sim.record("consortium.block", self.name, height=header.height, round=header.round, hash=header.hash,
-                        proposer=self.node_name(header.proposer), txs=len(committed.block.transactions),
-                        rejected=rejected, signers=[self.node_name(s) for s, _ in committed.qc.signatures],
-                        first_node=node.name)
+        self.sim.record(
+            "consortium.block",
+            self.name,
+            height=header.height,
+            round=header.round,
+            hash=header.hash,
+            proposer=self.node_name(header.proposer),
+            txs=len(committed.block.transactions),
+            rejected=rejected,
+            signers=[self.node_name(s) for s, _ in committed.qc.signatures],
+            first_node=node.name,
+        )
 
     def on_commit(self, listener) -> None:
         """Call ``listener(committed_block)`` once per height, when it is first committed."""
@@ -521,8 +595,15 @@ class ConsortiumLedger:
         height, index = self._locate(tx_hash)
         committed = self.block(height)
         leaves = [leaf_hash(tx.hash) for tx in committed.block.transactions]
-        return InclusionProof("transaction", committed.header, committed.qc, index, leaves[index],
-                              tuple(merkle_proof(leaves, index)), committed.block.transactions[index])
+        return InclusionProof(
+            "transaction",
+            committed.header,
+            committed.qc,
+            index,
+            leaves[index],
+            tuple(merkle_proof(leaves, index)),
+            committed.block.transactions[index],
+        )
 
     def prove_event(self, tx_hash: bytes, event_index: int = 0) -> InclusionProof:
         """Proof of the ``event_index``-th event of a committed transaction."""
@@ -533,8 +614,15 @@ class ConsortiumLedger:
             raise IndexError(f"transaction 0x{tx_hash.hex()} emitted {len(receipts[index].events)} event(s)")
         position = sum(len(r.events) for r in receipts[:index]) + event_index
         leaves = self._event_leaves(committed)
-        return InclusionProof("event", committed.header, committed.qc, position, leaves[position],
-                              tuple(merkle_proof(leaves, position)), receipts[index].events[event_index])
+        return InclusionProof(
+            "event",
+            committed.header,
+            committed.qc,
+            position,
+            leaves[position],
+            tuple(merkle_proof(leaves, position)),
+            receipts[index].events[event_index],
+        )
 
     def _event_leaves(self, committed: CommittedBlock) -> list[bytes]:
         """The block's event leaves, kept for the last few blocks (a relayer proves many events of one block)."""
@@ -554,11 +642,17 @@ class ConsortiumLedger:
     # ---- figures ----------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         """Height, message and byte counts, equivocations and safety status (for report.json)."""
-        return {"chain_id": self.chain_id, "height": self.height, "transactions": len(self.locations),
-                "validators": len(self.nodes),
-                "quorum": self.validator_set.quorum, "network": self.network.counters(),
-                "equivocations": len(self.monitor.equivocations), "safety_violations": len(self.monitor.violations),
-                "nodes": {n: {"height": node.height, "online": node.online} for n, node in self.nodes.items()}}
+        return {
+            "chain_id": self.chain_id,
+            "height": self.height,
+            "transactions": len(self.locations),
+            "validators": len(self.nodes),
+            "quorum": self.validator_set.quorum,
+            "network": self.network.counters(),
+            "equivocations": len(self.monitor.equivocations),
+            "safety_violations": len(self.monitor.violations),
+            "nodes": {n: {"height": node.height, "online": node.online} for n, node in self.nodes.items()},
+        }
 
     def stop(self) -> None:
         """Stop every validator for good (their pending timers become no-ops); for test teardown."""

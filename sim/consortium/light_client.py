@@ -9,9 +9,9 @@ the bridge contract on Ethereum performs with ``ecrecover`` and ``MerkleProof``.
 
 from __future__ import annotations
 
-from sim.consortium.block import BlockHeader, InvalidCertificate, LedgerEvent, QuorumCertificate
-from sim.consortium.membership import ValidatorSet
-from sim.consortium.merkle import leaf_hash, verify_proof
+from rwasim.consortium.block import BlockHeader, InvalidCertificate, LedgerEvent, QuorumCertificate
+from rwasim.consortium.membership import ValidatorSet
+from rwasim.consortium.merkle import leaf_hash, verify_proof
 
 
 class InvalidProof(ValueError):
@@ -50,7 +50,7 @@ class LightClient:
             self.highest = header
 
     def verify(self, proof) -> object:
-        """Check an :class:`~sim.consortium.ledger.InclusionProof`; return the proven item."""
+        """Check an :class:`~rwasim.consortium.ledger.InclusionProof`; return the proven item."""
         self.verify_header(proof.header, proof.qc)
         if proof.kind == "transaction":
             expected_leaf, root = leaf_hash(proof.item.hash), proof.header.tx_root

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 
-from sim.consortium.crypto import keccak
+from rwasim.consortium.crypto import keccak
 
 
 class OrgRole(str, Enum):
@@ -28,26 +28,81 @@ class OrgRole(str, Enum):
 # Transaction kinds each role may submit. Governance votes need an organisation admin key.
 ROLE_PERMISSIONS: dict[OrgRole, frozenset[str]] = {
     OrgRole.TECH_PROVIDER: frozenset({"governance.propose", "governance.vote", "identity.register"}),
-    OrgRole.ISSUER: frozenset({
-        "governance.propose", "governance.vote", "asset.register", "asset.document", "asset.fixing",
-        "asset.corporate_action", "token.mint", "token.burn",
-        "token.transfer", "token.pause", "token.freeze", "token.freeze_partial", "token.forced_transfer",
-        "identity.register", "bridge.lock", "bridge.halt", "htlc.lock", "htlc.claim", "htlc.refund",
-        "dvp.propose", "dvp.accept", "dvp.cancel",
-    }),
-    OrgRole.BANK: frozenset({"governance.propose", "governance.vote", "asset.register", "token.mint", "token.burn",
-                             "token.transfer", "identity.register", "htlc.lock", "htlc.claim", "htlc.refund",
-                             "dvp.propose", "dvp.accept", "dvp.cancel"}),
-    OrgRole.CUSTODIAN: frozenset({"governance.propose", "governance.vote", "token.transfer", "bridge.lock",
-                                  "htlc.lock", "htlc.claim", "htlc.refund", "dvp.propose", "dvp.accept",
-                                  "dvp.cancel"}),
+    OrgRole.ISSUER: frozenset(
+        {
+            "governance.propose",
+            "governance.vote",
+            "asset.register",
+            "asset.document",
+            "asset.fixing",
+            "asset.corporate_action",
+            "token.mint",
+            "token.burn",
+            "token.transfer",
+            "token.pause",
+            "token.freeze",
+            "token.freeze_partial",
+            "token.forced_transfer",
+            "identity.register",
+            "bridge.lock",
+            "bridge.halt",
+            "htlc.lock",
+            "htlc.claim",
+            "htlc.refund",
+            "dvp.propose",
+            "dvp.accept",
+            "dvp.cancel",
+        }
+    ),
+    OrgRole.BANK: frozenset(
+        {
+            "governance.propose",
+            "governance.vote",
+            "asset.register",
+            "token.mint",
+            "token.burn",
+            "token.transfer",
+            "identity.register",
+            "htlc.lock",
+            "htlc.claim",
+            "htlc.refund",
+            "dvp.propose",
+            "dvp.accept",
+            "dvp.cancel",
+        }
+    ),
+    OrgRole.CUSTODIAN: frozenset(
+        {
+            "governance.propose",
+            "governance.vote",
+            "token.transfer",
+            "bridge.lock",
+            "htlc.lock",
+            "htlc.claim",
+            "htlc.refund",
+            "dvp.propose",
+            "dvp.accept",
+            "dvp.cancel",
+        }
+    ),
     OrgRole.REGULATOR: frozenset({"governance.vote", "token.freeze", "token.pause", "bridge.halt"}),
     OrgRole.BRIDGE: frozenset({"bridge.release", "bridge.refund"}),
-    OrgRole.INVESTOR: frozenset({"token.transfer", "bridge.lock", "htlc.lock", "htlc.claim", "htlc.refund",
-                                 "dvp.propose", "dvp.accept", "dvp.cancel"}),
+    OrgRole.INVESTOR: frozenset(
+        {
+            "token.transfer",
+            "bridge.lock",
+            "htlc.lock",
+            "htlc.claim",
+            "htlc.refund",
+            "dvp.propose",
+            "dvp.accept",
+            "dvp.cancel",
+        }
+    ),
 }
-GOVERNANCE_ROLES = frozenset({OrgRole.TECH_PROVIDER, OrgRole.ISSUER, OrgRole.BANK, OrgRole.CUSTODIAN,
-                              OrgRole.REGULATOR})
+GOVERNANCE_ROLES = frozenset(
+    {OrgRole.TECH_PROVIDER, OrgRole.ISSUER, OrgRole.BANK, OrgRole.CUSTODIAN, OrgRole.REGULATOR}
+)
 
 
 @dataclass(frozen=True)
@@ -142,5 +197,5 @@ class Membership:
     def validator_set(self) -> ValidatorSet:
         return ValidatorSet(tuple(sorted(self.validators)))
 
-    def copy(self) -> "Membership":
+    def copy(self) -> Membership:
         return Membership(dict(self.organisations), dict(self.clients), dict(self.validators))

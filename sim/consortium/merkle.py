@@ -12,7 +12,7 @@ Conventions (those of OpenZeppelin's ``MerkleProof``):
 
 from __future__ import annotations
 
-from sim.consortium.crypto import keccak
+from rwasim.consortium.crypto import keccak
 
 EMPTY_ROOT = b"\0" * 32
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.consortium.block import Block, CommittedBlock, word
-from sim.consortium.crypto import InvalidSignature, KeyPair, keccak, recover_address
-from sim.consortium.transactions import Transaction
+from rwasim.consortium.block import Block, CommittedBlock, word
+from rwasim.consortium.crypto import InvalidSignature, KeyPair, keccak, recover_address
+from rwasim.consortium.transactions import Transaction
 
 PROPOSAL_TAG = keccak(b"rwasim.consortium.proposal.v1")
 PREPARE_TAG = keccak(b"rwasim.consortium.prepare.v1")
@@ -51,7 +51,7 @@ class Prepare:
     kind = "prepare"
 
     @classmethod
-    def make(cls, key: KeyPair, height: int, round_: int, block_hash: bytes) -> "Prepare":
+    def make(cls, key: KeyPair, height: int, round_: int, block_hash: bytes) -> Prepare:
         return cls(height, round_, block_hash, key.address, key.sign(prepare_digest(height, round_, block_hash)))
 
     def valid(self) -> bool:
@@ -121,11 +121,14 @@ class Proposal:
     @classmethod
     def make(cls, key: KeyPair, block: Block, round_: int, justification: tuple[RoundChange, ...] = ()):
         h = block.header.height
-        return cls(h, round_, block, key.address, key.sign(proposal_digest(h, round_, block.header.hash)),
-                   justification)
+        return cls(
+            h, round_, block, key.address, key.sign(proposal_digest(h, round_, block.header.hash)), justification
+        )
 
     def valid(self) -> bool:
-        return signer_of(proposal_digest(self.height, self.round, self.block.header.hash), self.signature) == self.sender
+        return (
+            signer_of(proposal_digest(self.height, self.round, self.block.header.hash), self.signature) == self.sender
+        )
 
     @property
     def size(self) -> int:

@@ -10,12 +10,13 @@ run seed, and counters record what was sent, delivered and lost, per message kin
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import networkx as nx
 
-from sim.engine import Simulation
+from rwasim.engine import Simulation
 
 
 class Message(Protocol):
@@ -191,5 +192,9 @@ class Network:
 
     def counters(self) -> dict[str, Any]:
         """Totals so far: messages and bytes sent, delivered and lost, by kind (sorted)."""
-        return {"sent": dict(sorted(self.sent.items())), "bytes": dict(sorted(self.bytes_sent.items())),
-                "delivered": dict(sorted(self.delivered.items())), "lost": dict(sorted(self.lost.items()))}
+        return {
+            "sent": dict(sorted(self.sent.items())),
+            "bytes": dict(sorted(self.bytes_sent.items())),
+            "delivered": dict(sorted(self.delivered.items())),
+            "lost": dict(sorted(self.lost.items())),
+        }

@@ -27,16 +27,24 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sim.consortium.block import (Block, BlockHeader, CommittedBlock, QuorumCertificate, commit_digest, word)
-from sim.consortium.crypto import KeyPair, keccak
-from sim.consortium.merkle import leaf_hash, merkle_root
-from sim.consortium.messages import (Commit, Prepare, Proposal, RoundChange, SyncRequest, SyncResponse, TxGossip,
-                                     signer_of)
-from sim.consortium.state import BlockExecution, LedgerState
-from sim.consortium.storage import NodeStore, SimulatedCrash
+from rwasim.consortium.block import Block, BlockHeader, CommittedBlock, QuorumCertificate, commit_digest, word
+from rwasim.consortium.crypto import KeyPair, keccak
+from rwasim.consortium.merkle import leaf_hash, merkle_root
+from rwasim.consortium.messages import (
+    Commit,
+    Prepare,
+    Proposal,
+    RoundChange,
+    SyncRequest,
+    SyncResponse,
+    TxGossip,
+    signer_of,
+)
+from rwasim.consortium.state import BlockExecution, LedgerState
+from rwasim.consortium.storage import NodeStore, SimulatedCrash
 
 if TYPE_CHECKING:
-    from sim.consortium.ledger import ConsortiumLedger
+    from rwasim.consortium.ledger import ConsortiumLedger
 
 
 @dataclass(frozen=True)
@@ -66,10 +74,10 @@ class ConsensusConfig:
     sync_timeout: float = 5.0
 
     def timeout(self, round_: int) -> float:
-        return min(self.round_timeout * 2 ** round_, self.max_round_timeout)
+        return min(self.round_timeout * 2**round_, self.max_round_timeout)
 
 
-_TX_ROOTS: "OrderedDict[int, tuple[tuple, bytes]]" = OrderedDict()
+_TX_ROOTS: OrderedDict[int, tuple[tuple, bytes]] = OrderedDict()
 
 
 def tx_root_of(block_txs: tuple) -> bytes:
@@ -107,7 +115,7 @@ class _Height:
 
 
 class ValidatorNode:
-    """One validator of a :class:`~sim.consortium.ledger.ConsortiumLedger`.
+    """One validator of a :class:`~rwasim.consortium.ledger.ConsortiumLedger`.
 
     Parameters
     ----------
@@ -123,7 +131,7 @@ class ValidatorNode:
         Its SQLite file.
     """
 
-    def __init__(self, ledger: "ConsortiumLedger", name: str, key: KeyPair, org_id: str, store: NodeStore) -> None:
+    def __init__(self, ledger: ConsortiumLedger, name: str, key: KeyPair, org_id: str, store: NodeStore) -> None:
         self.ledger = ledger
         self.sim = ledger.sim
         self.network = ledger.network
@@ -309,8 +317,14 @@ class ValidatorNode:
 
     def _equivocate(self, first: Proposal, second: Proposal) -> None:
         """Send two different blocks for one (height, round): half the peers see one first."""
-        self.sim.record("consortium.equivocation_sent", self.ledger.name, node=self.name, height=first.height,
-                        round=first.round, blocks=[first.block.header.hash, second.block.header.hash])
+        self.sim.record(
+            "consortium.equivocation_sent",
+            self.ledger.name,
+            node=self.name,
+            height=first.height,
+            round=first.round,
+            blocks=[first.block.header.hash, second.block.header.hash],
+        )
         peers = [p for p in self.network.nodes if p != self.name]
         for i, peer in enumerate(peers):
             a, b = (first, second) if i % 2 == 0 else (second, first)
@@ -343,9 +357,18 @@ class ValidatorNode:
         timestamp = max(self.sim.timestamp(), self.head_time) + (1 if twin and len(txs) == 1 else 0)
         txs = tuple(txs)
         execution = self._execute(txs, self.height + 1, timestamp)
-        header = BlockHeader(self.ledger.chain_id, self.height + 1, round_, self.head_hash, tx_root_of(txs),
-                             self._event_root(execution),
-                             execution.state_root, timestamp, self.validator_set.hash, self.address)
+        header = BlockHeader(
+            self.ledger.chain_id,
+            self.height + 1,
+            round_,
+            self.head_hash,
+            tx_root_of(txs),
+            self._event_root(execution),
+            execution.state_root,
+            timestamp,
+            self.validator_set.hash,
+            self.address,
+        )
         block = Block(header, txs)
         self.h.candidates[header.hash] = (block, execution)
         return block
@@ -372,8 +395,9 @@ class ValidatorNode:
             return
         self.round = new_round
         message = RoundChange.make(self.key, self.height + 1, new_round, self.h.prepared)
-        self.sim.record("consortium.round_change", self.ledger.name, node=self.name, height=self.height + 1,
-                        round=new_round)
+        self.sim.record(
+            "consortium.round_change", self.ledger.name, node=self.name, height=self.height + 1, round=new_round
+        )
         self.network.broadcast(self.name, message)
         self._on_round_change(message)
         self._arm_round_timer()
@@ -425,8 +449,9 @@ class ValidatorNode:
         earlier = self.h.proposals.get(p.round)
         if earlier is not None:
             if earlier.block.header.hash != block_hash:
-                self.ledger.monitor.equivocation(self, p.sender, p.height, p.round,
-                                                 earlier.block.header.hash, block_hash)
+                self.ledger.monitor.equivocation(
+                    self, p.sender, p.height, p.round, earlier.block.header.hash, block_hash
+                )
             return
         if p.round > 0 and not self._justified(p):
             self._reject("proposal for a later round without a valid justification", p)
@@ -453,8 +478,15 @@ class ValidatorNode:
         self._check_commit_quorum()
 
     def _reject(self, why: str, message) -> None:
-        self.sim.record("consortium.message_rejected", self.ledger.name, node=self.name, message=message.kind,
-                        height=message.height, round=message.round, reason=why)
+        self.sim.record(
+            "consortium.message_rejected",
+            self.ledger.name,
+            node=self.name,
+            message=message.kind,
+            height=message.height,
+            round=message.round,
+            reason=why,
+        )
 
     def _validate_block(self, block: Block) -> bool:
         """Re-execute a proposed block and check every header field against the result."""
@@ -482,8 +514,14 @@ class ValidatorNode:
             elif self._event_root(execution) != header.event_root:
                 problem = "event root differs"
         if problem is not None:
-            self.sim.record("consortium.block_rejected", self.ledger.name, node=self.name, height=header.height,
-                            block=header.hash, reason=problem)
+            self.sim.record(
+                "consortium.block_rejected",
+                self.ledger.name,
+                node=self.name,
+                height=header.height,
+                block=header.hash,
+                reason=problem,
+            )
             return False
         self.h.candidates[header.hash] = (block, execution)
         return True
@@ -505,9 +543,15 @@ class ValidatorNode:
 
     def _valid_prepared_certificate(self, rc: RoundChange) -> bool:
         block_hash = rc.prepared_block.header.hash
-        signers = {m.sender for m in rc.prepared_certificate
-                   if m.height == rc.height and m.round == rc.prepared_round and m.block_hash == block_hash
-                   and self.validator_set.contains(m.sender) and m.valid()}
+        signers = {
+            m.sender
+            for m in rc.prepared_certificate
+            if m.height == rc.height
+            and m.round == rc.prepared_round
+            and m.block_hash == block_hash
+            and self.validator_set.contains(m.sender)
+            and m.valid()
+        }
         return len(signers) >= self.validator_set.quorum
 
     def _on_prepare(self, m: Prepare) -> None:
@@ -541,7 +585,7 @@ class ValidatorNode:
 
     def _check_commit_quorum(self) -> None:
         quorum = self.validator_set.quorum
-        for (round_, block_hash), commits in sorted(self.h.commits.items()):
+        for (_round, block_hash), commits in sorted(self.h.commits.items()):
             if len(commits) < quorum:
                 continue
             candidate = self.h.candidates.get(block_hash)
@@ -578,8 +622,9 @@ class ValidatorNode:
         try:
             self.store.append(committed, execution.encoded_writes)
         except SimulatedCrash as exc:
-            self.sim.record("consortium.write_interrupted", self.ledger.name, node=self.name, height=header.height,
-                            reason=str(exc))
+            self.sim.record(
+                "consortium.write_interrupted", self.ledger.name, node=self.name, height=header.height, reason=str(exc)
+            )
             self.crash()
             self.ledger.rescue_orphans()
             return
@@ -639,14 +684,26 @@ class ValidatorNode:
                 break
             problem = self._check_synced_block(committed)
             if problem is not None:
-                self.sim.record("consortium.sync_rejected", self.ledger.name, node=self.name, peer=peer,
-                                height=committed.height, reason=problem)
+                self.sim.record(
+                    "consortium.sync_rejected",
+                    self.ledger.name,
+                    node=self.name,
+                    peer=peer,
+                    height=committed.height,
+                    reason=problem,
+                )
                 break
             header = committed.header
             execution = self._execute(committed.block.transactions, header.height, header.timestamp)
             if execution.state_root != header.state_root:
-                self.sim.record("consortium.sync_rejected", self.ledger.name, node=self.name, peer=peer,
-                                height=header.height, reason="state root differs after execution")
+                self.sim.record(
+                    "consortium.sync_rejected",
+                    self.ledger.name,
+                    node=self.name,
+                    peer=peer,
+                    height=header.height,
+                    reason="state root differs after execution",
+                )
                 break
             self.h.candidates[header.hash] = (committed.block, execution)
             was_syncing, self._syncing = self._syncing, True
@@ -659,8 +716,9 @@ class ValidatorNode:
         self._syncing = False
         self._sync_token += 1
         if applied:
-            self.sim.record("consortium.synced", self.ledger.name, node=self.name, peer=peer, blocks=applied,
-                            height=self.height)
+            self.sim.record(
+                "consortium.synced", self.ledger.name, node=self.name, peer=peer, blocks=applied, height=self.height
+            )
         if more:
             self._request_sync(peer)
         else:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from sim.consortium.block import LedgerEvent, Receipt
-from sim.consortium.crypto import keccak
-from sim.consortium.membership import GOVERNANCE_ROLES, ROLE_PERMISSIONS, OrgRole, ValidatorSet, governance_threshold
-from sim.consortium.transactions import Transaction, verify_signature
+from rwasim.consortium.block import LedgerEvent, Receipt
+from rwasim.consortium.crypto import keccak
+from rwasim.consortium.membership import GOVERNANCE_ROLES, ROLE_PERMISSIONS, OrgRole, ValidatorSet, governance_threshold
+from rwasim.consortium.transactions import Transaction, verify_signature
 
 ESCROW = "bridge-escrow"  # the account holding units locked for other chains
 HTLC = "htlc"  # the account holding units under hash time locks
@@ -73,8 +74,9 @@ class _Overlay:
 
     def keys_with(self, prefix: str) -> set:
         """Keys (live or deleted here) whose first element is ``prefix``: a full scan, for rare use."""
-        inner = self.base.keys_with(prefix) if isinstance(self.base, _Overlay) else {
-            k for k in self.base if k[0] == prefix}
+        inner = (
+            self.base.keys_with(prefix) if isinstance(self.base, _Overlay) else {k for k in self.base if k[0] == prefix}
+        )
         return inner | {k for k in self.writes if k[0] == prefix}
 
     def __setitem__(self, key, value) -> None:
@@ -120,8 +122,9 @@ class LedgerState:
         The commitment of ``data``.
     """
 
-    def __init__(self, chain_id: int, data: dict | None = None, state_root: bytes = b"\0" * 32,
-                 height: int = 0) -> None:
+    def __init__(
+        self, chain_id: int, data: dict | None = None, state_root: bytes = b"\0" * 32, height: int = 0
+    ) -> None:
         self.chain_id = chain_id
         self.data: dict = data if data is not None else {}
         self.state_root = state_root
@@ -198,7 +201,7 @@ class LedgerState:
             raise ValueError(f"stored diff of block {height} does not chain to its state root")
         self.apply(BlockExecution((), decode_writes(encoded_writes), root, height, encoded_writes))
 
-    def copy(self) -> "LedgerState":
+    def copy(self) -> LedgerState:
         return LedgerState(self.chain_id, dict(self.data), self.state_root, self.height)
 
 
@@ -214,13 +217,17 @@ class _ReadOnly:
 
 def encode_key(key: tuple) -> str:
     """A state key as a JSON list, bytes tagged ``"b:<hex>"`` and strings ``"s:<text>"`` (reversible)."""
-    return json.dumps([("b:" + k.hex()) if isinstance(k, bytes) else ("s:" + k) if isinstance(k, str) else k
-                       for k in key], separators=(",", ":"))
+    return json.dumps(
+        [("b:" + k.hex()) if isinstance(k, bytes) else ("s:" + k) if isinstance(k, str) else k for k in key],
+        separators=(",", ":"),
+    )
 
 
 def decode_key(text: str) -> tuple:
-    return tuple(bytes.fromhex(k[2:]) if isinstance(k, str) and k[0] == "b" else k[2:] if isinstance(k, str) else k
-                 for k in json.loads(text))
+    return tuple(
+        bytes.fromhex(k[2:]) if isinstance(k, str) and k[0] == "b" else k[2:] if isinstance(k, str) else k
+        for k in json.loads(text)
+    )
 
 
 def encode_writes(writes: dict) -> bytes:
@@ -230,8 +237,9 @@ def encode_writes(writes: dict) -> bytes:
     node replaying its file recomputes the same roots.
     """
     items = sorted((encode_key(k), v) for k, v in writes.items())
-    return json.dumps([[k] if v is _DELETED else [k, v] for k, v in items], separators=(",", ":"),
-                      sort_keys=True).encode()
+    return json.dumps(
+        [[k] if v is _DELETED else [k, v] for k, v in items], separators=(",", ":"), sort_keys=True
+    ).encode()
 
 
 def decode_writes(blob: bytes) -> dict:
@@ -239,8 +247,12 @@ def decode_writes(blob: bytes) -> dict:
 
 
 # ---- genesis -----------------------------------------------------------------------------
-def genesis_state(chain_id: int, organisations: list[tuple[str, OrgRole, bytes]],
-                  validators: list[tuple[bytes, str]], clients: list[tuple[bytes, str, OrgRole]] = ()) -> LedgerState:
+def genesis_state(
+    chain_id: int,
+    organisations: list[tuple[str, OrgRole, bytes]],
+    validators: list[tuple[bytes, str]],
+    clients: list[tuple[bytes, str, OrgRole]] = (),
+) -> LedgerState:
     """The state at height 0: organisations (id, role, admin address), validators and clients."""
     data: dict = {("chain_id",): chain_id}
     for org_id, role, address in organisations:
@@ -259,6 +271,7 @@ def genesis_state(chain_id: int, organisations: list[tuple[str, OrgRole, bytes]]
 # ---- execution ---------------------------------------------------------------------------
 _PERMISSIONS = {role.value: kinds for role, kinds in ROLE_PERMISSIONS.items()}
 
+
 def _admission(s, chain_id: int, tx: Transaction, mempool: bool) -> str | None:
     if tx.chain_id != chain_id:
         return f"wrong chain id {tx.chain_id} (this ledger is {chain_id})"
@@ -269,9 +282,7 @@ def _admission(s, chain_id: int, tx: Transaction, mempool: bool) -> str | None:
         return f"sender 0x{tx.sender.hex()} is not a member"
     if tx.kind not in HANDLERS:
         return f"unknown transaction kind {tx.kind!r}"
-    if tx.kind not in _PERMISSIONS[client["role"]] and not (
-        tx.kind == "membership.add_client" and client.get("admin")
-    ):
+    if tx.kind not in _PERMISSIONS[client["role"]] and not (tx.kind == "membership.add_client" and client.get("admin")):
         return f"role {client['role']} may not {tx.kind}"
     expected = s.get(("nonce", tx.sender), 0)
     if tx.nonce < expected:
@@ -304,7 +315,10 @@ def _need(condition: bool, reason: str) -> None:
 
 
 def _amount(value: Any) -> int:
-    _need(isinstance(value, int) and not isinstance(value, bool) and value > 0, f"amount must be a positive integer, not {value!r}")
+    _need(
+        isinstance(value, int) and not isinstance(value, bool) and value > 0,
+        f"amount must be a positive integer, not {value!r}",
+    )
     return value
 
 
@@ -329,8 +343,11 @@ def _holder(sender: bytes) -> str:
 # restriction codes, as on the Ethereum token
 OK, PAUSED, SENDER_FROZEN, RECEIVER_FROZEN, INSUFFICIENT, NOT_VERIFIED, COMPLIANCE = range(7)
 RESTRICTION_MESSAGES = {
-    PAUSED: "token is paused", SENDER_FROZEN: "sender wallet is frozen", RECEIVER_FROZEN: "receiver wallet is frozen",
-    INSUFFICIENT: "insufficient unfrozen balance", NOT_VERIFIED: "receiver identity is not verified",
+    PAUSED: "token is paused",
+    SENDER_FROZEN: "sender wallet is frozen",
+    RECEIVER_FROZEN: "receiver wallet is frozen",
+    INSUFFICIENT: "insufficient unfrozen balance",
+    NOT_VERIFIED: "receiver identity is not verified",
 }
 SYSTEM_ACCOUNTS = frozenset({ESCROW, HTLC, DVP})
 
@@ -342,8 +359,9 @@ def verified(s, holder: str) -> bool:
     return identity is not None and identity["kyc"] and identity["class"] in CLASSES
 
 
-def compliance_failure(s, asset_id: str, asset: dict, sender: str | None, receiver: str, amount: int,
-                       timestamp: int) -> str | None:
+def compliance_failure(
+    s, asset_id: str, asset: dict, sender: str | None, receiver: str, amount: int, timestamp: int
+) -> str | None:
     """The name of the rule that refuses the transfer, or None."""
     rules = asset["rules"]
     if receiver in SYSTEM_ACCOUNTS:
@@ -360,8 +378,12 @@ def compliance_failure(s, asset_id: str, asset: dict, sender: str | None, receiv
         leaves = sender is not None and sender not in SYSTEM_ACCOUNTS and s.get(("bal", asset_id, sender), 0) == amount
         if not leaves and s.get(("holders", asset_id), 0) >= rules["max_holders"]:
             return "MaxHoldersModule"
-    if rules.get("locked_until") and sender is not None and sender not in SYSTEM_ACCOUNTS \
-            and timestamp < rules["locked_until"]:
+    if (
+        rules.get("locked_until")
+        and sender is not None
+        and sender not in SYSTEM_ACCOUNTS
+        and timestamp < rules["locked_until"]
+    ):
         return "LockUpModule"
     return None
 
@@ -387,7 +409,9 @@ def restriction(s, asset_id: str, sender: str, receiver: str, amount: int, times
     return OK, "ok"
 
 
-def _move(s, asset_id: str, sender: str, receiver: str, amount: int, events: list, kind: str = "token.transfer") -> None:
+def _move(
+    s, asset_id: str, sender: str, receiver: str, amount: int, events: list, kind: str = "token.transfer"
+) -> None:
     before_to = s.get(("bal", asset_id, receiver), 0)
     after_from = s.get(("bal", asset_id, sender), 0) - amount
     s[("bal", asset_id, sender)] = after_from
@@ -401,8 +425,16 @@ def _move(s, asset_id: str, sender: str, receiver: str, amount: int, events: lis
     events.append(LedgerEvent(kind, {"asset_id": asset_id, "from": sender, "to": receiver, "amount": amount}))
 
 
-def _transfer_checked(s, asset_id: str, sender: str, receiver: str, amount: int, timestamp: int, events: list,
-                      kind: str = "token.transfer") -> None:
+def _transfer_checked(
+    s,
+    asset_id: str,
+    sender: str,
+    receiver: str,
+    amount: int,
+    timestamp: int,
+    events: list,
+    kind: str = "token.transfer",
+) -> None:
     code, message = restriction(s, asset_id, sender, receiver, amount, timestamp)
     _need(code == OK, f"restricted ({code}): {message}")
     _move(s, asset_id, sender, receiver, amount, events, kind)
@@ -411,13 +443,18 @@ def _transfer_checked(s, asset_id: str, sender: str, receiver: str, amount: int,
 # ---- handlers ----------------------------------------------------------------------------
 def _membership_add_client(s, tx, p, events, ts):
     role = OrgRole(p["role"])
-    _need(role in (OrgRole.INVESTOR, s.get(("client", tx.sender)) and OrgRole(s.get(("client", tx.sender))["role"])),
-          f"an organisation may add clients with its own role or as investors, not {role.value}")
+    _need(
+        role in (OrgRole.INVESTOR, s.get(("client", tx.sender)) and OrgRole(s.get(("client", tx.sender))["role"])),
+        f"an organisation may add clients with its own role or as investors, not {role.value}",
+    )
     address = bytes.fromhex(p["address"][2:])
     _need(s.get(("client", address)) is None, f"{p['address']} is already a member")
     s[("client", address)] = {"org": _org_of(s, tx.sender), "role": role.value, "admin": False}
-    events.append(LedgerEvent("membership.client_added", {"address": p["address"], "org": _org_of(s, tx.sender),
-                                                          "role": role.value}))
+    events.append(
+        LedgerEvent(
+            "membership.client_added", {"address": p["address"], "org": _org_of(s, tx.sender), "role": role.value}
+        )
+    )
 
 
 GOVERNANCE_ACTIONS = ("add_organisation", "remove_organisation", "add_validator", "remove_validator")
@@ -444,8 +481,11 @@ def _governance_vote(s, tx, p, events, ts):
     approvals = sorted(proposal["approvals"] + [org])
     proposal = {**proposal, "approvals": approvals}
     needed = governance_threshold(len(members))
-    events.append(LedgerEvent("governance.voted", {"proposal": p["proposal"], "org": org,
-                                                   "approvals": len(approvals), "needed": needed}))
+    events.append(
+        LedgerEvent(
+            "governance.voted", {"proposal": p["proposal"], "org": org, "approvals": len(approvals), "needed": needed}
+        )
+    )
     if len([a for a in approvals if a in members]) >= needed:
         proposal["done"] = True
         _enact(s, proposal["action"], proposal["args"], events)
@@ -484,17 +524,36 @@ def _enact(s, action: str, args: dict, events: list) -> None:
     fields = {"action": action, "args": args}
     if action == "remove_organisation":
         fields["validators_removed"] = removed
-    if action in ("add_validator", "remove_validator", "remove_organisation"):  # light clients hand over to the new set with this
-        fields["validator_set_hash"] = "0x" + ValidatorSet(tuple(sorted(k[1] for k, _ in _items(s, "validator")))).hash.hex()
+    if action in (
+        "add_validator",
+        "remove_validator",
+        "remove_organisation",
+    ):  # light clients hand over to the new set with this
+        fields["validator_set_hash"] = (
+            "0x" + ValidatorSet(tuple(sorted(k[1] for k, _ in _items(s, "validator")))).hash.hex()
+        )
     events.append(LedgerEvent("governance.enacted", fields))
 
 
 def _identity_register(s, tx, p, events, ts):
     _need(p["investor_class"] in CLASSES, f"unknown investor class {p['investor_class']!r}")
-    s[("identity", p["holder"])] = {"country": int(p["country"]), "class": p["investor_class"],
-                                    "kyc": bool(p.get("kyc", True)), "by": _org_of(s, tx.sender)}
-    events.append(LedgerEvent("identity.registered", {"holder": p["holder"], "country": int(p["country"]),
-                                                      "class": p["investor_class"], "kyc": bool(p.get("kyc", True))}))
+    s[("identity", p["holder"])] = {
+        "country": int(p["country"]),
+        "class": p["investor_class"],
+        "kyc": bool(p.get("kyc", True)),
+        "by": _org_of(s, tx.sender),
+    }
+    events.append(
+        LedgerEvent(
+            "identity.registered",
+            {
+                "holder": p["holder"],
+                "country": int(p["country"]),
+                "class": p["investor_class"],
+                "kyc": bool(p.get("kyc", True)),
+            },
+        )
+    )
 
 
 def _asset_register(s, tx, p, events, ts):
@@ -503,11 +562,19 @@ def _asset_register(s, tx, p, events, ts):
     rules = dict(p.get("rules", {}))
     unknown = sorted(set(rules) - {"countries", "investor_classes", "max_holders", "max_balance", "locked_until"})
     _need(not unknown, f"unknown compliance rules {unknown}")
-    s[("asset", asset_id)] = {"issuer_org": _org_of(s, tx.sender), "name": p.get("name", asset_id),
-                              "term_sheet_hash": p["term_sheet_hash"], "rules": rules,
-                              "documents": {d[0]: {"uri": d[1], "hash": d[2]} for d in p.get("documents", [])}}
-    events.append(LedgerEvent("asset.registered", {"asset_id": asset_id, "issuer": _org_of(s, tx.sender),
-                                                   "term_sheet_hash": p["term_sheet_hash"]}))
+    s[("asset", asset_id)] = {
+        "issuer_org": _org_of(s, tx.sender),
+        "name": p.get("name", asset_id),
+        "term_sheet_hash": p["term_sheet_hash"],
+        "rules": rules,
+        "documents": {d[0]: {"uri": d[1], "hash": d[2]} for d in p.get("documents", [])},
+    }
+    events.append(
+        LedgerEvent(
+            "asset.registered",
+            {"asset_id": asset_id, "issuer": _org_of(s, tx.sender), "term_sheet_hash": p["term_sheet_hash"]},
+        )
+    )
 
 
 def _asset_document(s, tx, p, events, ts):
@@ -525,16 +592,21 @@ def _asset_fixing(s, tx, p, events, ts):
     key = ("fixing", p["asset_id"], str(p["date"]))
     _need(s.get(key) is None, f"the fixing of {p['date']} is already published")
     s[key] = str(p["close"])
-    events.append(LedgerEvent("asset.fixing", {"asset_id": p["asset_id"], "date": str(p["date"]),
-                                               "close": str(p["close"])}))
+    events.append(
+        LedgerEvent("asset.fixing", {"asset_id": p["asset_id"], "date": str(p["date"]), "close": str(p["close"])})
+    )
 
 
 def _asset_corporate_action(s, tx, p, events, ts):
     """A lifecycle event (knock-in, knock-out, coupon, redemption) announced on the ledger."""
     asset = _asset(s, p["asset_id"])
     _need(_is_asset_agent(s, asset, tx.sender), "only the asset's issuer may announce corporate actions")
-    fields = {"asset_id": p["asset_id"], "action": str(p["action"]), "date": str(p["date"]),
-              "detail": dict(p.get("detail", {}))}
+    fields = {
+        "asset_id": p["asset_id"],
+        "action": str(p["action"]),
+        "date": str(p["date"]),
+        "detail": dict(p.get("detail", {})),
+    }
     events.append(LedgerEvent("asset.corporate_action", fields))
 
 
@@ -590,8 +662,9 @@ def _token_freeze(s, tx, p, events, ts):
     asset = _asset(s, p["asset_id"])
     _need(_may_enforce(s, asset, tx.sender), "only the issuer or a regulator may freeze")
     s[("frozen", p["asset_id"], p["holder"])] = bool(p["frozen"])
-    events.append(LedgerEvent("token.frozen", {"asset_id": p["asset_id"], "holder": p["holder"],
-                                               "frozen": bool(p["frozen"])}))
+    events.append(
+        LedgerEvent("token.frozen", {"asset_id": p["asset_id"], "holder": p["holder"], "frozen": bool(p["frozen"])})
+    )
 
 
 def _token_freeze_partial(s, tx, p, events, ts):
@@ -622,25 +695,44 @@ def _bridge_lock(s, tx, p, events, ts):
     _asset(s, asset_id)
     _need(not s.get(("bridge_halted", lane), False), f"lane {lane} is halted")
     receiver = p["receiver"]
-    _need(isinstance(receiver, str) and len(receiver) == 42 and receiver.startswith("0x"),
-          f"receiver must be a 20-byte 0x address, not {receiver!r}")
+    _need(
+        isinstance(receiver, str) and len(receiver) == 42 and receiver.startswith("0x"),
+        f"receiver must be a 20-byte 0x address, not {receiver!r}",
+    )
     sender = _holder(tx.sender)
     code, message = restriction(s, asset_id, sender, ESCROW, amount, ts)
     _need(code == OK, f"restricted ({code}): {message}")
     nonce = s.get(("lock_nonce", lane), 0) + 1
     s[("lock_nonce", lane)] = nonce
     _move(s, asset_id, sender, ESCROW, amount, events)
-    s[("lock", lane, nonce)] = {"asset_id": asset_id, "sender": sender, "receiver": receiver, "amount": amount,
-                                "destination_chain": int(p["destination_chain"]), "state": "locked"}
-    events.append(LedgerEvent("bridge.lock", {"lane": lane, "nonce": nonce, "asset_id": asset_id, "sender": sender,
-                                              "receiver": receiver, "amount": amount,
-                                              "destination_chain": int(p["destination_chain"])}))
+    s[("lock", lane, nonce)] = {
+        "asset_id": asset_id,
+        "sender": sender,
+        "receiver": receiver,
+        "amount": amount,
+        "destination_chain": int(p["destination_chain"]),
+        "state": "locked",
+    }
+    events.append(
+        LedgerEvent(
+            "bridge.lock",
+            {
+                "lane": lane,
+                "nonce": nonce,
+                "asset_id": asset_id,
+                "sender": sender,
+                "receiver": receiver,
+                "amount": amount,
+                "destination_chain": int(p["destination_chain"]),
+            },
+        )
+    )
 
 
 def _verify_attestations(s, kind: str, message_id: bytes, attestations) -> None:
     """At least 2f+1 distinct current validators signed that they saw ``kind`` for the message."""
-    from bridge.codec import attestation_digest
-    from sim.consortium.crypto import InvalidSignature, recover_address
+    from rwasim.bridge.codec import attestation_digest
+    from rwasim.consortium.crypto import InvalidSignature, recover_address
 
     digest = attestation_digest(kind, message_id)
     signers = set()
@@ -658,12 +750,21 @@ def _verify_attestations(s, kind: str, message_id: bytes, attestations) -> None:
 
 def _bridge_release(s, tx, p, events, ts):
     """Units come back from Ethereum: a burn there, attested by 2f+1 validators who read it."""
-    from bridge.codec import address_bytes, asset_key, message_id
+    from rwasim.bridge.codec import address_bytes, message_id
+    from rwasim.consortium.block import asset_key
 
     asset_id, to, amount, lane = p["asset_id"], p["receiver"], _amount(p["amount"]), int(p["lane"])
     _asset(s, asset_id)
-    mid = message_id(int(p["source_chain"]), _chain_id_of(s), lane, int(p["nonce"]), asset_key(asset_id),
-                     address_bytes(p["sender"]), address_bytes(to), amount)
+    mid = message_id(
+        int(p["source_chain"]),
+        _chain_id_of(s),
+        lane,
+        int(p["nonce"]),
+        asset_key(asset_id),
+        address_bytes(p["sender"]),
+        address_bytes(to),
+        amount,
+    )
     mid_hex = hx(mid)
     _need(s.get(("processed", mid_hex)) is None, f"message {mid_hex} was already processed")
     _verify_attestations(s, "sent", mid, p["attestations"])
@@ -680,14 +781,23 @@ def _bridge_release(s, tx, p, events, ts):
 
 def _bridge_refund(s, tx, p, events, ts):
     """A lock the gateway rejected (attested by 2f+1 validators) goes back to its sender."""
-    from bridge.codec import address_bytes, asset_key, message_id
+    from rwasim.bridge.codec import address_bytes, message_id
+    from rwasim.consortium.block import asset_key
 
     lane, nonce = int(p["lane"]), int(p["nonce"])
     lock = s.get(("lock", lane, nonce))
     _need(lock is not None, f"no lock {nonce} on lane {lane}")
     _need(lock["state"] == "locked", f"lock {nonce} on lane {lane} is {lock['state']}")
-    mid = message_id(_chain_id_of(s), lock["destination_chain"], lane, nonce, asset_key(lock["asset_id"]),
-                     address_bytes(lock["sender"]), address_bytes(lock["receiver"]), lock["amount"])
+    mid = message_id(
+        _chain_id_of(s),
+        lock["destination_chain"],
+        lane,
+        nonce,
+        asset_key(lock["asset_id"]),
+        address_bytes(lock["sender"]),
+        address_bytes(lock["receiver"]),
+        lock["amount"],
+    )
     _verify_attestations(s, "rejected", mid, p["attestations"])
     s[("lock", lane, nonce)] = {**lock, "state": "refunded", "reason": p.get("reason", "")}
     _move(s, lock["asset_id"], ESCROW, lock["sender"], lock["amount"], events, "bridge.refund")
@@ -709,11 +819,29 @@ def _htlc_lock(s, tx, p, events, ts):
     _need(code == OK, f"restricted ({code}): {message}")
     lock_id = "0x" + tx.hash.hex()
     _move(s, asset_id, sender, HTLC, amount, events)
-    s[("htlc", lock_id)] = {"asset_id": asset_id, "sender": sender, "receiver": p["receiver"], "amount": amount,
-                            "hashlock": hashlock, "expiry": expiry, "state": "locked"}
-    events.append(LedgerEvent("htlc.locked", {"lock_id": lock_id, "asset_id": asset_id, "sender": sender,
-                                              "receiver": p["receiver"], "amount": amount, "hashlock": hashlock,
-                                              "expiry": expiry}))
+    s[("htlc", lock_id)] = {
+        "asset_id": asset_id,
+        "sender": sender,
+        "receiver": p["receiver"],
+        "amount": amount,
+        "hashlock": hashlock,
+        "expiry": expiry,
+        "state": "locked",
+    }
+    events.append(
+        LedgerEvent(
+            "htlc.locked",
+            {
+                "lock_id": lock_id,
+                "asset_id": asset_id,
+                "sender": sender,
+                "receiver": p["receiver"],
+                "amount": amount,
+                "hashlock": hashlock,
+                "expiry": expiry,
+            },
+        )
+    )
 
 
 def _htlc_claim(s, tx, p, events, ts):
@@ -750,12 +878,31 @@ def _dvp_propose(s, tx, p, events, ts):
     _need(code == OK, f"restricted ({code}): {message}")
     trade_id = "0x" + tx.hash.hex()
     _move(s, asset_id, seller, DVP, amount, events)
-    s[("dvp", trade_id)] = {"asset_id": asset_id, "amount": amount, "cash_asset": cash_asset,
-                            "cash_amount": cash_amount, "seller": seller, "buyer": buyer, "deadline": deadline,
-                            "state": "proposed"}
-    events.append(LedgerEvent("dvp.proposed", {"trade_id": trade_id, "asset_id": asset_id, "amount": amount,
-                                               "cash_asset": cash_asset, "cash_amount": cash_amount,
-                                               "seller": seller, "buyer": buyer, "deadline": deadline}))
+    s[("dvp", trade_id)] = {
+        "asset_id": asset_id,
+        "amount": amount,
+        "cash_asset": cash_asset,
+        "cash_amount": cash_amount,
+        "seller": seller,
+        "buyer": buyer,
+        "deadline": deadline,
+        "state": "proposed",
+    }
+    events.append(
+        LedgerEvent(
+            "dvp.proposed",
+            {
+                "trade_id": trade_id,
+                "asset_id": asset_id,
+                "amount": amount,
+                "cash_asset": cash_asset,
+                "cash_amount": cash_amount,
+                "seller": seller,
+                "buyer": buyer,
+                "deadline": deadline,
+            },
+        )
+    )
 
 
 def _open_trade(s, trade_id: str) -> dict:
@@ -784,8 +931,10 @@ def _dvp_cancel(s, tx, p, events, ts):
     trade = _open_trade(s, trade_id)
     party = _holder(tx.sender)
     _need(party in (trade["seller"], trade["buyer"]), "only the seller or the buyer may cancel")
-    _need(party == trade["seller"] or ts >= trade["deadline"],
-          f"the buyer may cancel only after the deadline {trade['deadline']}")
+    _need(
+        party == trade["seller"] or ts >= trade["deadline"],
+        f"the buyer may cancel only after the deadline {trade['deadline']}",
+    )
     _move(s, trade["asset_id"], DVP, trade["seller"], trade["amount"], events, "dvp.return")
     s[("dvp", trade_id)] = {**trade, "state": "cancelled"}
     events.append(LedgerEvent("dvp.cancelled", {"trade_id": trade_id, "by": party}))
@@ -795,11 +944,16 @@ def _bridge_halt(s, tx, p, events, ts):
     """A regulator (or the issuer) stops, or reopens, new locks towards other chains on a lane."""
     lane, halted = int(p["lane"]), bool(p["halted"])
     client = s.get(("client", tx.sender))
-    _need(client["role"] in (OrgRole.REGULATOR.value, OrgRole.ISSUER.value),
-          "only a regulator or an issuer may halt a bridge lane")
+    _need(
+        client["role"] in (OrgRole.REGULATOR.value, OrgRole.ISSUER.value),
+        "only a regulator or an issuer may halt a bridge lane",
+    )
     s[("bridge_halted", lane)] = halted
-    events.append(LedgerEvent("bridge.halted", {"lane": lane, "halted": halted, "by": client["org"],
-                                                "reason": str(p.get("reason", ""))}))
+    events.append(
+        LedgerEvent(
+            "bridge.halted", {"lane": lane, "halted": halted, "by": client["org"], "reason": str(p.get("reason", ""))}
+        )
+    )
 
 
 HANDLERS: dict[str, Callable] = {

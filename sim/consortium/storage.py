@@ -17,9 +17,9 @@ import sqlite3
 from collections import OrderedDict
 from pathlib import Path
 
-from sim.consortium.block import (Block, BlockHeader, CommittedBlock, LedgerEvent, QuorumCertificate, Receipt)
-from sim.consortium.state import LedgerState, encode_key, decode_key
-from sim.consortium.transactions import Transaction
+from rwasim.consortium.block import Block, BlockHeader, CommittedBlock, LedgerEvent, QuorumCertificate, Receipt
+from rwasim.consortium.state import LedgerState, decode_key, encode_key
+from rwasim.consortium.transactions import Transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,11 +49,21 @@ def header_to_json(header: BlockHeader) -> str:
 def header_from_json(text: str) -> BlockHeader:
     d = json.loads(text)
     b = {k: bytes.fromhex(v[2:]) for k, v in d.items() if isinstance(v, str)}
-    return BlockHeader(d["chain_id"], d["height"], d["round"], b["parent_hash"], b["tx_root"], b["event_root"],
-                       b["state_root"], d["timestamp"], b["validator_set_hash"], b["proposer"])
+    return BlockHeader(
+        d["chain_id"],
+        d["height"],
+        d["round"],
+        b["parent_hash"],
+        b["tx_root"],
+        b["event_root"],
+        b["state_root"],
+        d["timestamp"],
+        b["validator_set_hash"],
+        b["proposer"],
+    )
 
 
-_BODIES: "OrderedDict[bytes, bytes]" = OrderedDict()  # header hash -> encoded body, shared by the nodes of a run
+_BODIES: OrderedDict[bytes, bytes] = OrderedDict()  # header hash -> encoded body, shared by the nodes of a run
 
 
 def _body_to_bytes(block: Block, receipts: tuple[Receipt, ...]) -> bytes:
@@ -66,16 +76,20 @@ def _body_to_bytes(block: Block, receipts: tuple[Receipt, ...]) -> bytes:
 
 
 def _encode_body(block: Block, receipts: tuple[Receipt, ...]) -> bytes:
-    txs = [[tx.chain_id, tx.kind, tx.sender.hex(), tx.nonce, tx.payload, tx.signature.hex()] for tx in block.transactions]
+    txs = [
+        [tx.chain_id, tx.kind, tx.sender.hex(), tx.nonce, tx.payload, tx.signature.hex()] for tx in block.transactions
+    ]
     rcs = [[r.ok, r.reason, [[e.kind, e.fields] for e in r.events]] for r in receipts]
     return json.dumps([txs, rcs], separators=(",", ":"), sort_keys=True).encode()
 
 
 def _body_from_bytes(blob: bytes) -> tuple[tuple[Transaction, ...], list]:
-    from sim.consortium.transactions import make_transaction
+    from rwasim.consortium.transactions import make_transaction
 
     txs, rcs = json.loads(blob)
-    transactions = tuple(make_transaction(c, k, p, bytes.fromhex(s), n, bytes.fromhex(sig)) for c, k, s, n, p, sig in txs)
+    transactions = tuple(
+        make_transaction(c, k, p, bytes.fromhex(s), n, bytes.fromhex(sig)) for c, k, s, n, p, sig in txs
+    )
     return transactions, rcs
 
 
@@ -134,9 +148,15 @@ class NodeStore:
         with self._transaction():
             self._db.execute(
                 "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?)",
-                (header.height, header.hash, header_to_json(header),
-                 _body_to_bytes(committed.block, committed.receipts),
-                 json.dumps([[a.hex(), s.hex()] for a, s in committed.qc.signatures]), b""))
+                (
+                    header.height,
+                    header.hash,
+                    header_to_json(header),
+                    _body_to_bytes(committed.block, committed.receipts),
+                    json.dumps([[a.hex(), s.hex()] for a, s in committed.qc.signatures]),
+                    b"",
+                ),
+            )
             if crash_at == "after_block":
                 raise SimulatedCrash(f"crashed writing block {header.height}")
             self._db.execute("UPDATE blocks SET state_diff = ? WHERE height = ?", (state_diff, header.height))
@@ -178,13 +198,16 @@ class NodeStore:
 
     def load_state(self) -> LedgerState:
         """The state after the last stored block: newest snapshot, then the diffs after it."""
-        row = self._db.execute("SELECT height, state_root, state FROM snapshots ORDER BY height DESC LIMIT 1").fetchone()
+        row = self._db.execute(
+            "SELECT height, state_root, state FROM snapshots ORDER BY height DESC LIMIT 1"
+        ).fetchone()
         if row is None:
             raise StorageError(f"{self.path} has no genesis state")
         height, root, blob = row
         state = LedgerState(self.chain_id, {decode_key(k): v for k, v in json.loads(blob)}, bytes(root), height)
         for h, header_json, diff in self._db.execute(
-                "SELECT height, header, state_diff FROM blocks WHERE height > ? ORDER BY height", (height,)):
+            "SELECT height, header, state_diff FROM blocks WHERE height > ? ORDER BY height", (height,)
+        ):
             header = header_from_json(header_json)
             try:
                 state.apply_encoded(bytes(diff), header.state_root, h)
@@ -198,8 +221,10 @@ class NodeStore:
             return None
         header = header_from_json(row[0])
         transactions, rcs = _body_from_bytes(bytes(row[1]))
-        receipts = tuple(Receipt(tx.hash, ok, reason, tuple(LedgerEvent(k, f) for k, f in events))
-                         for tx, (ok, reason, events) in zip(transactions, rcs))
+        receipts = tuple(
+            Receipt(tx.hash, ok, reason, tuple(LedgerEvent(k, f) for k, f in events))
+            for tx, (ok, reason, events) in zip(transactions, rcs)
+        )
         qc = QuorumCertificate(header.hash, tuple((bytes.fromhex(a), bytes.fromhex(s)) for a, s in json.loads(row[2])))
         return CommittedBlock(Block(header, transactions), receipts, qc)
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from weakref import WeakValueDictionary
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
+from weakref import WeakValueDictionary
 
-from sim.consortium.crypto import InvalidSignature, KeyPair, keccak, recover_address
+from rwasim.consortium.crypto import InvalidSignature, KeyPair, keccak, recover_address
 
 TX_DOMAIN = b"RWASIM_TX"
 
@@ -67,19 +68,25 @@ class Transaction:
         return len(self.encoded) + len(self.signature)
 
     def to_json(self) -> dict[str, Any]:
-        return {"hash": "0x" + self.hash.hex(), "kind": self.kind, "sender": "0x" + self.sender.hex(),
-                "nonce": self.nonce, "payload": self.payload}
+        return {
+            "hash": "0x" + self.hash.hex(),
+            "kind": self.kind,
+            "sender": "0x" + self.sender.hex(),
+            "nonce": self.nonce,
+            "payload": self.payload,
+        }
 
 
 def encode_transaction(chain_id: int, kind: str, sender: bytes, nonce: int, payload: dict) -> bytes:
-    return json.dumps([chain_id, kind, "0x" + sender.hex(), nonce, payload], sort_keys=True,
-                      separators=(",", ":")).encode()
+    return json.dumps(
+        [chain_id, kind, "0x" + sender.hex(), nonce, payload], sort_keys=True, separators=(",", ":")
+    ).encode()
 
 
 # Transactions whose encoding and hash were computed here from their own fields: checking
 # them again would only re-encode the same payload. Anything built otherwise (the dataclass
 # constructor, dataclasses.replace) gets the full check.
-_WELL_FORMED: "WeakValueDictionary[int, Transaction]" = WeakValueDictionary()
+_WELL_FORMED: WeakValueDictionary[int, Transaction] = WeakValueDictionary()
 
 
 def _well_formed(tx: Transaction) -> Transaction:
@@ -87,13 +94,15 @@ def _well_formed(tx: Transaction) -> Transaction:
     return tx
 
 
-def make_transaction(chain_id: int, kind: str, payload: Mapping[str, Any], sender: bytes, nonce: int,
-                     signature: bytes = b"") -> Transaction:
+def make_transaction(
+    chain_id: int, kind: str, payload: Mapping[str, Any], sender: bytes, nonce: int, signature: bytes = b""
+) -> Transaction:
     """Build a transaction with its encoding and hash (unsigned unless ``signature`` is given)."""
     plain = _plain(dict(payload))
     encoded = encode_transaction(chain_id, kind, sender, nonce, plain)
-    return _well_formed(Transaction(chain_id, kind, plain, sender, nonce, signature, encoded,
-                                    keccak(TX_DOMAIN + encoded)))
+    return _well_formed(
+        Transaction(chain_id, kind, plain, sender, nonce, signature, encoded, keccak(TX_DOMAIN + encoded))
+    )
 
 
 def sign_transaction(key: KeyPair, kind: str, payload: Mapping[str, Any], nonce: int, chain_id: int) -> Transaction:
@@ -104,7 +113,7 @@ def sign_transaction(key: KeyPair, kind: str, payload: Mapping[str, Any], nonce:
     return _well_formed(Transaction(chain_id, kind, plain, key.address, nonce, key.sign(digest), encoded, digest))
 
 
-_VERIFIED: "OrderedDict[int, tuple[Transaction, bool]]" = OrderedDict()
+_VERIFIED: OrderedDict[int, tuple[Transaction, bool]] = OrderedDict()
 _VERIFIED_MAX = 1 << 18
 
 
@@ -126,8 +135,10 @@ def verify_signature(tx: Transaction) -> bool:
 
 
 def _verify(tx: Transaction) -> bool:
-    if _WELL_FORMED.get(id(tx)) is not tx and \
-            keccak(TX_DOMAIN + encode_transaction(tx.chain_id, tx.kind, tx.sender, tx.nonce, tx.payload)) != tx.hash:
+    if (
+        _WELL_FORMED.get(id(tx)) is not tx
+        and keccak(TX_DOMAIN + encode_transaction(tx.chain_id, tx.kind, tx.sender, tx.nonce, tx.payload)) != tx.hash
+    ):
         return False
     try:
         return recover_address(tx.hash, tx.signature) == tx.sender

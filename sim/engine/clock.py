@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import simpy
 
-from sim.engine.events import EventLog
-from sim.engine.rng import SeededRandom
+from rwasim.engine.events import EventLog
+from rwasim.engine.rng import SeededRandom
 
 
 class Simulation:

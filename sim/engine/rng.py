@@ -52,6 +52,6 @@ class SeededRandom:
             self._streams[key] = rng
         return rng
 
-    def child(self, *name: object) -> "SeededRandom":
+    def child(self, *name: object) -> SeededRandom:
         """A new factory whose base seed is derived from this one and ``name``."""
         return SeededRandom(derive_seed(self.seed, "child", *name))

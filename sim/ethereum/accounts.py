@@ -15,7 +15,7 @@ from coincurve import PrivateKey
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
-from sim.engine.rng import derive_seed
+from rwasim.engine.rng import derive_seed
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -29,21 +29,28 @@ class LocalAccount:
     address: str
 
     @classmethod
-    def from_seed(cls, seed: int, label: str) -> "LocalAccount":
+    def from_seed(cls, seed: int, label: str) -> LocalAccount:
         """The account for ``label`` under ``seed`` (never the wall clock or os.urandom)."""
         secret = derive_seed(seed, "ethereum-account", label).to_bytes(8, "big")
         key = int.from_bytes(keccak(b"rwasim-account" + secret + label.encode()), "big") % (SECP256K1_N - 1) + 1
         return cls.from_key(key.to_bytes(32, "big"), label)
 
     @classmethod
-    def from_key(cls, private_key: bytes, label: str = "") -> "LocalAccount":
+    def from_key(cls, private_key: bytes, label: str = "") -> LocalAccount:
         public = PrivateKey(private_key).public_key.format(compressed=False)[1:]
         return cls(label, private_key, to_checksum_address(keccak(public)[12:]))
 
 
 def sign_legacy_transaction(
-    account: LocalAccount, *, nonce: int, gas_price: int, gas: int, to: str | None,
-    value: int, data: bytes, chain_id: int,
+    account: LocalAccount,
+    *,
+    nonce: int,
+    gas_price: int,
+    gas: int,
+    to: str | None,
+    value: int,
+    data: bytes,
+    chain_id: int,
 ) -> tuple[bytes, bytes]:
     """Sign an EIP-155 legacy transaction; returns ``(raw_transaction, tx_hash)``."""
     to_bytes = bytes.fromhex(to[2:]) if to else b""

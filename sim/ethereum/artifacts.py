@@ -16,10 +16,10 @@ from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
-from sim.ethereum.errors import ChainError
+from rwasim.ethereum.errors import ChainError
+from rwasim.packaged import artifacts_folder
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_ARTIFACTS_DIR = REPO_ROOT / "contracts" / "build"
+DEFAULT_ARTIFACTS_DIR = artifacts_folder()
 
 
 def abi_type(param: dict[str, Any]) -> str:
@@ -98,13 +98,19 @@ class ContractABI:
             if kind == "function":
                 types = tuple(abi_type(p) for p in item["inputs"])
                 selector = keccak(f"{item['name']}({','.join(types)})".encode())[:4]
-                fn = FunctionABI(item["name"], selector, types, tuple(abi_type(p) for p in item["outputs"]),
-                                 item.get("stateMutability", "nonpayable"))
+                fn = FunctionABI(
+                    item["name"],
+                    selector,
+                    types,
+                    tuple(abi_type(p) for p in item["outputs"]),
+                    item.get("stateMutability", "nonpayable"),
+                )
                 self.functions.setdefault(item["name"], []).append(fn)
             elif kind == "event":
                 signature = f"{item['name']}({','.join(abi_type(p) for p in item['inputs'])})"
                 event = EventABI(
-                    item["name"], keccak(signature.encode()),
+                    item["name"],
+                    keccak(signature.encode()),
                     tuple((p["name"], abi_type(p)) for p in item["inputs"] if p.get("indexed")),
                     tuple((p["name"], abi_type(p)) for p in item["inputs"] if not p.get("indexed")),
                     tuple(p["name"] for p in item["inputs"]),
@@ -139,12 +145,14 @@ class Artifact:
     compiler: str
 
     @classmethod
-    def load(cls, name: str, artifacts_dir: Path = DEFAULT_ARTIFACTS_DIR) -> "Artifact":
+    def load(cls, name: str, artifacts_dir: Path = DEFAULT_ARTIFACTS_DIR) -> Artifact:
         path = Path(artifacts_dir) / f"{name}.json"
         if not path.is_file():
             known = sorted(p.stem for p in Path(artifacts_dir).glob("*.json"))
-            raise ChainError(f"no artifact for contract {name!r} in {artifacts_dir} (known: {', '.join(known) or 'none'};"
-                             " run `rwasim contracts build`)")
+            raise ChainError(
+                f"no artifact for contract {name!r} in {artifacts_dir} (known: {', '.join(known) or 'none'};"
+                " run `rwasim contracts build`)"
+            )
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(
             name=data.get("contractName", name),
@@ -156,5 +164,7 @@ class Artifact:
 
     def deploy_data(self, args: tuple[Any, ...]) -> bytes:
         if len(args) != len(self.abi.constructor_types):
-            raise ChainError(f"{self.name}'s constructor takes {len(self.abi.constructor_types)} arguments, got {len(args)}")
+            raise ChainError(
+                f"{self.name}'s constructor takes {len(self.abi.constructor_types)} arguments, got {len(args)}"
+            )
         return self.bytecode + (abi_encode(self.abi.constructor_types, args) if args else b"")

@@ -1,6 +1,6 @@
 """Chain backends behind one small base class: eth-tester in process, anvil, any JSON-RPC URL.
 
-The chain interface (:mod:`sim.ethereum.chain`) signs transactions itself and hands the raw
+The chain interface (:mod:`rwasim.ethereum.chain`) signs transactions itself and hands the raw
 bytes to a backend, which queues them and executes them only when a block is mined at a
 timestamp the simulation chooses. So transactions see the block time of the slot they land
 in, on every backend.
@@ -21,13 +21,10 @@ from typing import Any
 
 from eth_hash.auto import keccak
 
-from sim.ethereum.errors import ChainError
+from rwasim.ethereum.errors import ChainError
+from rwasim.packaged import contracts_folder
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ANVIL_CANDIDATES = (
-    REPO_ROOT / "contracts" / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil",
-    REPO_ROOT / "contracts" / "node_modules" / "@foundry-rs" / "anvil-linux-arm64" / "bin" / "anvil",
-)
+ANVIL_PACKAGES = ("anvil-linux-amd64", "anvil-linux-arm64")  # npm @foundry-rs/anvil installs one of these
 ANVIL_INSTALL_HINT = "install it with `npm ci --prefix contracts` (or run `make test`, which does)"
 BLOCK_GAS_LIMIT = 1_000_000_000
 DEFAULT_CHAIN_ID = 131277322940537  # eth-tester's; anvil is started with it, so tx hashes match across backends
@@ -173,7 +170,9 @@ class EthTesterBackend(Backend):
         transactions = [builder.decode(raw) for raw in queue]
         # mine_all executes the whole block at once (apply_transaction would rebuild the block per tx).
         _, receipts, computations = chain.mine_all(
-            transactions, timestamp=timestamp, blob_gas_used=0,
+            transactions,
+            timestamp=timestamp,
+            blob_gas_used=0,
             mix_hash=keccak(b"rwasim-mix" + number.to_bytes(8, "big")),
         )
         outcomes: list[TxOutcome] = []
@@ -181,18 +180,27 @@ class EthTesterBackend(Backend):
         for tx, receipt, computation in zip(transactions, receipts, computations):
             gas = receipt.gas_used - previous_cumulative
             previous_cumulative = receipt.gas_used
-            logs = [(_checksum(log.address), [t.to_bytes(32, "big") for t in log.topics], log.data)
-                    for log in receipt.logs]
+            logs = [
+                (_checksum(log.address), [t.to_bytes(32, "big") for t in log.topics], log.data) for log in receipt.logs
+            ]
             created = None
             if tx.to == b"" and not computation.is_error:
                 created = _checksum(computation.msg.storage_address)
-            outcomes.append(TxOutcome(
-                tx_hash=tx.hash, status=not computation.is_error, gas_used=gas, logs=logs,
-                revert_data=bytes(computation.output) if computation.is_error else b"",
-                contract_address=created,
-            ))
-        self._logs[number] = [(bytes(log.address), [t.to_bytes(32, "big") for t in log.topics], bytes(log.data),
-                               bytes(tx.hash)) for tx, receipt in zip(transactions, receipts) for log in receipt.logs]
+            outcomes.append(
+                TxOutcome(
+                    tx_hash=tx.hash,
+                    status=not computation.is_error,
+                    gas_used=gas,
+                    logs=logs,
+                    revert_data=bytes(computation.output) if computation.is_error else b"",
+                    contract_address=created,
+                )
+            )
+        self._logs[number] = [
+            (bytes(log.address), [t.to_bytes(32, "big") for t in log.topics], bytes(log.data), bytes(tx.hash))
+            for tx, receipt in zip(transactions, receipts)
+            for log in receipt.logs
+        ]
         return MinedBlock(number=number, timestamp=timestamp, outcomes=outcomes)
 
     def call(self, sender: str, to: str, data: bytes, block: int | str = "latest") -> tuple[bool, bytes]:
@@ -243,8 +251,9 @@ class EthTesterBackend(Backend):
             if mined is not None:
                 for index, (emitter, topics, data, tx_hash) in enumerate(mined):
                     if emitter == wanted_address and topics and topics[0] == topic0:
-                        entries.append({"topics": topics, "data": data, "block": number, "tx_hash": tx_hash,
-                                        "index": index})
+                        entries.append(
+                            {"topics": topics, "data": data, "block": number, "tx_hash": tx_hash, "index": index}
+                        )
                 continue
             header = db.get_canonical_block_header_by_number(number)
             bloom = BloomFilter(header.bloom)
@@ -255,8 +264,15 @@ class EthTesterBackend(Backend):
             for tx, receipt in zip(block.transactions, block.get_receipts(db)):
                 for log in receipt.logs:
                     if log.address == wanted_address and log.topics and log.topics[0].to_bytes(32, "big") == topic0:
-                        entries.append({"topics": [t.to_bytes(32, "big") for t in log.topics], "data": bytes(log.data),
-                                        "block": number, "tx_hash": bytes(tx.hash), "index": index})
+                        entries.append(
+                            {
+                                "topics": [t.to_bytes(32, "big") for t in log.topics],
+                                "data": bytes(log.data),
+                                "block": number,
+                                "tx_hash": bytes(tx.hash),
+                                "index": index,
+                            }
+                        )
                     index += 1
         return entries
 
@@ -350,13 +366,20 @@ class RpcBackend(Backend):
         for tx_hash in pending:
             receipt = self.rpc("eth_getTransactionReceipt", "0x" + tx_hash.hex())
             status = int(receipt["status"], 16) == 1
-            logs = [(_checksum(_as_bytes(log["address"])), [_as_bytes(t) for t in log["topics"]], _as_bytes(log["data"]))
-                    for log in receipt["logs"]]
-            outcomes.append(TxOutcome(
-                tx_hash=tx_hash, status=status, gas_used=int(receipt["gasUsed"], 16), logs=logs,
-                revert_data=b"" if status else self._revert_data(tx_hash),
-                contract_address=_checksum_or_none(receipt.get("contractAddress")),
-            ))
+            logs = [
+                (_checksum(_as_bytes(log["address"])), [_as_bytes(t) for t in log["topics"]], _as_bytes(log["data"]))
+                for log in receipt["logs"]
+            ]
+            outcomes.append(
+                TxOutcome(
+                    tx_hash=tx_hash,
+                    status=status,
+                    gas_used=int(receipt["gasUsed"], 16),
+                    logs=logs,
+                    revert_data=b"" if status else self._revert_data(tx_hash),
+                    contract_address=_checksum_or_none(receipt.get("contractAddress")),
+                )
+            )
         return MinedBlock(number=number, timestamp=int(block["timestamp"], 16), outcomes=outcomes)
 
     def _revert_data(self, tx_hash: bytes) -> bytes:
@@ -389,11 +412,25 @@ class RpcBackend(Backend):
         return max(self._base_fee * 2, MIN_GAS_PRICE)
 
     def get_logs(self, address: str, topic0: bytes, from_block: int, to_block: int) -> list[dict[str, Any]]:
-        entries = self.rpc("eth_getLogs", {"address": address, "topics": ["0x" + topic0.hex()],
-                                           "fromBlock": hex(from_block), "toBlock": hex(to_block)})
-        return [{"topics": [_as_bytes(t) for t in e["topics"]], "data": _as_bytes(e["data"]),
-                 "block": int(e["blockNumber"], 16), "tx_hash": _as_bytes(e["transactionHash"]),
-                 "index": int(e["logIndex"], 16)} for e in entries]
+        entries = self.rpc(
+            "eth_getLogs",
+            {
+                "address": address,
+                "topics": ["0x" + topic0.hex()],
+                "fromBlock": hex(from_block),
+                "toBlock": hex(to_block),
+            },
+        )
+        return [
+            {
+                "topics": [_as_bytes(t) for t in e["topics"]],
+                "data": _as_bytes(e["data"]),
+                "block": int(e["blockNumber"], 16),
+                "tx_hash": _as_bytes(e["transactionHash"]),
+                "index": int(e["logIndex"], 16),
+            }
+            for e in entries
+        ]
 
     def snapshot(self) -> Any:
         return self.rpc("evm_snapshot")
@@ -421,9 +458,25 @@ class AnvilBackend(RpcBackend):
         super().__init__(f"http://127.0.0.1:{self.port}")
 
     def start(self, genesis_timestamp: int, funded: list[str], balance: int) -> None:
-        command = [str(self.binary), "--host", "127.0.0.1", "--port", str(self.port), "--silent",
-                   "--no-mining", "--chain-id", str(self._chain_id), "--timestamp", str(genesis_timestamp),
-                   "--gas-limit", str(BLOCK_GAS_LIMIT), "--accounts", "1", "--hardfork", "cancun"]
+        command = [
+            str(self.binary),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--silent",
+            "--no-mining",
+            "--chain-id",
+            str(self._chain_id),
+            "--timestamp",
+            str(genesis_timestamp),
+            "--gas-limit",
+            str(BLOCK_GAS_LIMIT),
+            "--accounts",
+            "1",
+            "--hardfork",
+            "cancun",
+        ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         atexit.register(self.close)
         deadline = time.monotonic() + 30
@@ -437,7 +490,7 @@ class AnvilBackend(RpcBackend):
             except Exception:
                 if time.monotonic() > deadline:
                     self.close()
-                    raise ChainError(f"anvil did not answer on {self.url} within 30 s")
+                    raise ChainError(f"anvil did not answer on {self.url} within 30 s") from None
                 time.sleep(0.05)
         super().start(genesis_timestamp, funded, balance)
 
@@ -457,7 +510,8 @@ class AnvilBackend(RpcBackend):
 
 def find_anvil() -> Path:
     """The anvil binary from the npm package, or a clear error saying how to install it."""
-    for candidate in ANVIL_CANDIDATES:
+    node_modules = contracts_folder() / "node_modules" / "@foundry-rs"
+    for candidate in (node_modules / package / "bin" / "anvil" for package in ANVIL_PACKAGES):
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
     on_path = shutil.which("anvil")
@@ -466,7 +520,7 @@ def find_anvil() -> Path:
     raise ChainError(f"anvil is not installed: {ANVIL_INSTALL_HINT}")
 
 
-def make_backend(spec: "str | Backend") -> Backend:
+def make_backend(spec: str | Backend) -> Backend:
     """A backend from its name (``eth-tester``, ``anvil``) or an ``http(s)://`` URL."""
     if isinstance(spec, Backend):
         return spec

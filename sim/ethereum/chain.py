@@ -15,11 +15,11 @@ from typing import Any
 import simpy
 from eth_hash.auto import keccak
 
-from sim.engine import Simulation
-from sim.ethereum.accounts import LocalAccount, contract_address, sign_legacy_transaction
-from sim.ethereum.artifacts import DEFAULT_ARTIFACTS_DIR, Artifact, ContractABI
-from sim.ethereum.backends import Backend, make_backend
-from sim.ethereum.errors import ChainError, RevertInfo, TransactionReverted, decode_revert
+from rwasim.engine import Simulation
+from rwasim.ethereum.accounts import LocalAccount, contract_address, sign_legacy_transaction
+from rwasim.ethereum.artifacts import DEFAULT_ARTIFACTS_DIR, Artifact, ContractABI
+from rwasim.ethereum.backends import Backend, make_backend
+from rwasim.ethereum.errors import ChainError, RevertInfo, TransactionReverted, decode_revert
 
 DEFAULT_GAS = 10_000_000  # a generous fixed limit: estimating every transaction would double the EVM work
 DEPLOY_GAS = 12_000_000
@@ -50,7 +50,7 @@ def _supply_delta(logs: list[tuple[str, list[bytes], bytes]]) -> dict[str, int]:
 class Contract:
     """A deployed contract: its name, address and ABI, with read-only calls."""
 
-    def __init__(self, chain: "EthereumChain", name: str, address: str, abi: ContractABI) -> None:
+    def __init__(self, chain: EthereumChain, name: str, address: str, abi: ContractABI) -> None:
         self.chain = chain
         self.name = name
         self.address = address
@@ -234,8 +234,7 @@ class EthereumChain:
         return contract
 
     # -- transactions ---------------------------------------------------------------------
-    def send(self, contract: Contract, fn: str, *args: Any, sender: str, value: int = 0,
-             gas: int | None = None) -> str:
+    def send(self, contract: Contract, fn: str, *args: Any, sender: str, value: int = 0, gas: int | None = None) -> str:
         """Sign and queue a call of ``contract.fn(*args)``; it executes in the next block."""
         data = contract.abi.function(fn, len(args)).encode(args)
         return self._submit(sender, contract.address, data, value, gas or DEFAULT_GAS, contract.name, fn)
@@ -244,15 +243,22 @@ class EthereumChain:
         """Queue a plain ether transfer."""
         return self._submit(sender, to, b"", value, 21_000, "ether", "transfer")
 
-    def _submit(self, sender: str, to: str | None, data: bytes, value: int, gas: int,
-                contract: str, function: str) -> str:
+    def _submit(
+        self, sender: str, to: str | None, data: bytes, value: int, gas: int, contract: str, function: str
+    ) -> str:
         account = self._accounts.get(sender)
         if account is None:
             raise ChainError(f"{sender} is not an account of this simulation (use chain.accounts or new_account)")
         nonce = self._nonces[sender]
         raw, digest = sign_legacy_transaction(
-            account, nonce=nonce, gas_price=self.backend.gas_price(), gas=gas, to=to, value=value,
-            data=data, chain_id=self.chain_id,
+            account,
+            nonce=nonce,
+            gas_price=self.backend.gas_price(),
+            gas=gas,
+            to=to,
+            value=value,
+            data=data,
+            chain_id=self.chain_id,
         )
         self.backend.submit(raw, digest)
         self._nonces[sender] = nonce + 1
@@ -282,31 +288,62 @@ class EthereumChain:
         receipts = []
         for meta, outcome in zip(queued, block.outcomes):
             receipt = Receipt(
-                tx_hash=meta.tx_hash, block_number=block.number, status=outcome.status,
-                gas_used=outcome.gas_used, sender=meta.sender, to=meta.to, contract=meta.contract,
-                function=meta.function, events=self._decode_logs(outcome.logs),
+                tx_hash=meta.tx_hash,
+                block_number=block.number,
+                status=outcome.status,
+                gas_used=outcome.gas_used,
+                sender=meta.sender,
+                to=meta.to,
+                contract=meta.contract,
+                function=meta.function,
+                events=self._decode_logs(outcome.logs),
                 revert=None if outcome.status else decode_revert(outcome.revert_data, self.custom_errors),
-                submitted_at=meta.submitted_at, included_at=self.sim.now,
-                contract_address=outcome.contract_address, supply_delta=_supply_delta(outcome.logs),
+                submitted_at=meta.submitted_at,
+                included_at=self.sim.now,
+                contract_address=outcome.contract_address,
+                supply_delta=_supply_delta(outcome.logs),
             )
             self._record(receipt)
             receipts.append(receipt)
         self.gas_used_total += block.gas_used
-        self.sim.record("eth.block", self.name, number=block.number, timestamp=block.timestamp,
-                        tx_count=len(receipts), gas_used=block.gas_used)
+        self.sim.record(
+            "eth.block",
+            self.name,
+            number=block.number,
+            timestamp=block.timestamp,
+            tx_count=len(receipts),
+            gas_used=block.gas_used,
+        )
         return receipts
 
     def _record(self, receipt: Receipt) -> None:
         self.receipts.append(receipt)
         self._receipts_by_hash[receipt.tx_hash] = receipt
-        self.sim.record("eth.tx", self.name, hash=receipt.tx_hash, sender=receipt.sender, to=receipt.to,
-                        contract=receipt.contract, function=receipt.function, status=receipt.status,
-                        gas_used=receipt.gas_used, block=receipt.block_number, submitted_at=receipt.submitted_at,
-                        **({"supply_delta": receipt.supply_delta} if receipt.supply_delta else {}))
+        self.sim.record(
+            "eth.tx",
+            self.name,
+            hash=receipt.tx_hash,
+            sender=receipt.sender,
+            to=receipt.to,
+            contract=receipt.contract,
+            function=receipt.function,
+            status=receipt.status,
+            gas_used=receipt.gas_used,
+            block=receipt.block_number,
+            submitted_at=receipt.submitted_at,
+            **({"supply_delta": receipt.supply_delta} if receipt.supply_delta else {}),
+        )
         if receipt.revert is not None:
-            self.sim.record("eth.revert", self.name, hash=receipt.tx_hash, contract=receipt.contract,
-                            function=receipt.function, error=receipt.revert.error,
-                            args=list(receipt.revert.args), message=receipt.revert.message)
+            self.sim.record(
+                "eth.revert",
+                self.name,
+                hash=receipt.tx_hash,
+                contract=receipt.contract,
+                function=receipt.function,
+                error=receipt.revert.error,
+                args=list(receipt.revert.args),
+                message=receipt.revert.message,
+            )
 
     def _decode_logs(self, logs: list[tuple[str, list[bytes], bytes]]) -> list[tuple[str, dict[str, Any]]]:
         decoded = []
@@ -314,8 +351,12 @@ class EthereumChain:
             contract = self._contracts_by_address.get(address)
             event = contract.abi.events_by_topic.get(topics[0]) if contract and topics else None
             if event is None:
-                decoded.append(("UnknownLog", {"address": address, "topics": ["0x" + t.hex() for t in topics],
-                                               "data": "0x" + data.hex()}))
+                decoded.append(
+                    (
+                        "UnknownLog",
+                        {"address": address, "topics": ["0x" + t.hex() for t in topics], "data": "0x" + data.hex()},
+                    )
+                )
             else:
                 decoded.append((event.name, event.decode(topics, data)))
         return decoded
@@ -326,8 +367,16 @@ class EthereumChain:
                 return receipt
         raise ChainError(f"transaction {tx_hash} was not mined")
 
-    def transact(self, contract: Contract, fn: str, *args: Any, sender: str, value: int = 0,
-                 gas: int | None = None, check: bool = True) -> Receipt:
+    def transact(
+        self,
+        contract: Contract,
+        fn: str,
+        *args: Any,
+        sender: str,
+        value: int = 0,
+        gas: int | None = None,
+        check: bool = True,
+    ) -> Receipt:
         """Send and mine now (with anything else queued); raise TransactionReverted on failure if ``check``."""
         tx_hash = self.send(contract, fn, *args, sender=sender, value=value, gas=gas)
         receipt = self._mine_until(tx_hash)
@@ -364,8 +413,9 @@ class EthereumChain:
         """Hash of canonical block ``number``: readers compare it to notice a reorg."""
         return self.backend.block_hash(number)
 
-    def get_logs(self, contract: Contract, event: str, from_block: int = 0,
-                 to_block: int | str = "latest") -> list[dict[str, Any]]:
+    def get_logs(
+        self, contract: Contract, event: str, from_block: int = 0, to_block: int | str = "latest"
+    ) -> list[dict[str, Any]]:
         """Decoded ``event`` logs of ``contract``, each with its block number and tx hash."""
         abi = contract.abi.events_by_name.get(event)
         if abi is None:
@@ -374,13 +424,20 @@ class EthereumChain:
         if from_block > last:  # an empty range (nodes such as anvil refuse one beyond the head)
             return []
         entries = self.backend.get_logs(contract.address, abi.topic, from_block, last)
-        return [{**abi.decode(e["topics"], e["data"]), "_block": e["block"], "_tx": "0x" + e["tx_hash"].hex()}
-                for e in entries]
+        return [
+            {**abi.decode(e["topics"], e["data"]), "_block": e["block"], "_tx": "0x" + e["tx_hash"].hex()}
+            for e in entries
+        ]
 
     def snapshot(self) -> Any:
         """Remember the chain as of the last mined block (queued transactions are not kept)."""
-        return (self.backend.snapshot(), self._last_timestamp, len(self.receipts), self.gas_used_total,
-                len(self._accounts))
+        return (
+            self.backend.snapshot(),
+            self._last_timestamp,
+            len(self.receipts),
+            self.gas_used_total,
+            len(self._accounts),
+        )
 
     def revert(self, snapshot_id: Any) -> None:
         """Return to a snapshot: state, block number, nonces, the receipt list and the accounts made since."""
@@ -404,7 +461,7 @@ class EthereumChain:
             self._closed = True
             self.backend.close()
 
-    def __enter__(self) -> "EthereumChain":
+    def __enter__(self) -> EthereumChain:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -19,14 +19,14 @@ from typing import Any
 
 from eth_hash.auto import keccak
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CONTRACTS_DIR = REPO_ROOT / "contracts"
+from rwasim.packaged import contracts_folder
+
+CONTRACTS_DIR = contracts_folder()
 SETTINGS: dict[str, Any] = {
     "evmVersion": "cancun",
     "optimizer": {"enabled": True, "runs": 200},
     "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.methodIdentifiers"],
-              "": ["ast"]},
+        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.methodIdentifiers"], "": ["ast"]},
     },
 }
 
@@ -100,8 +100,11 @@ def compile_all(contracts_dir: Path = CONTRACTS_DIR) -> tuple[dict[str, dict[str
     sources = _sources(contracts_dir)
     if not sources:
         raise CompilerError(f"no Solidity sources in {contracts_dir}")
-    standard_input = {"language": "Solidity", "sources": {k: {"content": v} for k, v in sources.items()},
-                      "settings": SETTINGS}
+    standard_input = {
+        "language": "Solidity",
+        "sources": {k: {"content": v} for k, v in sources.items()},
+        "settings": SETTINGS,
+    }
     try:
         output = solcx.compile_standard(standard_input, solc_binary=binary, allow_empty=True)
     except solcx.exceptions.SolcError as exc:
@@ -166,8 +169,9 @@ def artifact_text(artifact: dict[str, Any]) -> str:
     return json.dumps(artifact, indent=2, sort_keys=True) + "\n"
 
 
-def build_contracts(check: bool = False, contracts_dir: Path = CONTRACTS_DIR,
-                    out_dir: Path | None = None) -> BuildResult:
+def build_contracts(
+    check: bool = False, contracts_dir: Path = CONTRACTS_DIR, out_dir: Path | None = None
+) -> BuildResult:
     """Compile ``contracts_dir`` and write (or, with ``check``, verify) ``out_dir`` artifacts.
 
     With ``check=True`` nothing is written; every contract whose artifact is missing, stale

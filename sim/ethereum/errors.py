@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from eth_abi import decode as abi_decode
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from sim.ethereum.chain import Receipt
+    from rwasim.ethereum.chain import Receipt
 
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
@@ -105,7 +105,7 @@ class TransactionReverted(ChainError):
         A readable message.
     """
 
-    def __init__(self, receipt: "Receipt") -> None:
+    def __init__(self, receipt: Receipt) -> None:
         revert = receipt.revert or RevertInfo("Revert", (), "reverted")
         self.receipt = receipt
         self.error = revert.error

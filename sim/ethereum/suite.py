@@ -11,14 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.ethereum.chain import Contract, EthereumChain
+from rwasim.ethereum.chain import Contract, EthereumChain
 
 TOPIC_KYC = 1
 TOPIC_INVESTOR_CLASS = 2
 INVESTOR_CLASSES = {"retail": 1, "accredited": 2, "professional": 3}
 RESTRICTION_CODES = {
-    0: "ok", 1: "paused", 2: "sender frozen", 3: "receiver frozen",
-    4: "insufficient unfrozen balance", 5: "receiver not verified", 6: "compliance",
+    0: "ok",
+    1: "paused",
+    2: "sender frozen",
+    3: "receiver frozen",
+    4: "insufficient unfrozen balance",
+    5: "receiver not verified",
+    6: "compliance",
 }
 
 
@@ -106,48 +111,74 @@ def _deploy_module(chain: EthereumChain, suite: TokenSuite, key: str, value: Any
         return chain.deploy("LockUpModule", *base, int(value), sender=issuer)
     if key == "investor_classes":
         return chain.deploy("InvestorClassModule", *base, class_mask(list(value)), sender=issuer)
-    raise ValueError(f"unknown compliance module {key!r}: use countries, max_holders, max_balance, "
-                     "locked_until or investor_classes")
+    raise ValueError(
+        f"unknown compliance module {key!r}: use countries, max_holders, max_balance, locked_until or investor_classes"
+    )
 
 
-def register_investor(chain: EthereumChain, suite: TokenSuite, wallet: str, *, country: int,
-                      investor_class: str, kyc: bool = True, expires_at: int = 0) -> None:
+def register_investor(
+    chain: EthereumChain,
+    suite: TokenSuite,
+    wallet: str,
+    *,
+    country: int,
+    investor_class: str,
+    kyc: bool = True,
+    expires_at: int = 0,
+) -> None:
     """Register ``wallet``'s identity and write its KYC and investor-class claims."""
     if investor_class not in INVESTOR_CLASSES:
         raise ValueError(f"unknown investor class {investor_class!r} (known: {', '.join(INVESTOR_CLASSES)})")
     chain.send(suite.identity_registry, "registerIdentity", wallet, country, sender=suite.issuer)
     if kyc:
         chain.send(suite.identity_registry, "addClaim", wallet, TOPIC_KYC, 1, expires_at, sender=suite.claim_issuer)
-    chain.send(suite.identity_registry, "addClaim", wallet, TOPIC_INVESTOR_CLASS,
-               INVESTOR_CLASSES[investor_class], expires_at, sender=suite.claim_issuer)
+    chain.send(
+        suite.identity_registry,
+        "addClaim",
+        wallet,
+        TOPIC_INVESTOR_CLASS,
+        INVESTOR_CLASSES[investor_class],
+        expires_at,
+        sender=suite.claim_issuer,
+    )
     for receipt in chain.mine():
         if not receipt.status:
-            from sim.ethereum.errors import TransactionReverted
+            from rwasim.ethereum.errors import TransactionReverted
 
             raise TransactionReverted(receipt)
 
 
-def register_investors(chain: EthereumChain, suite: TokenSuite, investors: list[tuple[str, int, str]], *,
-                       per_block: int = 40) -> None:
+def register_investors(
+    chain: EthereumChain, suite: TokenSuite, investors: list[tuple[str, int, str]], *, per_block: int = 40
+) -> None:
     """Register many ``(wallet, country, investor_class)`` identities, ``per_block`` investors a block.
 
     Same effect as :func:`register_investor` for each, in far fewer blocks (three transactions
     an investor, mined together).
     """
-    for wallet, country, investor_class in investors:
+    for _wallet, _country, investor_class in investors:
         if investor_class not in INVESTOR_CLASSES:
             raise ValueError(f"unknown investor class {investor_class!r} (known: {', '.join(INVESTOR_CLASSES)})")
     failed = []
     for start in range(0, len(investors), per_block):
-        for wallet, country, investor_class in investors[start:start + per_block]:
+        for wallet, country, investor_class in investors[start : start + per_block]:
             chain.send(suite.identity_registry, "registerIdentity", wallet, country, sender=suite.issuer, gas=150_000)
-            chain.send(suite.identity_registry, "addClaim", wallet, TOPIC_KYC, 1, 0, sender=suite.claim_issuer,
-                       gas=150_000)
-            chain.send(suite.identity_registry, "addClaim", wallet, TOPIC_INVESTOR_CLASS,
-                       INVESTOR_CLASSES[investor_class], 0, sender=suite.claim_issuer, gas=150_000)
+            chain.send(
+                suite.identity_registry, "addClaim", wallet, TOPIC_KYC, 1, 0, sender=suite.claim_issuer, gas=150_000
+            )
+            chain.send(
+                suite.identity_registry,
+                "addClaim",
+                wallet,
+                TOPIC_INVESTOR_CLASS,
+                INVESTOR_CLASSES[investor_class],
+                0,
+                sender=suite.claim_issuer,
+                gas=150_000,
+            )
         failed += [r for r in chain.mine() if not r.status]
     if failed:
-        from sim.ethereum.errors import TransactionReverted
+        from rwasim.ethereum.errors import TransactionReverted
 
         raise TransactionReverted(failed[0])
 
@@ -157,8 +188,9 @@ def register_system_account(chain: EthereumChain, suite: TokenSuite, account: st
     chain.transact(suite.identity_registry, "registerSystemIdentity", account, sender=suite.issuer)
 
 
-def deploy_cash_token(chain: EthereumChain, *, symbol: str, bank: str, name: str | None = None,
-                      decimals: int = 2) -> Contract:
+def deploy_cash_token(
+    chain: EthereumChain, *, symbol: str, bank: str, name: str | None = None, decimals: int = 2
+) -> Contract:
     """A tokenized deposit / stablecoin (cents by default) minted by ``bank``."""
     return chain.deploy("CashToken", name or f"Tokenized {symbol} deposit", symbol, decimals, sender=bank)
 

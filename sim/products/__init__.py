@@ -6,10 +6,10 @@ the underlying's closes, and :func:`cash_flows` turns both into the payments the
 owes per unit, each explaining itself (knock-in, knock-out, accrual period).
 """
 
-from sim.products.day_count import CONVENTIONS, days_30_360, year_fraction
-from sim.products.payoff import CASH_FLOW_KINDS, CashFlow, cash_flows, redemption_value, to_cents
-from sim.products.prices import MissingPriceError, PricePath, business_days, gbm_path, given_path, is_weekday
-from sim.products.term_sheet import (
+from rwasim.products.day_count import CONVENTIONS, days_30_360, year_fraction
+from rwasim.products.payoff import CASH_FLOW_KINDS, CashFlow, cash_flows, redemption_value, to_cents
+from rwasim.products.prices import MissingPriceError, PricePath, business_days, gbm_path, given_path, is_weekday
+from rwasim.products.term_sheet import (
     INVESTOR_CLASSES,
     KINDS,
     Autocallable,

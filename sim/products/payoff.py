@@ -18,9 +18,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sim.products.day_count import year_fraction
-from sim.products.prices import PricePath
-from sim.products.term_sheet import (
+from rwasim.products.day_count import year_fraction
+from rwasim.products.prices import PricePath
+from rwasim.products.term_sheet import (
     CENT,
     Autocallable,
     FixedCoupon,

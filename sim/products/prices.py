@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections.abc import Iterator, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Iterator, Mapping
 
 #: Prices are kept to four decimal places.
 PRICE_QUANTUM = Decimal("0.0001")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Mapping
 
-from sim.products.prices import PricePath, business_days, given_path
+from rwasim.products.prices import PricePath, business_days, given_path
 
 
 def shaped_path(anchors: Mapping[dt.date, Decimal | int | str], *, seed: int, noise: float = 0.004) -> PricePath:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
-from sim.products.day_count import CONVENTIONS
+from rwasim.products.day_count import CONVENTIONS
 
 CENT = Decimal("0.01")
 
@@ -199,49 +200,49 @@ def _parse_document_hash(value: object) -> str:
 _Check = Callable[[Any, Any], None]
 
 
-def _non_empty(sheet: "TermSheet", value: str) -> None:
+def _non_empty(sheet: TermSheet, value: str) -> None:
     if not value.strip():
         raise _Invalid("must not be empty")
 
 
-def _positive(sheet: "TermSheet", value: Decimal) -> None:
+def _positive(sheet: TermSheet, value: Decimal) -> None:
     if value <= 0:
         raise _Invalid("must be greater than 0")
 
 
-def _not_negative(sheet: "TermSheet", value: Decimal | int) -> None:
+def _not_negative(sheet: TermSheet, value: Decimal | int) -> None:
     if value < 0:
         raise _Invalid("must not be negative")
 
 
-def _check_notional(sheet: "TermSheet", value: Decimal) -> None:
+def _check_notional(sheet: TermSheet, value: Decimal) -> None:
     if value <= 0 or value % sheet.denomination != 0:
         raise _Invalid(f"must be a positive multiple of the denomination ({sheet.denomination})")
 
 
-def _check_strike_date(sheet: "TermSheet", value: dt.date) -> None:
+def _check_strike_date(sheet: TermSheet, value: dt.date) -> None:
     if value < sheet.issue_date:
         raise _Invalid(f"must be on or after the issue date ({sheet.issue_date.isoformat()})")
 
 
-def _check_maturity_date(sheet: "TermSheet", value: dt.date) -> None:
+def _check_maturity_date(sheet: TermSheet, value: dt.date) -> None:
     if value <= sheet.strike_date:
         raise _Invalid(f"must be after the strike date ({sheet.strike_date.isoformat()})")
 
 
-def _check_settlement_lag(sheet: "TermSheet", value: int) -> None:
+def _check_settlement_lag(sheet: TermSheet, value: int) -> None:
     if value < 0:
         raise _Invalid("must not be negative")
     if sheet.fixed_settlement_lag is not None and value != sheet.fixed_settlement_lag:
         raise _Invalid(f"must be {sheet.fixed_settlement_lag} for a {sheet.kind} product")
 
 
-def _check_underlying(sheet: "TermSheet", value: str) -> None:
+def _check_underlying(sheet: TermSheet, value: str) -> None:
     if sheet.requires_underlying and not value.strip():
         raise _Invalid(f"must name the underlying of a {sheet.kind} product")
 
 
-def _check_initial_fixing(sheet: "TermSheet", value: Decimal | None) -> None:
+def _check_initial_fixing(sheet: TermSheet, value: Decimal | None) -> None:
     if sheet.underlying.strip():
         if value is None:
             raise _Invalid("is required when an underlying is set")
@@ -251,7 +252,7 @@ def _check_initial_fixing(sheet: "TermSheet", value: Decimal | None) -> None:
         raise _Invalid("must be omitted when no underlying is set")
 
 
-def _check_knock_in(sheet: "Autocallable", value: Decimal) -> None:
+def _check_knock_in(sheet: Autocallable, value: Decimal) -> None:
     if not 0 < value < sheet.knock_out_barrier:
         raise _Invalid("must be between 0 and the knock-out barrier")
 
@@ -264,7 +265,7 @@ def _strictly_increasing(dates: tuple[dt.date, ...]) -> None:
             raise _Invalid(f"must be strictly increasing ({later.isoformat()} follows {earlier.isoformat()})")
 
 
-def _check_knock_out_dates(sheet: "Autocallable", value: tuple[dt.date, ...]) -> None:
+def _check_knock_out_dates(sheet: Autocallable, value: tuple[dt.date, ...]) -> None:
     _strictly_increasing(value)
     if value[0] <= sheet.strike_date:
         raise _Invalid(f"must be after the strike date ({sheet.strike_date.isoformat()})")
@@ -272,7 +273,7 @@ def _check_knock_out_dates(sheet: "Autocallable", value: tuple[dt.date, ...]) ->
         raise _Invalid(f"must be no later than the maturity date ({sheet.maturity_date.isoformat()})")
 
 
-def _check_coupon_dates(sheet: "FixedCoupon", value: tuple[dt.date, ...]) -> None:
+def _check_coupon_dates(sheet: FixedCoupon, value: tuple[dt.date, ...]) -> None:
     _strictly_increasing(value)
     if value[0] <= sheet.issue_date:
         raise _Invalid(f"must be after the issue date ({sheet.issue_date.isoformat()})")

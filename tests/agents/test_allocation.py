@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.agents.offer import allocate_pro_rata
+from rwasim.agents.offer import allocate_pro_rata
 
 
 def test_an_undersubscribed_book_gets_everything_it_asked_for():
@@ -27,8 +27,10 @@ def test_bad_requests_are_refused():
         allocate_pro_rata([("a", 1)], -1)
 
 
-@given(st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=60),
-       st.integers(min_value=0, max_value=200_000))
+@given(
+    st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=60),
+    st.integers(min_value=0, max_value=200_000),
+)
 def test_allocations_add_up_and_never_exceed_a_request(asks, available):
     requests = [(f"s{i}", units) for i, units in enumerate(asks)]
     shares = allocate_pro_rata(requests, available)

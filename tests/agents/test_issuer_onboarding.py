@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sim.agents import InvestorProfile, Licence, LicenceError, Licences, LicensedIssuer, draw_investors
-from sim.consortium import ConsortiumLedger
-from sim.engine import Simulation
-from sim.ethereum import EthereumChain
-from sim.ethereum.suite import deploy_token_suite
+from rwasim.agents import InvestorProfile, Licence, LicenceError, Licences, LicensedIssuer, draw_investors
+from rwasim.consortium import ConsortiumLedger
+from rwasim.engine import Simulation
+from rwasim.ethereum import EthereumChain
+from rwasim.ethereum.suite import deploy_token_suite
 
 
 def test_a_hong_kong_broker_may_bridge_and_one_without_a_va_licence_may_not():
@@ -54,14 +54,19 @@ def test_onboarding_writes_identity_class_and_country_to_both_chains():
     chain = EthereumChain(sim)
     suite = deploy_token_suite(chain, name="Note", symbol="NOTE", issuer=chain.accounts[0])
     issuer = LicensedIssuer(sim, "Broker HK", Licences.hong_kong_broker(), ledger=ledger, chain=chain)
-    profiles = [InvestorProfile("ann", "professional", 344, 100, "consortium"),
-                InvestorProfile("bo", "retail", 702, 50, "ethereum")]
+    profiles = [
+        InvestorProfile("ann", "professional", 344, 100, "consortium"),
+        InvestorProfile("bo", "retail", 702, 50, "ethereum"),
+    ]
     onboarded = issuer.onboard(profiles, suite=suite)
     state = ledger.state
     for investor in onboarded:
         identity = state.identity(investor.client.holder)
         assert (identity["country"], identity["class"], identity["kyc"]) == (
-            investor.profile.country, investor.profile.investor_class, True)
+            investor.profile.country,
+            investor.profile.investor_class,
+            True,
+        )
         assert suite.identity_registry.call("isVerified", investor.wallet)
         assert suite.identity_registry.call("investorCountry", investor.wallet) == investor.profile.country
     assert sim.log.of_kind("agent.onboarded")[0].data["investors"] == 2

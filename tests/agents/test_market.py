@@ -6,18 +6,29 @@ from pathlib import Path
 
 import pytest
 
-from sim.agents.holdings import holders_of_record
-from sim.agents.market import open_note_market
-from sim.engine import Simulation
-from sim.products import load_term_sheet
-from sim.runner import RunContext
+from rwasim.agents.holdings import holders_of_record
+from rwasim.agents.market import open_note_market
+from rwasim.engine import Simulation
+from rwasim.products import load_term_sheet
+from rwasim.runner import RunContext
 
 TERMS = {
-    "kind": "fixed_coupon", "id": "TEST-FCN", "issuer": "Test Broker Ltd", "currency": "HKD",
-    "denomination": "1000.00", "notional": "200000.00", "issue_date": "2026-01-05", "strike_date": "2026-01-05",
-    "maturity_date": "2026-07-06", "settlement_lag_days": 1, "underlying": "", "day_count": "ACT/365F",
-    "coupon_rate": "0.05", "coupon_dates": ["2026-04-06", "2026-07-06"],
-    "eligible_investor_classes": ["professional", "accredited"], "eligible_countries": [344, 702],
+    "kind": "fixed_coupon",
+    "id": "TEST-FCN",
+    "issuer": "Test Broker Ltd",
+    "currency": "HKD",
+    "denomination": "1000.00",
+    "notional": "200000.00",
+    "issue_date": "2026-01-05",
+    "strike_date": "2026-01-05",
+    "maturity_date": "2026-07-06",
+    "settlement_lag_days": 1,
+    "underlying": "",
+    "day_count": "ACT/365F",
+    "coupon_rate": "0.05",
+    "coupon_dates": ["2026-04-06", "2026-07-06"],
+    "eligible_investor_classes": ["professional", "accredited"],
+    "eligible_countries": [344, 702],
     "document_hash": "0x" + "11" * 32,
 }
 
@@ -66,10 +77,14 @@ def test_the_offer_refuses_the_ineligible_allocates_pro_rata_and_settles_dvp_on_
 def test_holders_of_record_count_units_in_flight_on_the_bridge_exactly_once(market):
     market.run_offer()
     note, bridge = market.note, market.note.bridge
-    eth_investor = next(i for i in market.investors if i.chain == "ethereum" and
-                        note.wrapped.call("balanceOf", i.wallet) >= 2)
-    consortium_investor = next(i for i in market.investors if i.chain == "consortium" and
-                               note.ledger.state.balance_of(note.asset_id, i.client.holder) >= 2)
+    eth_investor = next(
+        i for i in market.investors if i.chain == "ethereum" and note.wrapped.call("balanceOf", i.wallet) >= 2
+    )
+    consortium_investor = next(
+        i
+        for i in market.investors
+        if i.chain == "consortium" and note.ledger.state.balance_of(note.asset_id, i.client.holder) >= 2
+    )
     # one message each way, caught mid-flight: the lock committed, the burn mined, neither delivered yet
     lock = bridge.lock(consortium_investor.client, 2, eth_investor.wallet)
     note.ledger.settle(lock)
@@ -97,7 +112,7 @@ def test_the_regulator_looks_through_the_custodian_and_flags_a_transfer_that_com
     chain, suite = note.chain, note.bridge.end.suite
     holder = next(i for i in market.investors if i.chain == "ethereum" and note.wrapped.call("balanceOf", i.wallet))
     retail = chain.new_account("retail-buyer")
-    from sim.ethereum.suite import register_investor
+    from rwasim.ethereum.suite import register_investor
 
     register_investor(chain, suite, retail, country=344, investor_class="retail")
     chain.transact(suite.compliance, "removeModule", suite.modules["investor_classes"].address, sender=suite.issuer)
@@ -111,19 +126,28 @@ def test_the_regulator_looks_through_the_custodian_and_flags_a_transfer_that_com
 def test_the_regulator_freezes_on_both_chains_and_halts_then_reopens_cross_border_movement(market):
     market.run_offer()
     regulator, note, bridge = market.regulator, market.note, market.note.bridge
-    on_chain = next(i for i in market.investors if i.chain == "consortium"
-                    and note.ledger.state.balance_of(note.asset_id, i.client.holder))
+    on_chain = next(
+        i
+        for i in market.investors
+        if i.chain == "consortium" and note.ledger.state.balance_of(note.asset_id, i.client.holder)
+    )
     on_eth = next(i for i in market.investors if i.chain == "ethereum" and note.wrapped.call("balanceOf", i.wallet))
     regulator.freeze(note.asset_id, on_chain.client.holder, chain="consortium", reason="court order")
-    refused = on_chain.client.submit("token.transfer", {"asset_id": note.asset_id, "to": market.issuer.client.holder,
-                                                        "amount": 1})
+    refused = on_chain.client.submit(
+        "token.transfer", {"asset_id": note.asset_id, "to": market.issuer.client.holder, "amount": 1}
+    )
     note.ledger.settle(refused)
     assert refused.reason.startswith("restricted (2)")
     regulator.freeze(note.asset_id, on_eth.wallet, chain="ethereum")
     assert note.wrapped.call("isFrozen", on_eth.wallet)
     regulator.halt_cross_border(note.asset_id, reason="policy shift")
-    other = next(i for i in market.investors if i.chain == "consortium" and i is not on_chain
-                 and note.ledger.state.balance_of(note.asset_id, i.client.holder))
+    other = next(
+        i
+        for i in market.investors
+        if i.chain == "consortium"
+        and i is not on_chain
+        and note.ledger.state.balance_of(note.asset_id, i.client.holder)
+    )
     halted = bridge.lock(other.client, 1, on_eth.wallet)
     note.ledger.settle(halted)
     assert halted.reason == "lane 1 is halted"
@@ -136,10 +160,15 @@ def test_the_regulator_freezes_on_both_chains_and_halts_then_reopens_cross_borde
 
 
 def test_an_unlicensed_broker_cannot_list_on_ethereum(ctx):
-    from sim.agents import LicenceError, Licences, LicensedIssuer
+    from rwasim.agents import LicenceError, Licences, LicensedIssuer
 
-    issuer = LicensedIssuer(ctx.sim, "Test Broker Ltd", Licences.hong_kong_broker(virtual_assets=False),
-                            ledger=ctx.consortium(), chain=ctx.ethereum)
+    issuer = LicensedIssuer(
+        ctx.sim,
+        "Test Broker Ltd",
+        Licences.hong_kong_broker(virtual_assets=False),
+        ledger=ctx.consortium(),
+        chain=ctx.ethereum,
+    )
     note = issuer.register_note(load_term_sheet(TERMS))
     with pytest.raises(LicenceError, match="virtual-asset"):
         issuer.list_on_ethereum(note, bridge=None)
@@ -152,12 +181,18 @@ def test_an_investor_who_cannot_pay_gets_nothing_and_the_unsold_units_are_burned
     broke_here = next(i for i in market.investors if i.chain == "consortium" and i.name in booked)
     broke_there = next(i for i in market.investors if i.chain == "ethereum" and i.name in booked)
     cash = bank.balance("consortium", broke_here.client.holder)
-    gone = broke_here.client.submit("token.transfer", {"asset_id": bank.asset_id, "to": market.issuer.client.holder,
-                                                        "amount": cash})
+    gone = broke_here.client.submit(
+        "token.transfer", {"asset_id": bank.asset_id, "to": market.issuer.client.holder, "amount": cash}
+    )
     note.ledger.settle(gone)
     assert gone.ok, gone.reason
-    note.chain.transact(bank.token, "transfer", bank.eth_account, bank.balance("ethereum", broke_there.wallet),
-                        sender=broke_there.wallet)
+    note.chain.transact(
+        bank.token,
+        "transfer",
+        bank.eth_account,
+        bank.balance("ethereum", broke_there.wallet),
+        sender=broke_there.wallet,
+    )
     allocations = offer.allocate()
     result = offer.issue(allocations)
     assert set(result.failed) == {broke_here.name, broke_there.name}
@@ -174,7 +209,7 @@ def test_an_investor_who_cannot_pay_gets_nothing_and_the_unsold_units_are_burned
 def test_the_calendar_maps_note_days_onto_simulated_time():
     import datetime as dt
 
-    from sim.agents.lifecycle import NoteCalendar
+    from rwasim.agents.lifecycle import NoteCalendar
 
     sim = Simulation(seed=0)
     calendar = NoteCalendar(sim, dt.date(2026, 1, 5), day_seconds=30.0)
@@ -192,9 +227,20 @@ def test_a_fixed_income_note_redeems_on_demand_at_par_plus_accrued_interest_t_pl
     from decimal import Decimal
 
     terms = {k: v for k, v in TERMS.items() if k not in ("coupon_rate", "coupon_dates")}
-    sheet = load_term_sheet({**terms, "kind": "fixed_income_redeemable", "id": "TEST-FIR", "denomination": "100.00",
-                             "notional": "100000.00", "issue_date": "2026-01-01", "strike_date": "2026-01-01",
-                             "maturity_date": "2026-12-31", "settlement_lag_days": 0, "annual_rate": "0.0365"})
+    sheet = load_term_sheet(
+        {
+            **terms,
+            "kind": "fixed_income_redeemable",
+            "id": "TEST-FIR",
+            "denomination": "100.00",
+            "notional": "100000.00",
+            "issue_date": "2026-01-01",
+            "strike_date": "2026-01-01",
+            "maturity_date": "2026-12-31",
+            "settlement_lag_days": 0,
+            "annual_rate": "0.0365",
+        }
+    )
     market = open_note_market(ctx, sheet, investors=8, bridged=False, day_seconds=10.0)
     issued = market.run_offer()
     investor = next(i for i in market.investors if issued.delivered.get(i.name, 0) >= 5)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.codec import BridgeMessage, asset_key, message_id, rejection_id
+from rwasim.bridge.codec import BridgeMessage, asset_key, message_id, rejection_id
 from tests.bridge.conftest import ASSET, build_bridged
 
 
 def test_message_ids_agree_between_python_and_solidity(bridged):
-    m = BridgeMessage(bridged.ledger.chain_id, bridged.chain.chain_id, 1, 7, asset_key(ASSET), b"\x01" * 20,
-                      b"\x02" * 20, 99)
+    m = BridgeMessage(
+        bridged.ledger.chain_id, bridged.chain.chain_id, 1, 7, asset_key(ASSET), b"\x01" * 20, b"\x02" * 20, 99
+    )
     assert bridged.end.gateway.call("messageId", m.as_tuple()) == m.id
     assert m.id == message_id(m.source_chain, m.destination_chain, 1, 7, m.token, m.sender, m.receiver, 99)
     other_lane = BridgeMessage(m.source_chain, m.destination_chain, 2, 7, m.token, m.sender, m.receiver, 99)
@@ -40,8 +41,12 @@ def test_round_trip_with_rejections_ends_every_message_final(verifier):
     assert b.ledger.state.balance_of(ASSET, b.issuer.holder) == 10_000 - 300 + 100
     assert b.escrow() == 200
     states = sorted((r.direction, r.message.amount, r.state) for r in bridge.book.records.values())
-    assert states == [("to_consortium", 25, "refunded"), ("to_consortium", 100, "delivered"),
-                      ("to_ethereum", 40, "refunded"), ("to_ethereum", 300, "delivered")]
+    assert states == [
+        ("to_consortium", 25, "refunded"),
+        ("to_consortium", 100, "delivered"),
+        ("to_ethereum", 40, "refunded"),
+        ("to_ethereum", 300, "delivered"),
+    ]
     assert all(r.executions <= 1 for r in bridge.book.records.values())
     assert bridge.monitor.conserved() and bridge.monitor.alerts == []
     assert b.end.token.call("totalSupply") + 0 == b.escrow() == 200
@@ -135,15 +140,17 @@ def test_a_mint_the_token_refuses_is_recorded_as_rejected_and_refunded(bridged):
 
 
 def test_the_verifier_follows_a_validator_set_change_made_by_governance():
-    from sim.consortium.crypto import KeyPair
+    from rwasim.consortium.crypto import KeyPair
 
     b = build_bridged()
     ledger = b.ledger
     b.ledger.settle(b.bridge.lock(b.issuer, 5, b.alice))
     b.bridge.settle()
     newcomer = KeyPair.from_seed(8, "validator-5")
-    proposal = ledger.org_client("techco").submit("governance.propose", {
-        "action": "add_validator", "args": {"org_id": "techco", "address": "0x" + newcomer.address.hex()}})
+    proposal = ledger.org_client("techco").submit(
+        "governance.propose",
+        {"action": "add_validator", "args": {"org_id": "techco", "address": "0x" + newcomer.address.hex()}},
+    )
     ledger.settle(proposal)
     for org in ("issuer", "bank", "custodian"):
         ledger.settle(ledger.org_client(org).submit("governance.vote", {"proposal": "0x" + proposal.hash.hex()}))

@@ -4,12 +4,13 @@ with nothing lost or detected by the monitor with the value at risk."""
 from __future__ import annotations
 
 import pytest
-from bridge.codec import BridgeMessage
-from bridge.faults import BridgeFaultError
-from bridge.gateway import checksum, encode_quorum_evidence, quorum_evidence, rotation_digest
-from sim.consortium.block import commit_digest
-from sim.consortium.crypto import KeyPair
-from sim.consortium.membership import ValidatorSet
+
+from rwasim.bridge.codec import BridgeMessage
+from rwasim.bridge.faults import BridgeFaultError
+from rwasim.bridge.gateway import checksum, encode_quorum_evidence, quorum_evidence, rotation_digest
+from rwasim.consortium.block import commit_digest
+from rwasim.consortium.crypto import KeyPair
+from rwasim.consortium.membership import ValidatorSet
 from tests.bridge.conftest import ASSET, build_bridged
 
 
@@ -40,17 +41,36 @@ def test_forged_certificates_and_proofs_revert_with_the_reason():
     cases = {
         "BelowThreshold": _evidence(proof.header, seals[:2], proof.path),
         "SignersNotAscending": _evidence(proof.header, [seals[1], seals[0], seals[2]], proof.path),
-        "NotAValidator": _evidence(proof.header, [sig for _, sig in sorted(
-            sorted(proof.qc.signatures)[:2] + [(outsider.address, outsider.sign(digest))])], proof.path),
+        "NotAValidator": _evidence(
+            proof.header,
+            [sig for _, sig in sorted(sorted(proof.qc.signatures)[:2] + [(outsider.address, outsider.sign(digest))])],
+            proof.path,
+        ),
     }
     for expected, evidence in cases.items():
         receipt = _deliver(b, message, evidence)
         assert not receipt.status and receipt.revert.error == expected
-    tampered = BridgeMessage(message.source_chain, message.destination_chain, 1, message.nonce, message.token,
-                             message.sender, message.receiver, message.amount + 1)
+    tampered = BridgeMessage(
+        message.source_chain,
+        message.destination_chain,
+        1,
+        message.nonce,
+        message.token,
+        message.sender,
+        message.receiver,
+        message.amount + 1,
+    )
     assert _deliver(b, tampered, quorum_evidence([proof])).revert.error == "BadProof"
-    wrong_lane = BridgeMessage(message.source_chain, message.destination_chain, 2, message.nonce, message.token,
-                               message.sender, message.receiver, message.amount)
+    wrong_lane = BridgeMessage(
+        message.source_chain,
+        message.destination_chain,
+        2,
+        message.nonce,
+        message.token,
+        message.sender,
+        message.receiver,
+        message.amount,
+    )
     assert _deliver(b, wrong_lane, quorum_evidence([proof])).revert.error == "WrongRoute"
     assert b.wrapped(b.alice) == 0
     ok = _deliver(b, message, quorum_evidence([proof]))
@@ -70,12 +90,15 @@ def test_validator_set_rotates_only_with_the_old_sets_signatures():
     digest = rotation_digest(b.ledger.chain_id, epoch, new_set)
     keys = sorted((n.key for n in b.ledger.nodes.values()), key=lambda k: k.address)
     args = ([checksum(v) for v in new_set.validators], new_set.quorum)
-    weak = b.chain.transact(verifier, "rotate", *args, [k.sign(digest) for k in keys[:2]], sender=b.mule,
-                            check=False)
+    weak = b.chain.transact(verifier, "rotate", *args, [k.sign(digest) for k in keys[:2]], sender=b.mule, check=False)
     assert weak.revert.error == "BelowThreshold"
     by_newcomer = sorted(keys[:2] + [newcomer], key=lambda k: k.address)
-    assert b.chain.transact(verifier, "rotate", *args, [k.sign(digest) for k in by_newcomer], sender=b.mule,
-                            check=False).revert.error == "NotAValidator"
+    assert (
+        b.chain.transact(
+            verifier, "rotate", *args, [k.sign(digest) for k in by_newcomer], sender=b.mule, check=False
+        ).revert.error
+        == "NotAValidator"
+    )
     assert b.chain.transact(verifier, "rotate", *args, [k.sign(digest) for k in keys[:3]], sender=b.mule).status
     assert verifier.call("validatorSetHash") == new_set.hash
     # certificates of the old set no longer verify
@@ -85,8 +108,10 @@ def test_validator_set_rotates_only_with_the_old_sets_signatures():
     assert _deliver(b, message, quorum_evidence([proof])).revert.error == "UnknownValidatorSet"
 
 
-@pytest.mark.parametrize("verifier, keys, succeeds", [("committee", 5, True), ("committee", 4, False),
-                                                       ("quorum", 1, False), ("quorum", 3, True)])
+@pytest.mark.parametrize(
+    "verifier, keys, succeeds",
+    [("committee", 5, True), ("committee", 4, False), ("quorum", 1, False), ("quorum", 3, True)],
+)
 def test_key_compromise_is_contained_below_threshold_and_detected_above(verifier, keys, succeeds):
     b = build_bridged(verifier)
     b.ledger.settle(b.bridge.lock(b.issuer, 100, b.alice))

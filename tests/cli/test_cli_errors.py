@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from rwasim.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,8 +59,12 @@ def test_scenario_that_fails_to_import(capsys, tmp_path):
 
 @pytest.mark.parametrize(
     "setting, message",
-    [("n", "expected KEY=VALUE"), ("n=abc", "bad --set n=abc"), ("zz=1", "unknown parameter"),
-     ("flag=maybe", "expected true or false")],
+    [
+        ("n", "expected KEY=VALUE"),
+        ("n=abc", "bad --set n=abc"),
+        ("zz=1", "unknown parameter"),
+        ("flag=maybe", "expected true or false"),
+    ],
 )
 def test_bad_set(capsys, tmp_path, setting, message):
     path = _write(tmp_path, "ok.py", OK_SCENARIO)
@@ -84,11 +88,11 @@ def test_run_writes_report_and_events_and_set_is_typed(tmp_path, capsys):
 
 
 def test_failed_invariant_exits_1(tmp_path):
-    body = OK_SCENARIO.replace('== ctx.params["n"]', '== -1')
+    body = OK_SCENARIO.replace('== ctx.params["n"]', "== -1")
     path = _write(tmp_path, "fails.py", body)
     assert main(["run", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 1
 
 
 def test_console_script_is_installed():
-    proc = subprocess.run([sys.executable, "-m", "sim.cli", "run", "nope"], capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run([sys.executable, "-m", "rwasim.cli", "run", "nope"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from sim.compare import CompareError, build_grid, mean_ci, split_values, t_quantile
-from sim.compare.grid import describe_grid, parse_sets
-from sim.engine import derive_seed
-from sim.topology_workload import WORKLOAD_DEFAULTS
+from rwasim.compare import CompareError, build_grid, mean_ci, split_values, t_quantile
+from rwasim.compare.grid import describe_grid, parse_sets
+from rwasim.engine import derive_seed
+from rwasim.topology_workload import WORKLOAD_DEFAULTS
 
 # Student t 0.975 quantiles from printed tables
 T_975 = {1: 12.7062, 2: 4.3027, 3: 3.1824, 4: 2.7764, 9: 2.2622, 19: 2.0930, 29: 2.0452, 120: 1.9799}
@@ -63,8 +63,9 @@ def test_grid_is_the_full_cross_product_in_a_fixed_order():
 
 def test_rerun_command_names_seed_topology_and_parameters():
     point = build_grid(["dual-space"], [("countries", ["[344,702]"])], seeds=1)[0]
-    assert point.rerun_command() == (f"rwasim run topology_study --seed {point.seed} --set topology=dual-space "
-                                     "--set 'countries=[344,702]'")
+    assert point.rerun_command() == (
+        f"rwasim run topology_study --seed {point.seed} --set topology=dual-space --set 'countries=[344,702]'"
+    )
 
 
 def test_value_lists_split_outside_brackets():
@@ -74,11 +75,16 @@ def test_value_lists_split_outside_brackets():
         split_values("1,,2")
 
 
-@pytest.mark.parametrize("pairs, message", [
-    (["zz=1"], "unknown parameter"), (["investors=many"], "bad --set investors=many"),
-    (["topology=hub"], "--topology"), (["investors"], "expected KEY=V1"),
-    (["investors=1", "investors=2"], "given twice"),
-])
+@pytest.mark.parametrize(
+    "pairs, message",
+    [
+        (["zz=1"], "unknown parameter"),
+        (["investors=many"], "bad --set investors=many"),
+        (["topology=hub"], "--topology"),
+        (["investors"], "expected KEY=V1"),
+        (["investors=1", "investors=2"], "given twice"),
+    ],
+)
 def test_bad_sets_are_refused_before_anything_runs(pairs, message):
     with pytest.raises(CompareError, match=message):
         parse_sets(pairs, dict(WORKLOAD_DEFAULTS))

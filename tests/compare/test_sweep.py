@@ -9,10 +9,10 @@ import socket
 
 import pytest
 
-from sim.cli import main
-from sim.compare import run_compare
-from sim.compare.executors import run_dir
-from sim.runner import run_scenario
+from rwasim.cli import main
+from rwasim.compare import run_compare
+from rwasim.compare.executors import run_dir
+from rwasim.runner import run_scenario
 
 TOPOLOGIES = ["consortium-only", "bridged", "dual-space"]
 SETS = ["investors=8", "trades_per_investor=1.0"]
@@ -21,10 +21,26 @@ SETS = ["investors=8", "trades_per_investor=1.0"]
 @pytest.fixture(scope="module")
 def sweeps(tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep")
-    local = run_compare(TOPOLOGIES, seeds=2, sets=SETS, out_dir=root / "local", executor="local", workers=2,
-                        base_seed=3, say=lambda _: None)
-    dask = run_compare(TOPOLOGIES, seeds=2, sets=SETS, out_dir=root / "dask", executor="dask", workers=2,
-                       base_seed=3, say=lambda _: None)
+    local = run_compare(
+        TOPOLOGIES,
+        seeds=2,
+        sets=SETS,
+        out_dir=root / "local",
+        executor="local",
+        workers=2,
+        base_seed=3,
+        say=lambda _: None,
+    )
+    dask = run_compare(
+        TOPOLOGIES,
+        seeds=2,
+        sets=SETS,
+        out_dir=root / "dask",
+        executor="dask",
+        workers=2,
+        base_seed=3,
+        say=lambda _: None,
+    )
     return local, dask
 
 
@@ -51,8 +67,19 @@ def test_runs_csv_is_the_full_grid_in_grid_order_without_wall_clock(sweeps):
     assert [(r["topology"], r["replicate"]) for r in rows] == [(t, str(i)) for t in TOPOLOGIES for i in range(2)]
     assert {r["investors"] for r in rows} == {"8"} and {r["trades_per_investor"] for r in rows} == {"1.0"}
     assert not any("wall" in column for column in rows[0])
-    for column in ("reach", "trade_p95_s", "finality_p50_s", "cost_usd", "failed_settlements", "value_at_risk",
-                   "detection_s", "msgs_per_validator", "kb_per_validator", "regulator_visibility", "gas"):
+    for column in (
+        "reach",
+        "trade_p95_s",
+        "finality_p50_s",
+        "cost_usd",
+        "failed_settlements",
+        "value_at_risk",
+        "detection_s",
+        "msgs_per_validator",
+        "kb_per_validator",
+        "regulator_visibility",
+        "gas",
+    ):
         assert column in rows[0]
     assert "wall_s" in local.files["timings"].read_text()
     assert local.grid_line in local.files["grid"].read_text()
@@ -63,8 +90,12 @@ def test_a_row_rerun_alone_matches(sweeps, tmp_path):
     rows = _rows(local.files["runs"])
     row = rows[3]  # bridged, second seed
     assert row["rerun"].startswith(f"rwasim run topology_study --seed {row['seed']} --set topology=bridged")
-    alone = run_scenario("topology_study", seed=int(row["seed"]), out_dir=tmp_path,
-                         overrides={"topology": "bridged", "investors": "8", "trades_per_investor": "1.0"})
+    alone = run_scenario(
+        "topology_study",
+        seed=int(row["seed"]),
+        out_dir=tmp_path,
+        overrides={"topology": "bridged", "investors": "8", "trades_per_investor": "1.0"},
+    )
     assert hashlib.sha256(alone.events_path.read_bytes()).hexdigest() == row["events_sha256"]
     metrics = alone.report["topology_study"]["metrics"]
     for name, value in metrics.items():
@@ -97,8 +128,11 @@ def test_summary_holds_mean_and_ci_per_topology_and_metric(sweeps):
 def test_the_page_is_self_contained(sweeps):
     local, _ = sweeps
     page = local.files["html"].read_text()
-    assert "<svg" in page and "<script" not in page.lower() and "http://" not in page.replace(
-        'xmlns="http://www.w3.org/2000/svg"', "")
+    assert (
+        "<svg" in page
+        and "<script" not in page.lower()
+        and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
     for name in TOPOLOGIES:
         assert name in page
     assert "reach" in page and "rwasim run topology_study --seed" in page
@@ -110,13 +144,16 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--topology", "ring"], "unknown topology 'ring'"),
-    (["--topology", "hub", "--set", "zz=1"], "unknown parameter"),
-    (["--topology", "hub", "--set", "investors=lots"], "bad --set investors=lots"),
-    (["--topology", "hub", "--executor", "spark"], "unknown executor"),
-    (["--topology", "hub", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:{port}"], "cannot reach the Dask"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--topology", "ring"], "unknown topology 'ring'"),
+        (["--topology", "hub", "--set", "zz=1"], "unknown parameter"),
+        (["--topology", "hub", "--set", "investors=lots"], "bad --set investors=lots"),
+        (["--topology", "hub", "--executor", "spark"], "unknown executor"),
+        (["--topology", "hub", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:{port}"], "cannot reach the Dask"),
+    ],
+)
 def test_mistakes_exit_2_with_one_line(argv, message, tmp_path, capsys):
     argv = [a.format(port=_closed_port()) for a in argv]
     assert main(["compare", *argv, "--seeds", "1", "--out", str(tmp_path), "--quiet"]) == 2

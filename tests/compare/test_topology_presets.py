@@ -5,9 +5,21 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from sim.topology import (TOPOLOGIES, add_consortium, add_ethereum, add_lane, add_participant, add_space,
-                          add_cross_space, describe_system, lanes, new_system, topology_preset, validate_system,
-                          venues)
+from rwasim.topology import (
+    TOPOLOGIES,
+    add_consortium,
+    add_cross_space,
+    add_ethereum,
+    add_lane,
+    add_participant,
+    add_space,
+    describe_system,
+    lanes,
+    new_system,
+    topology_preset,
+    validate_system,
+    venues,
+)
 
 EXPECTED = {  # kind -> count, per preset with its defaults (4 validators, 2 relayers per lane, 2 hub ledgers)
     "consortium-only": {"chain": 1, "space": 0, "validator": 4, "relayer": 0},
@@ -31,8 +43,16 @@ def test_each_preset_builds_with_the_expected_kinds_of_node(name):
 def test_preset_details_match_the_design():
     bridged = topology_preset("bridged", validators=7, relayers=3, verifier="committee", confirmations=6)
     assert venues(bridged) == ["consortium", "ethereum"]
-    assert lanes(bridged) == [{"consortium": "consortium", "ethereum": "ethereum", "lane": 1, "verifier": "committee",
-                               "relayers": 3, "batch_size": 50}]
+    assert lanes(bridged) == [
+        {
+            "consortium": "consortium",
+            "ethereum": "ethereum",
+            "lane": 1,
+            "verifier": "committee",
+            "relayers": 3,
+            "batch_size": 50,
+        }
+    ]
     assert describe_system(bridged)["validator"] == 7
     assert bridged.nodes["ethereum"]["confirmations"] == 6
 

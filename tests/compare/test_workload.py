@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from sim.engine import Simulation
-from sim.ethereum import EthereumChain, TransactionReverted
-from sim.ethereum.suite import deploy_token_suite, register_investor
-from sim.runner import run_scenario
+from rwasim.engine import Simulation
+from rwasim.ethereum import EthereumChain, TransactionReverted
+from rwasim.ethereum.suite import deploy_token_suite, register_investor
+from rwasim.runner import run_scenario
 
 
 @pytest.fixture
@@ -60,8 +60,15 @@ def _eth_tester_filter(backend, address: str, topic0: bytes, head: int) -> list[
     finally:
         tester.delete_filter(flt)
     as_bytes = lambda v: v if isinstance(v, bytes) else bytes.fromhex(v[2:])  # noqa: E731
-    return [{"topics": [as_bytes(t) for t in e["topics"]], "data": as_bytes(e["data"]), "block": e["block_number"],
-             "tx_hash": as_bytes(e["transaction_hash"])} for e in found]
+    return [
+        {
+            "topics": [as_bytes(t) for t in e["topics"]],
+            "data": as_bytes(e["data"]),
+            "block": e["block_number"],
+            "tx_hash": as_bytes(e["transaction_hash"]),
+        }
+        for e in found
+    ]
 
 
 def test_log_queries_answer_like_eth_tester_from_the_index_and_from_the_blooms(spaces):
@@ -86,8 +93,13 @@ def test_log_queries_answer_like_eth_tester_from_the_index_and_from_the_blooms(s
 
 
 def _metrics(tmp_path, name, **overrides):
-    settings = {"investors": "16", "trades_per_investor": "2.0", "cross_share": "0.5", "fault_at": "20",
-                **{k: str(v) for k, v in overrides.items()}}
+    settings = {
+        "investors": "16",
+        "trades_per_investor": "2.0",
+        "cross_share": "0.5",
+        "fault_at": "20",
+        **{k: str(v) for k, v in overrides.items()},
+    }
     result = run_scenario("topology_study", seed=4, out_dir=tmp_path / name, overrides=settings)
     assert result.invariants_hold, result.report["invariants"]
     return result.report["topology_study"]["metrics"]
@@ -112,8 +124,8 @@ def test_a_validator_crash_is_detected_where_there_are_validators(tmp_path):
 
 
 HAND_BUILT = '''"""A topology drawn by hand: a seven-validator ring consortium, its issuer, investors and regulator."""
-from sim.topology import add_consortium, add_participant, new_system
-from sim.topology_workload import WORKLOAD_DEFAULTS, run_workload
+from rwasim.topology import add_consortium, add_participant, new_system
+from rwasim.topology_workload import WORKLOAD_DEFAULTS, run_workload
 
 PARAMS = {**WORKLOAD_DEFAULTS, "investors": 10}
 

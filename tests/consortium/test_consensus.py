@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from sim.consortium import ConsensusConfig, ConsortiumLedger, FaultError, LightClient
-from sim.consortium.block import commit_digest
-from sim.consortium.crypto import recover_address
-from sim.engine import Simulation
-from sim.topology import consortium_graph
+from rwasim.consortium import ConsensusConfig, ConsortiumLedger, FaultError, LightClient
+from rwasim.consortium.block import commit_digest
+from rwasim.consortium.crypto import recover_address
+from rwasim.engine import Simulation
+from rwasim.topology import consortium_graph
 from tests.consortium.conftest import ASSET, assert_nodes_agree, build_market
 
 
@@ -140,11 +140,14 @@ def test_an_even_split_halts_until_healed(market):
     assert ledger.monitor.violations == []
 
 
-@pytest.mark.parametrize("fault", [
-    {"name": "delay", "args": {"a": "v0", "b": "v1", "seconds": 2.5}},
-    {"name": "drop", "args": {"a": "v0", "b": "v2", "probability": 1.0}},
-    {"name": "reorder", "args": {"a": "v1", "b": "v3", "window": 0.8}},
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"name": "delay", "args": {"a": "v0", "b": "v1", "seconds": 2.5}},
+        {"name": "drop", "args": {"a": "v0", "b": "v2", "probability": 1.0}},
+        {"name": "reorder", "args": {"a": "v1", "b": "v3", "window": 0.8}},
+    ],
+)
 def test_link_faults_slow_but_do_not_break_consensus(market, fault):
     ledger = market.ledger
     ledger.faults.inject(fault["name"], **fault["args"])
@@ -209,12 +212,15 @@ def test_messages_per_block_grow_quadratically():
 
 
 def test_light_client_follows_a_validator_added_by_governance(market):
-    from sim.consortium.crypto import KeyPair
+    from rwasim.consortium.crypto import KeyPair
+
     ledger = market.ledger
     client = LightClient(ledger.chain_id, ledger.genesis.validator_set())
     newcomer = KeyPair.from_seed(11, "new-validator")
-    proposal = ledger.org_client("techco").submit("governance.propose", {
-        "action": "add_validator", "args": {"org_id": "techco", "address": "0x" + newcomer.address.hex()}})
+    proposal = ledger.org_client("techco").submit(
+        "governance.propose",
+        {"action": "add_validator", "args": {"org_id": "techco", "address": "0x" + newcomer.address.hex()}},
+    )
     ledger.settle(proposal)
     last = None
     for org in ("issuer", "bank", "custodian"):

@@ -8,10 +8,10 @@ from eth_keys import keys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.consortium.block import QuorumCertificate, commit_digest
-from sim.consortium.crypto import InvalidSignature, KeyPair, keccak, recover_address
-from sim.consortium.membership import ValidatorSet
-from sim.consortium.merkle import EMPTY_ROOT, leaf_hash, merkle_proof, merkle_root, verify_proof
+from rwasim.consortium.block import QuorumCertificate, commit_digest
+from rwasim.consortium.crypto import InvalidSignature, KeyPair, keccak, recover_address
+from rwasim.consortium.membership import ValidatorSet
+from rwasim.consortium.merkle import EMPTY_ROOT, leaf_hash, merkle_proof, merkle_root, verify_proof
 
 
 def test_keccak_is_ethereums_not_nist_sha3():
@@ -86,7 +86,8 @@ def test_quorum_certificate_checks():
         QuorumCertificate(header_hash, tuple(seals[:2] + seals[:1])).verify(vs)
     outsider = KeyPair.from_seed(0, "outsider")
     with pytest.raises(ValueError, match="not in the validator set"):
-        QuorumCertificate(header_hash, tuple(seals[:2]) + (
-            (outsider.address, outsider.sign(commit_digest(header_hash))),)).verify(vs)
+        QuorumCertificate(
+            header_hash, tuple(seals[:2]) + ((outsider.address, outsider.sign(commit_digest(header_hash))),)
+        ).verify(vs)
     with pytest.raises(ValueError, match="recovers to"):
         QuorumCertificate(keccak(b"other header"), tuple(seals)).verify(vs)

@@ -22,9 +22,19 @@ def _with_cash(market, holder: str, cents: int) -> None:
 
 
 def _propose(m, seller, buyer, amount=100, cash=50_000, deadline_in=600):
-    handle = _settle(m, seller, "dvp.propose", {"asset_id": ASSET, "amount": amount, "cash_asset": CASH,
-                                                "cash_amount": cash, "buyer": buyer.holder,
-                                                "deadline": m.sim.timestamp() + deadline_in})
+    handle = _settle(
+        m,
+        seller,
+        "dvp.propose",
+        {
+            "asset_id": ASSET,
+            "amount": amount,
+            "cash_asset": CASH,
+            "cash_amount": cash,
+            "buyer": buyer.holder,
+            "deadline": m.sim.timestamp() + deadline_in,
+        },
+    )
     assert handle.ok, handle.reason
     return [e for e in handle.events if e.kind == "dvp.proposed"][0].fields["trade_id"]
 

@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from sim.consortium import ConsensusConfig, NodeStore, StorageError
-from sim.consortium.storage import header_from_json, header_to_json
+from rwasim.consortium import ConsensusConfig, NodeStore, StorageError
+from rwasim.consortium.storage import header_from_json, header_to_json
 from tests.consortium.conftest import ASSET, assert_nodes_agree, build_market
 
 
@@ -109,8 +109,9 @@ def test_crash_during_sync_then_finish_it(tmp_path):
 def test_a_transaction_held_only_by_a_crashed_node_is_resubmitted(market):
     ledger = market.ledger
     client = market.investors[0]
-    handle = client.submit("token.transfer", {"asset_id": ASSET, "to": market.investors[1].holder, "amount": 3},
-                           via="v0")
+    handle = client.submit(
+        "token.transfer", {"asset_id": ASSET, "to": market.investors[1].holder, "amount": 3}, via="v0"
+    )
     ledger.faults.inject("crash", node="v0")  # before v0 gossiped it
     assert market.sim.log.of_kind("consortium.resubmitted")
     ledger.settle(handle, timeout=600)
@@ -126,7 +127,7 @@ def test_random_crashes_and_restarts_keep_every_invariant(tmp_path, seed):
     rng = random.Random(seed)
     handles = []
     down: str | None = None
-    for step in range(12):
+    for _step in range(12):
         handles += m.transfers(rng.randint(1, 5))
         sim.run(until=sim.now + rng.uniform(0.05, 2.5))
         if down is None and rng.random() < 0.5:

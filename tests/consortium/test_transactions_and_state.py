@@ -9,10 +9,10 @@ import hashlib
 
 import pytest
 
-from bridge.codec import asset_key, attestation_digest, message_id, rejection_id
-from sim.consortium import OrgRole, sign_transaction
-from sim.consortium.crypto import KeyPair
-from sim.consortium.transactions import make_transaction, verify_signature
+from rwasim.bridge.codec import asset_key, attestation_digest, message_id, rejection_id
+from rwasim.consortium import OrgRole, sign_transaction
+from rwasim.consortium.crypto import KeyPair
+from rwasim.consortium.transactions import make_transaction, verify_signature
 from tests.consortium.conftest import ASSET, assert_nodes_agree, build_market
 
 
@@ -29,11 +29,17 @@ def test_signed_transactions_verify_and_tampering_is_caught(market):
 def test_refusals_at_admission_are_recorded(market):
     ledger, inv = market.ledger, market.investors
     outsider = KeyPair.from_seed(1, "outsider")
-    tx = sign_transaction(outsider, "token.transfer", {"asset_id": ASSET, "to": inv[0].holder, "amount": 1}, 0,
-                          ledger.chain_id)
+    tx = sign_transaction(
+        outsider, "token.transfer", {"asset_id": ASSET, "to": inv[0].holder, "amount": 1}, 0, ledger.chain_id
+    )
     assert ledger.submit(tx).reason == f"sender 0x{outsider.address.hex()} is not a member"
-    wrong_chain = sign_transaction(inv[0].key, "token.transfer", {"asset_id": ASSET, "to": inv[1].holder,
-                                                                  "amount": 1}, inv[0].nonce, ledger.chain_id + 1)
+    wrong_chain = sign_transaction(
+        inv[0].key,
+        "token.transfer",
+        {"asset_id": ASSET, "to": inv[1].holder, "amount": 1},
+        inv[0].nonce,
+        ledger.chain_id + 1,
+    )
     assert "wrong chain id" in ledger.submit(wrong_chain).reason
     denied = inv[0].submit("token.mint", {"asset_id": ASSET, "to": inv[0].holder, "amount": 5})
     assert (denied.status, denied.reason) == ("refused", "role investor may not token.mint")
@@ -49,8 +55,9 @@ def test_a_replayed_transaction_is_refused_and_never_applied_twice(market):
     assert handle.ok
     replay = ledger.submit(handle.tx)
     assert replay.status == "refused"
-    fresh_copy = make_transaction(handle.tx.chain_id, handle.tx.kind, handle.tx.payload, handle.tx.sender,
-                                  handle.tx.nonce, handle.tx.signature)
+    fresh_copy = make_transaction(
+        handle.tx.chain_id, handle.tx.kind, handle.tx.payload, handle.tx.sender, handle.tx.nonce, handle.tx.signature
+    )
     assert replay.reason == "duplicate of a transaction already submitted"
     for node in ledger.nodes.values():  # each validator refuses it on its own account too
         assert node.submit(fresh_copy) == "nonce 0 already used (next is 1)"
@@ -78,24 +85,27 @@ def _settle(market, client, kind, payload):
     return handle
 
 
-@pytest.mark.parametrize("rule, code_reason", [
-    ({"countries": [702]}, "compliance: CountryAllowModule"),
-    ({"investor_classes": ["accredited"]}, "compliance: InvestorClassModule"),
-    ({"max_balance": 1500}, "compliance: MaxBalanceModule"),
-])
+@pytest.mark.parametrize(
+    "rule, code_reason",
+    [
+        ({"countries": [702]}, "compliance: CountryAllowModule"),
+        ({"investor_classes": ["accredited"]}, "compliance: InvestorClassModule"),
+        ({"max_balance": 1500}, "compliance: MaxBalanceModule"),
+    ],
+)
 def test_compliance_rules_name_the_module(rule, code_reason):
     m = build_market(rules={})
     issuer = m.issuer
     asset = "RULED"
-    handles = [issuer.submit("asset.register", {"asset_id": asset, "term_sheet_hash": "0x" + "cd" * 32,
-                                                "rules": rule})]
+    handles = [issuer.submit("asset.register", {"asset_id": asset, "term_sheet_hash": "0x" + "cd" * 32, "rules": rule})]
     m.ledger.settle(*handles)
     mint = _settle(m, issuer, "token.mint", {"asset_id": asset, "to": m.investors[0].holder, "amount": 1000})
     if "MaxBalance" in code_reason:
         assert mint.ok
         _settle(m, issuer, "token.mint", {"asset_id": asset, "to": m.investors[1].holder, "amount": 1000})
-        moved = _settle(m, m.investors[0], "token.transfer", {"asset_id": asset, "to": m.investors[1].holder,
-                                                              "amount": 600})
+        moved = _settle(
+            m, m.investors[0], "token.transfer", {"asset_id": asset, "to": m.investors[1].holder, "amount": 600}
+        )
         assert moved.reason == f"restricted (6): {code_reason}"
     else:
         assert mint.status == "rejected" and mint.reason == f"restricted (6): {code_reason}"
@@ -105,8 +115,16 @@ def test_max_holders_and_lock_up():
     m = build_market(rules={})
     issuer, inv = m.issuer, m.investors
     now = m.sim.timestamp()
-    _settle(m, issuer, "asset.register", {"asset_id": "CAP", "term_sheet_hash": "0x" + "01" * 32,
-                                          "rules": {"max_holders": 2, "locked_until": now + 100}})
+    _settle(
+        m,
+        issuer,
+        "asset.register",
+        {
+            "asset_id": "CAP",
+            "term_sheet_hash": "0x" + "01" * 32,
+            "rules": {"max_holders": 2, "locked_until": now + 100},
+        },
+    )
     assert _settle(m, issuer, "token.mint", {"asset_id": "CAP", "to": inv[0].holder, "amount": 10}).ok
     assert _settle(m, issuer, "token.mint", {"asset_id": "CAP", "to": inv[1].holder, "amount": 10}).ok
     third = _settle(m, issuer, "token.mint", {"asset_id": "CAP", "to": inv[2].holder, "amount": 10})
@@ -123,35 +141,51 @@ def test_pause_freeze_partial_freeze_and_forced_transfer(market):
     m, inv, issuer = market, market.investors, market.issuer
     regulator = m.ledger.org_client("regulator")
     assert _settle(m, regulator, "token.pause", {"asset_id": ASSET, "paused": True}).ok
-    assert _settle(m, inv[0], "token.transfer", {"asset_id": ASSET, "to": inv[1].holder,
-                                                 "amount": 1}).reason == "restricted (1): token is paused"
+    assert (
+        _settle(m, inv[0], "token.transfer", {"asset_id": ASSET, "to": inv[1].holder, "amount": 1}).reason
+        == "restricted (1): token is paused"
+    )
     assert _settle(m, issuer, "token.pause", {"asset_id": ASSET, "paused": False}).ok
 
     assert _settle(m, regulator, "token.freeze", {"asset_id": ASSET, "holder": inv[0].holder, "frozen": True}).ok
-    assert _settle(m, inv[0], "token.transfer", {"asset_id": ASSET, "to": inv[1].holder,
-                                                 "amount": 1}).reason == "restricted (2): sender wallet is frozen"
-    assert _settle(m, inv[1], "token.transfer", {"asset_id": ASSET, "to": inv[0].holder,
-                                                 "amount": 1}).reason == "restricted (3): receiver wallet is frozen"
+    assert (
+        _settle(m, inv[0], "token.transfer", {"asset_id": ASSET, "to": inv[1].holder, "amount": 1}).reason
+        == "restricted (2): sender wallet is frozen"
+    )
+    assert (
+        _settle(m, inv[1], "token.transfer", {"asset_id": ASSET, "to": inv[0].holder, "amount": 1}).reason
+        == "restricted (3): receiver wallet is frozen"
+    )
     assert _settle(m, issuer, "token.freeze", {"asset_id": ASSET, "holder": inv[0].holder, "frozen": False}).ok
 
     assert _settle(m, issuer, "token.freeze_partial", {"asset_id": ASSET, "holder": inv[2].holder, "amount": 900}).ok
-    assert _settle(m, inv[2], "token.transfer", {"asset_id": ASSET, "to": inv[3].holder,
-                                                 "amount": 101}).reason == "restricted (4): insufficient unfrozen balance"
+    assert (
+        _settle(m, inv[2], "token.transfer", {"asset_id": ASSET, "to": inv[3].holder, "amount": 101}).reason
+        == "restricted (4): insufficient unfrozen balance"
+    )
     assert _settle(m, inv[2], "token.transfer", {"asset_id": ASSET, "to": inv[3].holder, "amount": 100}).ok
     over = _settle(m, issuer, "token.freeze_partial", {"asset_id": ASSET, "holder": inv[2].holder, "amount": 1})
     assert over.reason == "cannot freeze more than the balance"
     # forced transfer: never below the frozen amount, and only to an eligible receiver
-    forced = _settle(m, issuer, "token.forced_transfer", {"asset_id": ASSET, "from": inv[2].holder,
-                                                          "to": inv[3].holder, "amount": 1})
+    forced = _settle(
+        m, issuer, "token.forced_transfer", {"asset_id": ASSET, "from": inv[2].holder, "to": inv[3].holder, "amount": 1}
+    )
     assert forced.reason == "restricted (4): insufficient unfrozen balance"
     stranger = "0x" + KeyPair.from_seed(1, "stranger").address.hex()
-    assert _settle(m, issuer, "token.forced_transfer", {"asset_id": ASSET, "from": inv[0].holder, "to": stranger,
-                                                        "amount": 1}).reason.startswith("restricted (5)")
-    recovered = _settle(m, issuer, "token.forced_transfer", {"asset_id": ASSET, "from": inv[0].holder,
-                                                             "to": inv[3].holder, "amount": 1000})
+    assert _settle(
+        m, issuer, "token.forced_transfer", {"asset_id": ASSET, "from": inv[0].holder, "to": stranger, "amount": 1}
+    ).reason.startswith("restricted (5)")
+    recovered = _settle(
+        m,
+        issuer,
+        "token.forced_transfer",
+        {"asset_id": ASSET, "from": inv[0].holder, "to": inv[3].holder, "amount": 1000},
+    )
     assert recovered.ok and recovered.events[0].kind == "token.forced_transfer"
-    assert _settle(m, inv[0], "token.freeze", {"asset_id": ASSET, "holder": inv[1].holder,
-                                               "frozen": True}).status == "refused"
+    assert (
+        _settle(m, inv[0], "token.freeze", {"asset_id": ASSET, "holder": inv[1].holder, "frozen": True}).status
+        == "refused"
+    )
     assert m.total_supply_held() == m.ledger.state.total_supply(ASSET) == 4000
     assert_nodes_agree(m.ledger)
 
@@ -172,10 +206,16 @@ def test_asset_registry_and_documents(market):
     dup = _settle(m, m.issuer, "asset.register", {"asset_id": ASSET, "term_sheet_hash": "0x" + "00" * 32})
     assert dup.reason == f"asset {ASSET!r} is already registered"
     bank = m.ledger.org_client("bank")
-    assert _settle(m, bank, "asset.document", {"asset_id": ASSET, "name": "x", "uri": "u",
-                                               "hash": "0x"}).status == "refused"
-    assert _settle(m, m.issuer, "asset.document", {"asset_id": ASSET, "name": "pricing-supplement",
-                                                   "uri": "ipfs://ps", "hash": "0x" + "12" * 32}).ok
+    assert (
+        _settle(m, bank, "asset.document", {"asset_id": ASSET, "name": "x", "uri": "u", "hash": "0x"}).status
+        == "refused"
+    )
+    assert _settle(
+        m,
+        m.issuer,
+        "asset.document",
+        {"asset_id": ASSET, "name": "pricing-supplement", "uri": "ipfs://ps", "hash": "0x" + "12" * 32},
+    ).ok
     assert m.ledger.state.asset(ASSET)["documents"]["pricing-supplement"]["hash"] == "0x" + "12" * 32
     malformed = _settle(m, m.issuer, "token.mint", {"asset_id": ASSET, "to": m.investors[0].holder, "amount": -5})
     assert malformed.reason == "amount must be a positive integer, not -5"
@@ -192,51 +232,90 @@ def _attest(ledger, kind, message_id, signers):
 def test_bridge_lock_release_refund_and_replay(market):
     m, inv, ledger = market, market.investors, market.ledger
     receiver = "0x" + "11" * 20
-    lock = _settle(m, inv[0], "bridge.lock", {"asset_id": ASSET, "amount": 100, "lane": 1, "receiver": receiver,
-                                              "destination_chain": 31337})
+    lock = _settle(
+        m,
+        inv[0],
+        "bridge.lock",
+        {"asset_id": ASSET, "amount": 100, "lane": 1, "receiver": receiver, "destination_chain": 31337},
+    )
     assert lock.ok
     event = [e for e in lock.events if e.kind == "bridge.lock"][0]
     assert event.fields["nonce"] == 1 and ledger.state.balance_of(ASSET, "bridge-escrow") == 100
-    second = _settle(m, inv[0], "bridge.lock", {"asset_id": ASSET, "amount": 50, "lane": 1, "receiver": receiver,
-                                                "destination_chain": 31337})
+    second = _settle(
+        m,
+        inv[0],
+        "bridge.lock",
+        {"asset_id": ASSET, "amount": 50, "lane": 1, "receiver": receiver, "destination_chain": 31337},
+    )
     assert [e.fields["nonce"] for e in second.events if e.kind == "bridge.lock"] == [2]
 
     bridge = ledger.org_client("bridge")
-    burn = {"source_chain": 31337, "lane": 1, "nonce": 1, "asset_id": ASSET, "sender": receiver,
-            "receiver": inv[1].holder, "amount": 60}
-    burn_id = message_id(31337, ledger.chain_id, 1, 1, asset_key(ASSET), bytes.fromhex(receiver[2:]),
-                         inv[1].address, 60)
-    too_few = _settle(m, bridge, "bridge.release", {**burn, "attestations": _attest(ledger, "sent", burn_id,
-                                                                                    ["v0", "v1"])})
+    burn = {
+        "source_chain": 31337,
+        "lane": 1,
+        "nonce": 1,
+        "asset_id": ASSET,
+        "sender": receiver,
+        "receiver": inv[1].holder,
+        "amount": 60,
+    }
+    burn_id = message_id(
+        31337, ledger.chain_id, 1, 1, asset_key(ASSET), bytes.fromhex(receiver[2:]), inv[1].address, 60
+    )
+    too_few = _settle(
+        m, bridge, "bridge.release", {**burn, "attestations": _attest(ledger, "sent", burn_id, ["v0", "v1"])}
+    )
     assert too_few.reason == "2 validator attestations, 3 needed"
     forged = _attest(ledger, "sent", burn_id, ["v0", "v1"]) + [
-        ["0x" + "22" * 20, "0x" + KeyPair.from_seed(1, "mallory").sign(attestation_digest("sent", burn_id)).hex()]]
+        ["0x" + "22" * 20, "0x" + KeyPair.from_seed(1, "mallory").sign(attestation_digest("sent", burn_id)).hex()]
+    ]
     assert _settle(m, bridge, "bridge.release", {**burn, "attestations": forged}).reason.endswith("not a validator")
     wrong_kind = _attest(ledger, "rejected", burn_id, ["v0", "v1", "v2"])
     assert _settle(m, bridge, "bridge.release", {**burn, "attestations": wrong_kind}).status == "rejected"
-    released = _settle(m, bridge, "bridge.release", {**burn, "attestations": _attest(ledger, "sent", burn_id,
-                                                                                     ["v0", "v1", "v3"])})
+    released = _settle(
+        m, bridge, "bridge.release", {**burn, "attestations": _attest(ledger, "sent", burn_id, ["v0", "v1", "v3"])}
+    )
     assert released.ok and [e.kind for e in released.events][-1] == "bridge.released"
-    replay = _settle(m, bridge, "bridge.release", {**burn, "attestations": _attest(ledger, "sent", burn_id,
-                                                                                   ["v0", "v1", "v2"])})
+    replay = _settle(
+        m, bridge, "bridge.release", {**burn, "attestations": _attest(ledger, "sent", burn_id, ["v0", "v1", "v2"])}
+    )
     assert replay.reason == f"message 0x{burn_id.hex()} was already processed"
 
     # a release to a receiver the ledger refuses is final as rejected, with a provable event
     stranger = "0x" + KeyPair.from_seed(1, "stranger").address.hex()
-    refused_id = message_id(31337, ledger.chain_id, 1, 2, asset_key(ASSET), bytes.fromhex(receiver[2:]),
-                            bytes.fromhex(stranger[2:]), 5)
-    refused = _settle(m, bridge, "bridge.release", {**burn, "nonce": 2, "receiver": stranger, "amount": 5,
-                                                    "attestations": _attest(ledger, "sent", refused_id,
-                                                                            ["v0", "v1", "v2"])})
+    refused_id = message_id(
+        31337, ledger.chain_id, 1, 2, asset_key(ASSET), bytes.fromhex(receiver[2:]), bytes.fromhex(stranger[2:]), 5
+    )
+    refused = _settle(
+        m,
+        bridge,
+        "bridge.release",
+        {
+            **burn,
+            "nonce": 2,
+            "receiver": stranger,
+            "amount": 5,
+            "attestations": _attest(ledger, "sent", refused_id, ["v0", "v1", "v2"]),
+        },
+    )
     assert refused.ok and refused.events[-1].kind == "bridge.rejected"
     assert refused.events[-1].payload_hash(ledger.chain_id) == rejection_id(refused_id)
 
-    lock2_id = message_id(ledger.chain_id, 31337, 1, 2, asset_key(ASSET), inv[0].address,
-                          bytes.fromhex(receiver[2:]), 50)
+    lock2_id = message_id(
+        ledger.chain_id, 31337, 1, 2, asset_key(ASSET), inv[0].address, bytes.fromhex(receiver[2:]), 50
+    )
     assert second.events[-1].payload_hash(ledger.chain_id) == lock2_id, "a lock event hashes to its message id"
-    refund = _settle(m, bridge, "bridge.refund", {"lane": 1, "nonce": 2, "reason": "receiver not eligible",
-                                                  "attestations": _attest(ledger, "rejected", lock2_id,
-                                                                          ["v1", "v2", "v3"])})
+    refund = _settle(
+        m,
+        bridge,
+        "bridge.refund",
+        {
+            "lane": 1,
+            "nonce": 2,
+            "reason": "receiver not eligible",
+            "attestations": _attest(ledger, "rejected", lock2_id, ["v1", "v2", "v3"]),
+        },
+    )
     assert refund.ok and ledger.state.bridge_lock(1, 2)["state"] == "refunded"
     again = _settle(m, bridge, "bridge.refund", {"lane": 1, "nonce": 2, "attestations": []})
     assert again.reason == "lock 2 on lane 1 is refunded"
@@ -252,8 +331,12 @@ def test_htlc_claim_and_refund_at_the_expiry_boundary(market):
     secret = b"s" * 32
     hashlock = "0x" + hashlib.sha256(secret).hexdigest()
     expiry = m.sim.timestamp() + 30
-    lock = _settle(m, inv[0], "htlc.lock", {"asset_id": ASSET, "amount": 10, "receiver": inv[1].holder,
-                                            "hashlock": hashlock, "expiry": expiry})
+    lock = _settle(
+        m,
+        inv[0],
+        "htlc.lock",
+        {"asset_id": ASSET, "amount": 10, "receiver": inv[1].holder, "hashlock": hashlock, "expiry": expiry},
+    )
     assert lock.ok
     lock_id = [e for e in lock.events if e.kind == "htlc.locked"][0].fields["lock_id"]
     early = _settle(m, inv[0], "htlc.refund", {"lock_id": lock_id})
@@ -266,8 +349,18 @@ def test_htlc_claim_and_refund_at_the_expiry_boundary(market):
     refunded = _settle(m, inv[0], "htlc.refund", {"lock_id": lock_id})
     assert refunded.ok and m.ledger.state.htlc(lock_id)["state"] == "refunded"
     # a second lock claimed in time
-    lock2 = _settle(m, inv[0], "htlc.lock", {"asset_id": ASSET, "amount": 7, "receiver": inv[1].holder,
-                                             "hashlock": hashlock, "expiry": m.sim.timestamp() + 30})
+    lock2 = _settle(
+        m,
+        inv[0],
+        "htlc.lock",
+        {
+            "asset_id": ASSET,
+            "amount": 7,
+            "receiver": inv[1].holder,
+            "hashlock": hashlock,
+            "expiry": m.sim.timestamp() + 30,
+        },
+    )
     lock2_id = lock2.events[-1].fields["lock_id"]
     assert _settle(m, inv[1], "htlc.claim", {"lock_id": lock2_id, "preimage": "0x" + secret.hex()}).ok
     assert m.ledger.state.balance_of(ASSET, inv[1].holder) == 1007
@@ -278,11 +371,17 @@ def test_governance_needs_two_thirds_of_organisations(market):
     newcomer = KeyPair.from_seed(3, "bank-2")
     members = ["techco", "issuer", "bank", "custodian", "regulator"]  # governance members (bridge is not)
     needed = 4  # ceil(2 * 5 / 3)
-    proposal = _settle(market, ledger.org_client("techco"), "governance.propose",
-                       {"action": "add_organisation",
-                        "args": {"org_id": "bank-2", "role": "bank", "address": "0x" + newcomer.address.hex()}})
+    proposal = _settle(
+        market,
+        ledger.org_client("techco"),
+        "governance.propose",
+        {
+            "action": "add_organisation",
+            "args": {"org_id": "bank-2", "role": "bank", "address": "0x" + newcomer.address.hex()},
+        },
+    )
     proposal_id = "0x" + proposal.hash.hex()
-    for org in members[1:needed - 1]:
+    for org in members[1 : needed - 1]:
         assert _settle(market, ledger.org_client(org), "governance.vote", {"proposal": proposal_id}).ok
         assert ledger.state.organisations().get("bank-2") is None
     twice = _settle(market, ledger.org_client("issuer"), "governance.vote", {"proposal": proposal_id})
@@ -291,13 +390,18 @@ def test_governance_needs_two_thirds_of_organisations(market):
     assert ledger.state.organisations()["bank-2"]["role"] == "bank"
     late = _settle(market, ledger.org_client("regulator"), "governance.vote", {"proposal": proposal_id})
     assert late.reason == "proposal already decided"
-    assert _settle(market, ledger.org_client("bridge"), "governance.vote",
-                   {"proposal": proposal_id}).status == "refused"
+    assert (
+        _settle(market, ledger.org_client("bridge"), "governance.vote", {"proposal": proposal_id}).status == "refused"
+    )
 
 
 def test_add_client_only_with_own_role_or_as_investor(market):
     ledger = market.ledger
     key = ledger.new_client_key("sneaky")
-    handle = _settle(market, ledger.org_client("custodian"), "membership.add_client",
-                     {"address": "0x" + key.address.hex(), "role": OrgRole.ISSUER.value})
+    handle = _settle(
+        market,
+        ledger.org_client("custodian"),
+        "membership.add_client",
+        {"address": "0x" + key.address.hex(), "role": OrgRole.ISSUER.value},
+    )
     assert handle.reason == "an organisation may add clients with its own role or as investors, not issuer"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from sim.engine import Simulation, SeededRandom, canonical_json, derive_seed
+from rwasim.engine import SeededRandom, Simulation, canonical_json, derive_seed
 
 
 def test_streams_are_reproducible_and_independent():

@@ -1,7 +1,7 @@
 """Per-phase metrics in Caliper's columns, computed from transaction events."""
 
-from sim.engine import Simulation
-from sim.metrics import MetricsCollector, percentile
+from rwasim.engine import Simulation
+from rwasim.metrics import MetricsCollector, percentile
 
 
 def test_percentile_interpolates():

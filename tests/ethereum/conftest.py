@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import solcx
 
-from sim.engine import Simulation
-from sim.ethereum import EthereumChain
-from sim.ethereum.backends import AnvilBackend, find_anvil
-from sim.ethereum.compiler import SETTINGS, solc_binary
-from sim.ethereum.errors import ChainError
+from rwasim.engine import Simulation
+from rwasim.ethereum import EthereumChain
+from rwasim.ethereum.backends import AnvilBackend, find_anvil
+from rwasim.ethereum.compiler import SETTINGS, solc_binary
+from rwasim.ethereum.errors import ChainError
 
 PROBE_SOURCE = """// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
@@ -38,15 +38,24 @@ BACKENDS = ["eth-tester", pytest.param("anvil", marks=pytest.mark.anvil), pytest
 def probe_artifacts(tmp_path_factory) -> Path:
     """The probe contract compiled by the pinned compiler into an artifacts folder."""
     out = solcx.compile_standard(
-        {"language": "Solidity", "sources": {"Probe.sol": {"content": PROBE_SOURCE}},
-         "settings": {**SETTINGS, "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}}}},
+        {
+            "language": "Solidity",
+            "sources": {"Probe.sol": {"content": PROBE_SOURCE}},
+            "settings": {**SETTINGS, "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}}},
+        },
         solc_binary=solc_binary(),
     )
     compiled = out["contracts"]["Probe.sol"]["Probe"]
     folder = tmp_path_factory.mktemp("probe-artifacts")
-    (folder / "Probe.json").write_text(json.dumps({
-        "contractName": "Probe", "abi": compiled["abi"], "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
-    }))
+    (folder / "Probe.json").write_text(
+        json.dumps(
+            {
+                "contractName": "Probe",
+                "abi": compiled["abi"],
+                "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
+            }
+        )
+    )
     return folder
 
 
@@ -106,7 +115,7 @@ class Market:
     snapshot/revert around every test (so each test starts from the same state)."""
 
     def __init__(self) -> None:
-        from sim.ethereum.suite import deploy_cash_token, deploy_settlement, deploy_token_suite, register_investor
+        from rwasim.ethereum.suite import deploy_cash_token, deploy_settlement, deploy_token_suite, register_investor
 
         self.sim = Simulation(seed=3)
         self.chain = EthereumChain(self.sim)
@@ -126,13 +135,15 @@ class Market:
         register_investor(c, self.suite, self.retail, country=HK, investor_class="retail")
         self.cash = deploy_cash_token(c, symbol="HKD", bank=self.bank)
         self.settlement = deploy_settlement(c)
-        c.transact(self.suite.identity_registry, "registerSystemIdentity", self.settlement.htlc.address, sender=self.issuer)
+        c.transact(
+            self.suite.identity_registry, "registerSystemIdentity", self.settlement.htlc.address, sender=self.issuer
+        )
         for who in (self.issuer, self.alice, self.bob, self.carol, self.settlement.htlc.address):
             c.transact(self.cash, "setAllowed", who, True, sender=self.bank)
         c.transact(self.token, "batchMint", [self.alice, self.bob], [1000, 500], sender=self.issuer)
 
     def add_module(self, key, value):
-        from sim.ethereum.suite import _deploy_module
+        from rwasim.ethereum.suite import _deploy_module
 
         module = _deploy_module(self.chain, self.suite, key, value)
         self.chain.transact(self.suite.compliance, "addModule", module.address, sender=self.issuer)

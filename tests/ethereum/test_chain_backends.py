@@ -6,9 +6,9 @@ import socket
 
 import pytest
 
-from sim.engine import Simulation
-from sim.ethereum import ChainError, EthereumChain, TransactionReverted, make_backend
-from sim.ethereum.backends import AnvilBackend
+from rwasim.engine import Simulation
+from rwasim.ethereum import ChainError, EthereumChain, TransactionReverted, make_backend
+from rwasim.ethereum.backends import AnvilBackend
 
 
 def test_deploy_call_and_events(make_chain):

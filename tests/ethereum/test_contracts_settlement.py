@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from sim.ethereum import TransactionReverted
+from rwasim.ethereum import TransactionReverted
 
 
 def fund_cash(market, who, amount):
@@ -41,8 +41,9 @@ def propose_trade(market, *, seller, buyer, units, cents, ttl=3600):
     c = market.chain
     deadline = c.next_timestamp() + ttl
     dvp = market.settlement.dvp
-    receipt = c.transact(dvp, "propose", buyer, market.token.address, units, market.cash.address, cents, deadline,
-                         sender=seller)
+    receipt = c.transact(
+        dvp, "propose", buyer, market.token.address, units, market.cash.address, cents, deadline, sender=seller
+    )
     trade_id = receipt.event("TradeProposed")["tradeId"]
     c.transact(market.token, "approve", dvp.address, units, sender=seller)
     c.transact(market.cash, "approve", dvp.address, cents, sender=buyer)
@@ -74,16 +75,26 @@ def test_dvp_moves_neither_leg_when_one_fails(market, failure):
     c.transact(dvp, "accept", trade_id, sender=buyer)
     if failure == "frozen seller":
         c.transact(market.token, "setAddressFrozen", market.alice, True, sender=market.agent)
-    before = (market.token.call("balanceOf", market.alice), market.token.call("balanceOf", buyer),
-              market.cash.call("balanceOf", market.alice), market.cash.call("balanceOf", buyer))
+    before = (
+        market.token.call("balanceOf", market.alice),
+        market.token.call("balanceOf", buyer),
+        market.cash.call("balanceOf", market.alice),
+        market.cash.call("balanceOf", buyer),
+    )
     with pytest.raises(TransactionReverted) as caught:
         c.transact(dvp, "settle", trade_id, sender=market.alice)
-    expected = {"ineligible buyer": ("TransferRestricted", (5, "receiver identity is not verified")),
-                "insufficient cash": ("InsufficientBalance", (5_000, 10_000)),
-                "frozen seller": ("TransferRestricted", (2, "sender wallet is frozen"))}[failure]
+    expected = {
+        "ineligible buyer": ("TransferRestricted", (5, "receiver identity is not verified")),
+        "insufficient cash": ("InsufficientBalance", (5_000, 10_000)),
+        "frozen seller": ("TransferRestricted", (2, "sender wallet is frozen")),
+    }[failure]
     assert (caught.value.error, caught.value.args_decoded) == expected
-    after = (market.token.call("balanceOf", market.alice), market.token.call("balanceOf", buyer),
-             market.cash.call("balanceOf", market.alice), market.cash.call("balanceOf", buyer))
+    after = (
+        market.token.call("balanceOf", market.alice),
+        market.token.call("balanceOf", buyer),
+        market.cash.call("balanceOf", market.alice),
+        market.cash.call("balanceOf", buyer),
+    )
     assert after == before
     assert dvp.call("trades", trade_id)[7] == 2  # still Accepted: it can be retried or cancelled
 
@@ -125,7 +136,9 @@ def lock_units(market, amount=50, ttl=600):
     c, htlc = market.chain, market.settlement.htlc
     timelock = c.next_timestamp() + ttl
     c.transact(market.token, "approve", htlc.address, amount, sender=market.alice)
-    receipt = c.transact(htlc, "lock", market.bob, market.token.address, amount, HASHLOCK, timelock, sender=market.alice)
+    receipt = c.transact(
+        htlc, "lock", market.bob, market.token.address, amount, HASHLOCK, timelock, sender=market.alice
+    )
     return receipt.event("Locked")["lockId"], timelock
 
 
@@ -195,7 +208,9 @@ def test_htlc_for_cash_and_unverified_receiver(market):
     assert market.cash.call("balanceOf", market.alice) == 1_000
     # Security tokens locked for an ineligible receiver can never be claimed, only refunded.
     c.transact(market.token, "approve", htlc.address, 5, sender=market.alice)
-    receipt = c.transact(htlc, "lock", market.stranger, market.token.address, 5, HASHLOCK, timelock, sender=market.alice)
+    receipt = c.transact(
+        htlc, "lock", market.stranger, market.token.address, 5, HASHLOCK, timelock, sender=market.alice
+    )
     with pytest.raises(TransactionReverted) as caught:
         c.transact(htlc, "claim", receipt.event("Locked")["lockId"], SECRET, sender=market.stranger)
     assert caught.value.args_decoded == (5, "receiver identity is not verified")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.ethereum import ChainError, TransactionReverted
+from rwasim.ethereum import ChainError, TransactionReverted
 
 
 def restriction(market, sender, receiver, amount):
@@ -31,10 +31,12 @@ def test_transfer_between_eligible_investors(market):
 def test_unregistered_receiver_is_refused(market):
     assert restriction(market, market.alice, market.stranger, 1) == (5, "receiver identity is not verified")
     assert market.token.call("detectTransferRestriction", market.alice, market.stranger, 1) == 5
-    assert_restricted(market, "transfer", market.stranger, 1, sender=market.alice,
-                      code=5, message="receiver identity is not verified")
-    assert_restricted(market, "mint", market.stranger, 1, sender=market.issuer,
-                      code=5, message="receiver identity is not verified")
+    assert_restricted(
+        market, "transfer", market.stranger, 1, sender=market.alice, code=5, message="receiver identity is not verified"
+    )
+    assert_restricted(
+        market, "mint", market.stranger, 1, sender=market.issuer, code=5, message="receiver identity is not verified"
+    )
 
 
 def test_expired_or_revoked_claims_unverify(market):
@@ -59,8 +61,9 @@ def test_expired_or_revoked_claims_unverify(market):
 def test_country_module(market):
     market.add_module("countries", [344, 702])
     assert restriction(market, market.alice, market.carol, 1) == (6, "compliance: CountryAllowModule")
-    assert_restricted(market, "transfer", market.carol, 1, sender=market.alice,
-                      code=6, message="compliance: CountryAllowModule")
+    assert_restricted(
+        market, "transfer", market.carol, 1, sender=market.alice, code=6, message="compliance: CountryAllowModule"
+    )
     assert restriction(market, market.alice, market.bob, 1) == (0, "ok")
 
 
@@ -75,8 +78,9 @@ def test_max_balance_module_at_the_boundary(market):
     market.add_module("max_balance", 600)
     assert restriction(market, market.alice, market.bob, 100) == (0, "ok")  # 500 + 100 = 600
     assert restriction(market, market.alice, market.bob, 101) == (6, "compliance: MaxBalanceModule")
-    assert_restricted(market, "mint", market.bob, 101, sender=market.issuer,
-                      code=6, message="compliance: MaxBalanceModule")
+    assert_restricted(
+        market, "mint", market.bob, 101, sender=market.issuer, code=6, message="compliance: MaxBalanceModule"
+    )
 
 
 def test_max_holders_module_counts_arrivals_and_departures(market):
@@ -144,14 +148,38 @@ def test_forced_transfer_moves_only_unfrozen_units_to_eligible_receivers(market)
     c.transact(market.token, "freezePartialTokens", market.alice, 900, sender=market.agent)
     c.transact(market.token, "setAddressFrozen", market.alice, True, sender=market.agent)
     # Never below the frozen amount, even for an agent.
-    assert_restricted(market, "forcedTransfer", market.alice, market.bob, 101, sender=market.agent,
-                      code=4, message="insufficient unfrozen balance")
+    assert_restricted(
+        market,
+        "forcedTransfer",
+        market.alice,
+        market.bob,
+        101,
+        sender=market.agent,
+        code=4,
+        message="insufficient unfrozen balance",
+    )
     # Never to an ineligible receiver.
-    assert_restricted(market, "forcedTransfer", market.alice, market.stranger, 1, sender=market.agent,
-                      code=5, message="receiver identity is not verified")
+    assert_restricted(
+        market,
+        "forcedTransfer",
+        market.alice,
+        market.stranger,
+        1,
+        sender=market.agent,
+        code=5,
+        message="receiver identity is not verified",
+    )
     market.add_module("investor_classes", ["professional", "accredited"])
-    assert_restricted(market, "forcedTransfer", market.alice, market.retail, 1, sender=market.agent,
-                      code=6, message="compliance: InvestorClassModule")
+    assert_restricted(
+        market,
+        "forcedTransfer",
+        market.alice,
+        market.retail,
+        1,
+        sender=market.agent,
+        code=6,
+        message="compliance: InvestorClassModule",
+    )
     # The sender's freeze flag does not stop it; the unfrozen 100 move.
     receipt = c.transact(market.token, "forcedTransfer", market.alice, market.bob, 100, sender=market.agent)
     assert receipt.event("ForcedTransfer")["amount"] == 100
@@ -163,7 +191,7 @@ def test_forced_transfer_moves_only_unfrozen_units_to_eligible_receivers(market)
 
 
 def test_recovery_moves_balance_and_freezes_to_a_verified_wallet(market):
-    from sim.ethereum.suite import register_investor
+    from rwasim.ethereum.suite import register_investor
 
     c = market.chain
     new_wallet = c.new_account("alice-new")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-USER_TESTS = '''
-from sim.ethereum.suite import deploy_token_suite, register_investor
+USER_TESTS = """
+from rwasim.ethereum.suite import deploy_token_suite, register_investor
 
 
 def test_deploy_a_token_first(rwasim_chain):
@@ -64,12 +64,14 @@ def test_a_whole_scenario(rwasim_scenario):
     result = rwasim_scenario("issuance", investors=3)
     assert result.invariants_hold
     assert result.report["seed"] == 42 and result.report["params"]["investors"] == 3
-'''
+"""
 
 
 def test_the_plugin_is_registered_and_its_fixtures_isolate_tests(pytester):
-    pytester.makeconftest("import pytest\npytest_state = {}\n\n@pytest.fixture(autouse=True)\n"
-                          "def _state(request):\n    request.module.pytest_state = pytest_state\n")
+    pytester.makeconftest(
+        "import pytest\npytest_state = {}\n\n@pytest.fixture(autouse=True)\n"
+        "def _state(request):\n    request.module.pytest_state = pytest_state\n"
+    )
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest("-p", "no:cacheprovider", "--rwasim-seed", "42", "-q")
     result.assert_outcomes(passed=6)

@@ -7,12 +7,12 @@ to, so the loader is exercised by every payoff test too.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Callable
 
 import pytest
 
-from sim.products import PricePath, business_days, given_path
+from rwasim.products import PricePath, business_days, given_path
 
 D = dt.date
 HASH = "0x" + "ab" * 32

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import pytest
 
-from sim.products import MissingPriceError, cash_flows, given_path, load_term_sheet
+from rwasim.products import MissingPriceError, cash_flows, given_path, load_term_sheet
 
 D = dt.date
 
@@ -108,8 +108,15 @@ def test_knock_in_on_the_strike_date_is_not_observed(autocallable_terms):
     sheet = load_term_sheet(autocallable_terms())
     # Observation starts the day after the strike date; a low close on the strike date
     # itself (whatever the data says) is not a knock-in.
-    path = given_path({D(2026, 1, 5): "100", D(2026, 4, 6): "20000", D(2026, 7, 6): "20000",
-                       D(2026, 10, 5): "20000", D(2027, 1, 5): "20000"})
+    path = given_path(
+        {
+            D(2026, 1, 5): "100",
+            D(2026, 4, 6): "20000",
+            D(2026, 7, 6): "20000",
+            D(2026, 10, 5): "20000",
+            D(2027, 1, 5): "20000",
+        }
+    )
     assert cash_flows(sheet, path)[0].knocked_in is False
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.products import CONVENTIONS, days_30_360, year_fraction
+from rwasim.products import CONVENTIONS, days_30_360, year_fraction
 
 D = dt.date
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from sim.products import cash_flows, given_path, load_term_sheet, redemption_value
+from rwasim.products import cash_flows, given_path, load_term_sheet, redemption_value
 
 D = dt.date
 

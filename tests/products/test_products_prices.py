@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from sim.products import MissingPriceError, PricePath, business_days, gbm_path, given_path
+from rwasim.products import MissingPriceError, PricePath, business_days, gbm_path, given_path
 
 D = dt.date
 START, END = D(2026, 1, 1), D(2026, 6, 30)

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.products import business_days, cash_flows, gbm_path, given_path, load_term_sheet, to_cents
+from rwasim.products import business_days, cash_flows, gbm_path, given_path, load_term_sheet, to_cents
 
 D = dt.date
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from sim.products import (
+from rwasim.products import (
     Autocallable,
     FixedCoupon,
     FixedIncomeRedeemable,
@@ -57,12 +57,26 @@ def test_every_kind_round_trips_through_plain_data(request, fixture, cls):
 
 
 def test_json_with_decimal_floats_and_toml_with_native_dates_load():
-    text = json.dumps({"kind": "fixed_coupon", "id": "FC-1", "issuer": "X", "currency": "USD",
-                       "denomination": 1000, "notional": 50000, "issue_date": "2026-01-05",
-                       "strike_date": "2026-01-05", "maturity_date": "2027-01-05",
-                       "settlement_lag_days": 0, "underlying": "", "day_count": "30/360",
-                       "eligible_investor_classes": ["retail"], "eligible_countries": [840],
-                       "document_hash": "0x" + "0F" * 32, "coupon_dates": ["2027-01-05"]})
+    text = json.dumps(
+        {
+            "kind": "fixed_coupon",
+            "id": "FC-1",
+            "issuer": "X",
+            "currency": "USD",
+            "denomination": 1000,
+            "notional": 50000,
+            "issue_date": "2026-01-05",
+            "strike_date": "2026-01-05",
+            "maturity_date": "2027-01-05",
+            "settlement_lag_days": 0,
+            "underlying": "",
+            "day_count": "30/360",
+            "eligible_investor_classes": ["retail"],
+            "eligible_countries": [840],
+            "document_hash": "0x" + "0F" * 32,
+            "coupon_dates": ["2027-01-05"],
+        }
+    )
     text = text.replace('"coupon_dates"', '"coupon_rate": 0.035, "coupon_dates"')
     from_json = load_term_sheet(json.loads(text, parse_float=Decimal))
     assert from_json.coupon_rate == Decimal("0.035")

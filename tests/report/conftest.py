@@ -27,14 +27,28 @@ from typing import Any
 
 import pytest
 
-INSTALL_HINT = ("headless Chromium is needed to test report.html: install it with "
-                "`apt-get install -y chromium` (Debian package `chromium`; .ci/run does this), "
-                "and the Python package websocket-client (`pip install -e .[test]`)")
+INSTALL_HINT = (
+    "headless Chromium is needed to test report.html: install it with "
+    "`apt-get install -y chromium` (Debian package `chromium`; .ci/run does this), "
+    "and the Python package websocket-client (`pip install -e .[test]`)"
+)
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
-         "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-sync",
-         "--disable-component-update", "--mute-audio", "--hide-scrollbars", "--remote-debugging-port=0",
-         "--remote-allow-origins=*")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--disable-sync",
+    "--disable-component-update",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
+    "--remote-allow-origins=*",
+)
 TIMEOUT = 60.0  # seconds to wait for the browser to answer: generous, never asserted on
 
 
@@ -53,7 +67,7 @@ class PageLoad:
     exceptions: list[str] = field(default_factory=list)
     log_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
-    browser: "Browser | None" = None
+    browser: Browser | None = None
     session: str = ""
 
     @property
@@ -63,8 +77,12 @@ class PageLoad:
     def evaluate(self, expression: str) -> Any:
         """The JSON value of ``expression`` evaluated in the page."""
         assert self.browser is not None
-        reply = self.browser.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                       "awaitPromise": True}, session=self.session, page=self)
+        reply = self.browser.call(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+            session=self.session,
+            page=self,
+        )
         result = reply["result"]
         if "exceptionDetails" in result:
             raise AssertionError(f"script failed in the page: {result['exceptionDetails']}")
@@ -78,9 +96,14 @@ class Browser:
         import websocket
 
         self._profile = tempfile.mkdtemp(prefix="rwasim-chromium-")
-        self.process = subprocess.Popen([executable, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        text=True, errors="replace")
+        self.process = subprocess.Popen(
+            [executable, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+        )
         lines: queue.Queue[str | None] = queue.Queue()
         self.stderr: list[str] = []
 
@@ -109,8 +132,9 @@ class Browser:
         self._next_id = 0
         self._pages: dict[str, PageLoad] = {}
 
-    def call(self, method: str, params: dict | None = None, *, session: str | None = None,
-             page: PageLoad | None = None) -> dict[str, Any]:
+    def call(
+        self, method: str, params: dict | None = None, *, session: str | None = None, page: PageLoad | None = None
+    ) -> dict[str, Any]:
         """Send one DevTools command and wait for its answer, filing events that arrive meanwhile."""
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
@@ -149,8 +173,11 @@ class Browser:
         self._pages[session] = page
         for domain in ("Runtime.enable", "Log.enable", "Page.enable", "Network.enable"):
             self.call(domain, session=session)
-        self.call("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1,
-                                                          "mobile": False}, session=session)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         self.call("Page.navigate", {"url": page.url}, session=session)
         while True:
             event = json.loads(self.ws.recv())

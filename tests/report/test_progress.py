@@ -15,12 +15,21 @@ ARGS = ["cross_chain_transfer", "--seed", "5", "--set", "investors=2"]
 
 
 def _run(out: Path, *extra: str, terminal: bool = False) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
-                                                            "NO_COLOR", "TERM")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR", "TERM")
+    }
     if terminal:  # what rich sees on a real terminal (stderr stays a pipe so the test can read it)
         env.update(TTY_COMPATIBLE="1", TTY_INTERACTIVE="1", TERM="xterm-256color")
-    return subprocess.run([sys.executable, "-m", "sim.cli", "run", *ARGS, "--out", str(out), *extra],
-                          capture_output=True, text=True, cwd=REPO, env=env, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "rwasim.cli", "run", *ARGS, "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_progress_is_shown_on_stderr_and_never_changes_the_run_files(tmp_path):

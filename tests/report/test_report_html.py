@@ -12,9 +12,19 @@ import json
 
 import pytest
 
-from sim.report import (fault_events, fmt_number, load_run, message_tracks, nice_ticks, render_html,
-                        supply_series, tick_label, value_at_risk_series, write_html)
-from sim.runner import run_scenario
+from rwasim.report import (
+    fault_events,
+    fmt_number,
+    load_run,
+    message_tracks,
+    nice_ticks,
+    render_html,
+    supply_series,
+    tick_label,
+    value_at_risk_series,
+    write_html,
+)
+from rwasim.runner import run_scenario
 
 THEFT = 20_000
 PLOTS = {  # figure id -> svg id: every plot the incidents run must show
@@ -84,8 +94,10 @@ def test_legend_hides_and_shows_a_series(incidents, browser):
 
 def test_the_harness_sees_errors_in_a_broken_page(tmp_path, browser):
     broken = tmp_path / "broken.html"
-    broken.write_text("<!DOCTYPE html><html><body><svg width='10' height='10'></svg><script>"
-                      "console.error('drawn wrong'); undefinedFunction();</script></body></html>")
+    broken.write_text(
+        "<!DOCTYPE html><html><body><svg width='10' height='10'></svg><script>"
+        "console.error('drawn wrong'); undefinedFunction();</script></body></html>"
+    )
     page = browser.load(broken)
     assert page.console_errors == ["drawn wrong"]
     assert len(page.exceptions) == 1 and "undefinedFunction" in page.exceptions[0]
@@ -104,8 +116,7 @@ def test_html_is_a_pure_function_of_the_run_files(incidents):
 def test_same_seed_gives_the_same_page(tmp_path):
     pages = []
     for name in ("a", "b"):
-        result = run_scenario("cross_chain_transfer", seed=11, out_dir=tmp_path / name,
-                              overrides={"investors": "2"})
+        result = run_scenario("cross_chain_transfer", seed=11, out_dir=tmp_path / name, overrides={"investors": "2"})
         pages.append(result.html_path.read_bytes())
     assert pages[0] == pages[1]
     assert b"cross_chain_transfer" in pages[0]
@@ -113,8 +124,20 @@ def test_same_seed_gives_the_same_page(tmp_path):
 
 def test_report_json_keeps_its_keys_and_gains_the_topology_graph(incidents):
     report = json.loads(incidents.report_path.read_text())
-    assert {"scenario", "seed", "topology", "backend", "metrics", "invariants", "balances", "supply", "alerts",
-            "consortium", "bridge", "topology_graph"} <= set(report)
+    assert {
+        "scenario",
+        "seed",
+        "topology",
+        "backend",
+        "metrics",
+        "invariants",
+        "balances",
+        "supply",
+        "alerts",
+        "consortium",
+        "bridge",
+        "topology_graph",
+    } <= set(report)
     graph = report["topology_graph"]
     kinds: dict[str, list[dict]] = {}
     for node in graph["nodes"]:
@@ -128,7 +151,9 @@ def test_report_json_keeps_its_keys_and_gains_the_topology_graph(incidents):
     assert [n["label"] for n in kinds["token"]] == ["wHKSNB"]
     assert [n["label"] for n in kinds["relayer"]] == ["relayer-0"]
     assert {(e["source"], e["target"]) for e in graph["edges"] if e["kind"] == "bridge"} == {
-        ("consortium", "bridge/lane-1"), ("bridge/lane-1", "ethereum")}
+        ("consortium", "bridge/lane-1"),
+        ("bridge/lane-1", "ethereum"),
+    }
 
 
 def test_supply_over_time_ends_where_the_chains_ended(incidents):
@@ -176,9 +201,20 @@ def test_message_tracks_follow_the_book(incidents):
 
 # ---- hand-made logs ---------------------------------------------------------------------------
 def _report(**extra):
-    report = {"scenario": "tiny", "seed": 1, "topology": "consortium-only", "backend": "eth-tester", "params": {},
-              "simulated_seconds": 10.0, "event_count": 0, "metrics": {}, "invariants": {}, "balances": {},
-              "supply": {}, "alerts": []}
+    report = {
+        "scenario": "tiny",
+        "seed": 1,
+        "topology": "consortium-only",
+        "backend": "eth-tester",
+        "params": {},
+        "simulated_seconds": 10.0,
+        "event_count": 0,
+        "metrics": {},
+        "invariants": {},
+        "balances": {},
+        "supply": {},
+        "alerts": [],
+    }
     report.update(extra)
     return report
 
@@ -197,26 +233,65 @@ def test_plots_without_data_say_so_in_one_line():
 def test_a_fault_without_a_bridge_draws_pending_transactions_only():
     events = [
         _ev(0, 0.0, "scenario.phase", phase="p", state="start"),
-        _ev(1, 1.0, "consortium.tx", "consortium", status="ok", submitted_at=0.0, tx_kind="token.mint",
-            supply_delta={"NOTE": 100}),
+        _ev(
+            1,
+            1.0,
+            "consortium.tx",
+            "consortium",
+            status="ok",
+            submitted_at=0.0,
+            tx_kind="token.mint",
+            supply_delta={"NOTE": 100},
+        ),
         _ev(2, 2.0, "consortium.fault", "consortium", fault="crash", node="v1"),
-        _ev(3, 5.0, "consortium.tx", "consortium", status="ok", submitted_at=2.5, tx_kind="token.burn",
-            supply_delta={"NOTE": -40}),
+        _ev(
+            3,
+            5.0,
+            "consortium.tx",
+            "consortium",
+            status="ok",
+            submitted_at=2.5,
+            tx_kind="token.burn",
+            supply_delta={"NOTE": -40},
+        ),
         _ev(4, 6.0, "scenario.phase", phase="p", state="end"),
     ]
     page = render_html(_report(), events)
     assert 'id="fig-risk-pending"' in page and 'id="fig-risk-units"' not in page
     assert 'id="nodata-timeline"' in page and 'id="fig-supply"' in page and 'id="fig-latency-cdf"' in page
     assert "consortium: crash (node=v1)" in page
-    (title, series), = supply_series(_report(), events)
+    ((title, series),) = supply_series(_report(), events)
     assert title == "consortium · NOTE" and series[0].points == [(1.0, 100), (5.0, 60)]
 
 
 def test_no_fault_means_no_pending_plot_and_a_note():
-    events = [_ev(0, 1.0, "bridge.message", "bridge", id="0x01", direction="to_ethereum", lane=1, nonce=1,
-                  amount=5, state="in_flight"),
-              _ev(1, 3.0, "bridge.message", "bridge", id="0x01", direction="to_ethereum", lane=1, nonce=1,
-                  amount=5, state="delivered", reason=None)]
+    events = [
+        _ev(
+            0,
+            1.0,
+            "bridge.message",
+            "bridge",
+            id="0x01",
+            direction="to_ethereum",
+            lane=1,
+            nonce=1,
+            amount=5,
+            state="in_flight",
+        ),
+        _ev(
+            1,
+            3.0,
+            "bridge.message",
+            "bridge",
+            id="0x01",
+            direction="to_ethereum",
+            lane=1,
+            nonce=1,
+            amount=5,
+            state="delivered",
+            reason=None,
+        ),
+    ]
     page = render_html(_report(), events)
     assert 'id="fig-risk-units"' in page and 'id="fig-risk-pending"' not in page
     assert 'id="nodata-faults"' in page and 'id="fig-timeline"' in page
@@ -226,14 +301,24 @@ def test_no_fault_means_no_pending_plot_and_a_note():
 
 def test_names_are_escaped():
     evil = '<script>alert("x")</script>&'
-    report = _report(scenario=evil, invariants={evil: False}, params={evil: evil},
-                     alerts=[{"name": evil, "time": 1.0, "value_at_risk": 3, "note": evil}],
-                     metrics={evil: {"succ": 1, "fail": 0, "by_chain": {evil: {"succ": 1, "fail": 0}}}},
-                     topology_graph={"nodes": [{"id": "c", "kind": "consortium", "label": evil},
-                                               {"id": "c/v", "kind": "validator", "label": evil, "chain": "c"}],
-                                     "edges": []})
-    events = [_ev(0, 0.5, "consortium.tx", "consortium", status="ok", submitted_at=0.0, tx_kind=evil),
-              _ev(1, 1.0, "bridge.fault", "bridge", fault=evil)]
+    report = _report(
+        scenario=evil,
+        invariants={evil: False},
+        params={evil: evil},
+        alerts=[{"name": evil, "time": 1.0, "value_at_risk": 3, "note": evil}],
+        metrics={evil: {"succ": 1, "fail": 0, "by_chain": {evil: {"succ": 1, "fail": 0}}}},
+        topology_graph={
+            "nodes": [
+                {"id": "c", "kind": "consortium", "label": evil},
+                {"id": "c/v", "kind": "validator", "label": evil, "chain": "c"},
+            ],
+            "edges": [],
+        },
+    )
+    events = [
+        _ev(0, 0.5, "consortium.tx", "consortium", status="ok", submitted_at=0.0, tx_kind=evil),
+        _ev(1, 1.0, "bridge.fault", "bridge", fault=evil),
+    ]
     page = render_html(report, events)
     assert "<script>alert" not in page and 'alert("x")' not in page
     assert page.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;") >= 6

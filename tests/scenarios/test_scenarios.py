@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sim.runner import discover_scenarios, run_scenario
+from rwasim.runner import discover_scenarios, run_scenario
 
 SCENARIOS = sorted(discover_scenarios())
 
@@ -34,7 +34,11 @@ def test_consortium_scenario_report_names_its_topology_and_figures(tmp_path):
     stats = report["consortium"]["consortium"]
     assert stats["safety_violations"] == 0 and stats["equivocations"] >= 1
     assert sorted(p.name for p in (tmp_path / "consortium" / "consortium").glob("*.sqlite")) == [
-        "v0.sqlite", "v1.sqlite", "v2.sqlite", "v3.sqlite"]
+        "v0.sqlite",
+        "v1.sqlite",
+        "v2.sqlite",
+        "v3.sqlite",
+    ]
     assert report["supply"]["consortium"]["HKSN-2027-CONS"] == 60_000
     assert [a["name"] for a in report["alerts"]] == ["consortium_equivocation"] * stats["equivocations"]
 
@@ -49,8 +53,8 @@ def test_different_seeds_give_different_logs(tmp_path):
 @pytest.mark.parametrize("name", ["cross_chain_transfer", "cross_border_note"])
 def test_a_bridged_scenario_gives_the_same_log_on_eth_tester_and_anvil(name, tmp_path):
     """One script, any backend: a cross-chain run is byte-identical on py-evm and on anvil."""
-    from sim.ethereum.backends import find_anvil
-    from sim.ethereum.errors import ChainError
+    from rwasim.ethereum.backends import find_anvil
+    from rwasim.ethereum.errors import ChainError
 
     try:
         find_anvil()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.htlc import HTLCDesk, Trader
-from sim.consortium import ConsortiumLedger
-from sim.engine import Simulation
-from sim.ethereum import EthereumChain
-from sim.ethereum.suite import deploy_cash_token, deploy_token_suite, register_investor
+from rwasim.bridge.htlc import HTLCDesk, Trader
+from rwasim.consortium import ConsortiumLedger
+from rwasim.engine import Simulation
+from rwasim.ethereum import EthereumChain
+from rwasim.ethereum.suite import deploy_cash_token, deploy_token_suite, register_investor
 
 NOTE, CASH = "NOTE-S", "HKD-DEPOSIT"
 RULES = {"investor_classes": ["professional"]}
@@ -29,17 +29,21 @@ class Venue:
         c, issuer, bank = self.chain, self.ledger.org_client("issuer"), self.ledger.org_client("bank")
         self.eth_issuer, self.eth_bank = c.accounts[0], c.accounts[2]
         self.names = ["alice", "bob", "rita"]
-        handles = [issuer.submit("asset.register", {"asset_id": NOTE, "term_sheet_hash": "0x" + "ab" * 32,
-                                                    "rules": RULES}),
-                   bank.submit("asset.register", {"asset_id": CASH, "term_sheet_hash": "0x" + "00" * 32})]
+        handles = [
+            issuer.submit("asset.register", {"asset_id": NOTE, "term_sheet_hash": "0x" + "ab" * 32, "rules": RULES}),
+            bank.submit("asset.register", {"asset_id": CASH, "term_sheet_hash": "0x" + "00" * 32}),
+        ]
         self.client = {}
         for name in self.names:
             self.client[name], joined = self.ledger.add_client(name, "issuer")
             handles.append(joined)
         for name in self.names:
             holder = self.client[name].holder
-            handles.append(issuer.submit("identity.register", {"holder": holder, "country": 344,
-                                                               "investor_class": self.klass(name)}))
+            handles.append(
+                issuer.submit(
+                    "identity.register", {"holder": holder, "country": 344, "investor_class": self.klass(name)}
+                )
+            )
             handles.append(bank.submit("token.mint", {"asset_id": CASH, "to": holder, "amount": CENTS}))
             if name != "rita":
                 handles.append(issuer.submit("token.mint", {"asset_id": NOTE, "to": holder, "amount": UNITS}))
@@ -54,8 +58,9 @@ class Venue:
         self.wallet = {name: c.new_account(name) for name in self.names}
         for name in self.names:
             register_investor(c, self.suite, self.wallet[name], country=344, investor_class=self.klass(name))
-        c.transact(self.token, "batchMint", [self.wallet["alice"], self.wallet["bob"]], [UNITS, UNITS],
-                   sender=self.eth_issuer)
+        c.transact(
+            self.token, "batchMint", [self.wallet["alice"], self.wallet["bob"]], [UNITS, UNITS], sender=self.eth_issuer
+        )
         c.transact(self.cash, "batchSetAllowed", [*self.wallet.values(), self.htlc.address], True, sender=self.eth_bank)
         for name in self.names:
             c.transact(self.cash, "mint", self.wallet[name], CENTS, sender=self.eth_bank)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.settlement import ConsortiumDvP, EthereumDvP, consortium_transfer, ethereum_transfer, restriction_of
+from rwasim.settlement import ConsortiumDvP, EthereumDvP, consortium_transfer, ethereum_transfer, restriction_of
 from tests.settlement.conftest import CASH, NOTE
 
 
@@ -26,10 +26,12 @@ def test_ethereum_settlement_moves_both_legs(eth_desk):
     assert trade.moved_both_legs() and not trade.moved_neither_leg()
 
 
-@pytest.mark.parametrize("buyer, cents, error", [("rita", 1_000, "TransferRestricted(code=6"),
-                                                 ("bob", 10**9, "InsufficientBalance")])
-def test_ethereum_refused_settlement_moves_neither_leg_and_is_cancelled_after_the_deadline(venue, eth_desk, buyer,
-                                                                                           cents, error):
+@pytest.mark.parametrize(
+    "buyer, cents, error", [("rita", 1_000, "TransferRestricted(code=6"), ("bob", 10**9, "InsufficientBalance")]
+)
+def test_ethereum_refused_settlement_moves_neither_leg_and_is_cancelled_after_the_deadline(
+    venue, eth_desk, buyer, cents, error
+):
     desk, w = eth_desk
     trade = desk.propose(w["alice"], w[buyer], 40, cents, ttl=120)
     assert not desk.settle(trade) and trade.failures[0].startswith(error)
@@ -77,8 +79,10 @@ def test_plain_transfers_report_their_restriction_alike_on_both_chains(venue):
     assert venue.ledger.state.balance_of(NOTE, c["bob"].holder) == 1_007
     done = ethereum_transfer(venue.chain, venue.token, w["alice"], w["bob"], 7)
     assert (done.refusal, done.exact) == ((0, "ok"), True) and venue.token.call("balanceOf", w["bob"]) == 1_007
-    excluded = (consortium_transfer(venue.ledger, NOTE, c["alice"], c["rita"].holder, 7),
-                ethereum_transfer(venue.chain, venue.token, w["alice"], w["rita"], 7))
+    excluded = (
+        consortium_transfer(venue.ledger, NOTE, c["alice"], c["rita"].holder, 7),
+        ethereum_transfer(venue.chain, venue.token, w["alice"], w["rita"], 7),
+    )
     assert [(o.refusal, o.exact) for o in excluded] == [((6, "compliance: InvestorClassModule"), True)] * 2
     over = ethereum_transfer(venue.chain, venue.token, w["alice"], w["bob"], 10**6)
     assert (over.code, over.exact) == (4, True)

@@ -6,16 +6,17 @@ import hashlib
 
 import pytest
 
-from bridge.htlc import HTLCDesk, HTLCSwap, SwapTerms, hashlock_of
-from sim.engine import Simulation
-from sim.ethereum import EthereumChain
+from rwasim.bridge.htlc import HTLCDesk, HTLCSwap, SwapTerms, hashlock_of
+from rwasim.engine import Simulation
+from rwasim.ethereum import EthereumChain
 from tests.settlement.conftest import NOTE
 
 UNITS, CASH = 100, 1_000_000
 
 
-def swap(venue, name: str = "s", *, buyer: str = "bob", seller_timeout: int = 1800, buyer_timeout: int = 900,
-         **options) -> HTLCSwap:
+def swap(
+    venue, name: str = "s", *, buyer: str = "bob", seller_timeout: int = 1800, buyer_timeout: int = 900, **options
+) -> HTLCSwap:
     terms = SwapTerms(NOTE, UNITS, CASH, seller_timeout, buyer_timeout)
     return HTLCSwap(venue.desk, name, venue.trader("alice"), venue.trader(buyer), terms, **options).run()
 
@@ -26,8 +27,9 @@ def steps(venue, name: str) -> list[str]:
 
 def ethereum_stamp(venue, function: str) -> int:
     """Block timestamp of the one successful HashedTimelock ``function`` call."""
-    [receipt] = [r for r in venue.chain.receipts
-                 if r.contract == "HashedTimelock" and r.function == function and r.status]
+    [receipt] = [
+        r for r in venue.chain.receipts if r.contract == "HashedTimelock" and r.function == function and r.status
+    ]
     return venue.chain.get_block_timestamp(receipt.block_number)
 
 
@@ -38,8 +40,7 @@ def consortium_stamp(venue, kind: str) -> int:
 
 
 def nothing_left_locked(venue) -> bool:
-    return (venue.ledger.state.balance_of(NOTE, "htlc") == 0
-            and venue.cash.call("balanceOf", venue.htlc.address) == 0)
+    return venue.ledger.state.balance_of(NOTE, "htlc") == 0 and venue.cash.call("balanceOf", venue.htlc.address) == 0
 
 
 def test_happy_path_both_legs_claimed_with_the_secret_read_from_ethereum(venue):
@@ -50,8 +51,13 @@ def test_happy_path_both_legs_claimed_with_the_secret_read_from_ethereum(venue):
     assert hashlib.sha256(revealed).digest() == s.hashlock
     assert venue.desk.units_lock(s.record.units_lock)["preimage"] == "0x" + revealed.hex()
     order = steps(venue, "happy")
-    assert order.index("units_locked") < order.index("cash_locked") < order.index("cash_claimed") \
-        < order.index("units_claimed") < order.index("end")
+    assert (
+        order.index("units_locked")
+        < order.index("cash_locked")
+        < order.index("cash_claimed")
+        < order.index("units_claimed")
+        < order.index("end")
+    )
     assert nothing_left_locked(venue)
 
 
@@ -147,5 +153,11 @@ def test_the_two_chains_of_a_desk_must_share_one_clock(venue):
         with pytest.raises(ValueError, match="one simulation clock"):
             HTLCDesk(venue.ledger, elsewhere, venue.htlc, venue.cash)
     with pytest.raises(ValueError, match="unknown seller plan"):
-        HTLCSwap(venue.desk, "x", venue.trader("alice"), venue.trader("bob"),
-                 SwapTerms(NOTE, 1, 1, 600, 300), seller_plan="bluff")
+        HTLCSwap(
+            venue.desk,
+            "x",
+            venue.trader("alice"),
+            venue.trader("bob"),
+            SwapTerms(NOTE, 1, 1, 600, 300),
+            seller_plan="bluff",
+        )

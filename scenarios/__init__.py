@@ -1,0 +1,1 @@
+"""rwasim's own scenario scripts, one file each; ``rwasim list`` shows them, ``rwasim run NAME`` runs one."""
