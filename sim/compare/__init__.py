@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rwasim.compare.executors import EXECUTORS, execute_point, run_dir, run_points
+from rwasim.compare.executors import EXECUTORS, execute_point, require_dask, run_dir, run_points
 from rwasim.compare.grid import SCENARIO, CompareError, GridPoint, build_grid, describe_grid, parse_sets, split_values
 from rwasim.compare.output import run_rows, summary_rows, write_csv, write_html
 from rwasim.compare.stats import mean_ci, t_quantile
@@ -82,6 +82,8 @@ def run_compare(
     points = build_grid(list(topologies), parsed, seeds, base_seed)
     if executor not in EXECUTORS:
         raise CompareError(f"unknown executor {executor!r} (choose local or dask)")
+    if executor == "dask":
+        require_dask()  # before any run starts
     grid_line = describe_grid(list(topologies), parsed, seeds, base_seed, len(points))
     say(grid_line)
     out_dir = Path(out_dir)

@@ -70,15 +70,23 @@ def _local(points: list[GridPoint], out_dir: Path, backend: str, workers: int) -
             yield future.result()
 
 
+def require_dask() -> None:
+    """Dask is the optional extra ``rwasim[dask]``; without it say how to install it, in one line."""
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        raise CompareError("--executor dask needs the extra rwasim[dask]: pip install 'rwasim[dask]'") from None
+
+
 def _dask(
     points: list[GridPoint], out_dir: Path, backend: str, workers: int, scheduler: str | None
 ) -> Iterator[dict[str, Any]]:
     import logging
 
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:  # pragma: no cover - a dependency of rwasim
-        raise CompareError("the dask executor needs the `distributed` package (pip install distributed)") from None
+    require_dask()
+    from distributed import Client, LocalCluster, as_completed
+
     cluster = None
     try:
         if scheduler is None:

@@ -159,3 +159,21 @@ def test_mistakes_exit_2_with_one_line(argv, message, tmp_path, capsys):
     assert main(["compare", *argv, "--seeds", "1", "--out", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_dask_executor_without_the_extra_says_how_to_install_it(tmp_path):
+    """Where rwasim[dask] is not installed, one line names the extra; no run starts."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['dask'] = None; sys.modules['distributed'] = None\n"
+        "from rwasim.cli import main\n"
+        f"sys.exit(main(['compare', '--topology', 'bridged', '--seeds', '1', '--executor', 'dask', '--quiet', "
+        f"'--out', {str(tmp_path / 'out')!r}]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines == ["rwasim: --executor dask needs the extra rwasim[dask]: pip install 'rwasim[dask]'"]
+    assert not (tmp_path / "out").exists()
