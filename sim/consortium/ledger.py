@@ -24,11 +24,11 @@ from rwasim.consortium.crypto import KeyPair, keccak
 from rwasim.consortium.membership import OrgRole, ValidatorSet
 from rwasim.consortium.merkle import leaf_hash, merkle_proof
 from rwasim.consortium.node import ConsensusConfig, ValidatorNode, event_leaves
+from rwasim.consortium.shapes import consortium_graph
 from rwasim.consortium.state import ESCROW, BlockExecution, LedgerState, genesis_state, hx
 from rwasim.consortium.storage import NodeStore
 from rwasim.consortium.transactions import Transaction, sign_transaction
 from rwasim.engine import Simulation, derive_seed
-from rwasim.topology import consortium_graph
 
 DEFAULT_ORGANISATIONS: tuple[tuple[str, OrgRole], ...] = (
     ("techco", OrgRole.TECH_PROVIDER),
@@ -259,7 +259,7 @@ class ConsortiumLedger:
     graph : networkx.Graph, optional
         Network of the validators (node names ``v0..``); default a mesh from ``shape``.
     shape, latency, jitter, loss : optional
-        Passed to :func:`rwasim.topology.consortium_graph` when no graph is given.
+        Passed to :func:`rwasim.consortium.shapes.consortium_graph` when no graph is given.
     config : ConsensusConfig, optional
         Block period, round timeout, block size, gossip and sync settings.
     organisations : sequence of (org_id, OrgRole)
