@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from rwasim.bridge import ledger_module
 from rwasim.bridge.attestation import AttestationPool, Attestor
 from rwasim.bridge.book import TO_CONSORTIUM, TO_ETHEREUM, MessageBook
 from rwasim.bridge.codec import BridgeMessage, asset_key, rejection_id
@@ -106,6 +107,7 @@ class Bridge:
         on_alert: Callable[..., None] | None = None,
         fresh: bool = True,
     ) -> None:
+        ledger_module.install(ledger)  # idempotent: the lane's end may have installed it already
         self.sim = sim
         self.ledger = ledger
         self.chain = chain

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from eth_abi import encode
 
+from rwasim.bridge import ledger_module
 from rwasim.consortium.crypto import KeyPair
 from rwasim.consortium.ledger import ConsortiumLedger, InclusionProof
 from rwasim.consortium.membership import ValidatorSet
@@ -119,6 +120,7 @@ def deploy_ethereum_end(
 
     if verifier not in VERIFIER_KINDS:
         raise ValueError(f"unknown verifier {verifier!r}; choose one of {', '.join(VERIFIER_KINDS)}")
+    ledger_module.install(ledger)  # the consortium end of the lane: locks, releases, refunds, halts
     gateway = chain.deploy("BridgeGateway", guardian, sender=issuer)
     committee = None
     if verifier == "quorum":

@@ -27,7 +27,7 @@ from typing import Any
 import simpy
 
 from rwasim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
-from rwasim.consortium.state import HTLC, OK, restriction
+from rwasim.consortium.state import HTLC, OK
 from rwasim.ethereum.chain import Contract, EthereumChain, Receipt
 
 LOCK_STATES = {0: "none", 1: "locked", 2: "claimed", 3: "refunded"}  # HashedTimelock.State
@@ -126,7 +126,7 @@ class HTLCDesk:
 
     def can_receive_units(self, holder: str, asset_id: str, units: int) -> tuple[int, str]:
         """The restriction a claim to ``holder`` would meet now (the buyer asks before paying)."""
-        return restriction(self.ledger.state.data, asset_id, HTLC, holder, units, self.consortium_time())
+        return self.ledger.state.restriction(asset_id, HTLC, holder, units, self.consortium_time())
 
     # ---- the cash, on Ethereum ----------------------------------------------------------------
     def lock_cash(self, buyer: Trader, receiver: str, amount: int, hashlock: bytes, timelock: int) -> Receipt:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rwasim.bridge.book import TO_CONSORTIUM, TO_ETHEREUM
-from rwasim.consortium.state import ESCROW
+from rwasim.bridge.ledger_module import ESCROW
 
 if TYPE_CHECKING:
     from rwasim.bridge.bridge import Bridge

@@ -17,6 +17,7 @@ detection, whether the border is open) is in the report under ``trajectories``.
 """
 
 from rwasim.agents.market import open_note_market
+from rwasim.bridge.ledger_module import lane_halted
 from rwasim.products import load_term_sheet
 
 PARAMS = {"hub_investors": 24, "club_investors": 5, "trades": 10, "moves": 4, "forged_units": 500}
@@ -112,7 +113,7 @@ def run(ctx):
 
 
 def note_lane_halted(market) -> bool:
-    return bool(market.note.ledger.state.data.get(("bridge_halted", market.note.bridge.end.lane), False))
+    return lane_halted(market.note.ledger.state, market.note.bridge.end.lane)
 
 
 def _incident(ctx, market, units: int) -> dict:

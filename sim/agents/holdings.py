@@ -24,7 +24,8 @@ from eth_utils import to_checksum_address
 
 from rwasim.agents.note import IssuedNote
 from rwasim.bridge.book import TO_ETHEREUM
-from rwasim.consortium.state import DVP, ESCROW, HTLC
+from rwasim.bridge.ledger_module import ESCROW
+from rwasim.consortium.state import DVP, HTLC
 
 
 @dataclass(frozen=True)

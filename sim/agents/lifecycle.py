@@ -26,7 +26,7 @@ from typing import Any
 from rwasim.agents.cash import Bank, whole_cents
 from rwasim.agents.holdings import holders_of_record
 from rwasim.agents.note import IssuedNote
-from rwasim.consortium.state import ESCROW
+from rwasim.bridge.ledger_module import ESCROW
 from rwasim.products import Autocallable, FixedIncomeRedeemable, PricePath, cash_flows, redemption_value
 
 ETH_BATCH = 100  # holders per CashToken.batchTransfer

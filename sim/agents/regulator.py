@@ -20,8 +20,9 @@ from typing import Any
 
 from rwasim.agents.holdings import holders_of_record
 from rwasim.agents.note import IssuedNote
+from rwasim.bridge.ledger_module import ESCROW
 from rwasim.consortium.ledger import ConsortiumLedger
-from rwasim.consortium.state import DVP, ESCROW, HTLC
+from rwasim.consortium.state import DVP, HTLC
 from rwasim.ethereum.suite import INVESTOR_CLASSES
 
 _CLASS_NAMES = {v: k for k, v in INVESTOR_CLASSES.items()}

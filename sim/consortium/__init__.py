@@ -1,7 +1,8 @@
 """The consortium ledger: a permissioned BFT chain (the AntChain / Besu-QBFT role).
 
 Modules, one concept each: ``crypto`` (secp256k1, keccak256), ``membership`` (organisations,
-roles, validator sets), ``transactions`` (signed requests), ``state`` (the state machine),
+roles, validator sets), ``transactions`` (signed requests), ``state`` (the state machine), ``modules`` (how other
+packages teach a ledger more transaction kinds), ``shapes`` (validator network graphs),
 ``merkle`` and ``block`` (headers, certificates, Solidity-checkable encodings), ``messages``
 and ``network`` (what validators send and how it travels), ``node`` (QBFT, commit, sync),
 ``storage`` (SQLite per node), ``light_client`` (proof checking), ``faults`` (named fault

@@ -6,10 +6,9 @@ Every hash here is keccak256 over ``abi.encode`` of static 32-byte words, packed
 * header hash = ``keccak256(abi.encode(HEADER_TAG, chainId, height, round, parentHash,
   txRoot, eventRoot, stateRoot, timestamp, validatorSetHash, proposer))``;
 * what a validator signs to commit = ``keccak256(abi.encode(COMMIT_TAG, headerHash))``;
-* a bridge lock event's payload hash is the bridge message id (:mod:`rwasim.bridge.codec`), and a
-  ``bridge.rejected`` event's is the message's rejection id, so the Ethereum gateway proves
-  exactly those with a Merkle path; any other event's payload hash =
-  ``keccak256(abi.encode(keccak256(bytes(kind)), keccak256(canonical JSON of its fields)))``;
+* an event's payload hash = ``keccak256(abi.encode(keccak256(bytes(kind)), keccak256(canonical
+  JSON of its fields)))``, unless an installed ledger module names another id for its kind
+  (:mod:`rwasim.consortium.modules`: a bridge proves its message id, for instance);
 * a transaction's payload hash is its id; leaves and roots follow :mod:`rwasim.consortium.merkle`.
 """
 
@@ -106,26 +105,9 @@ class LedgerEvent:
     kind: str
     fields: dict
 
-    def payload_hash(self, chain_id: int) -> bytes:
-        f = self.fields
-        if self.kind == "bridge.lock":  # the bridge message id: the gateway proves exactly this
-            from rwasim.bridge.codec import message_id
-
-            return message_id(
-                chain_id,
-                f["destination_chain"],
-                f["lane"],
-                f["nonce"],
-                asset_key(f["asset_id"]),
-                bytes.fromhex(f["sender"][2:]),
-                bytes.fromhex(f["receiver"][2:]),
-                f["amount"],
-            )
-        if self.kind == "bridge.rejected":  # proves a refund on the other chain
-            from rwasim.bridge.codec import rejection_id
-
-            return rejection_id(bytes.fromhex(f["message_id"][2:]))
-        body = json.dumps(f, sort_keys=True, separators=(",", ":")).encode()
+    def content_hash(self) -> bytes:
+        """The payload hash of an event whose kind no installed module gives its own id."""
+        body = json.dumps(self.fields, sort_keys=True, separators=(",", ":")).encode()
         return keccak(word(keccak(self.kind.encode())) + word(keccak(body)))
 
     def to_json(self) -> dict[str, Any]:

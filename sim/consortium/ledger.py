@@ -21,14 +21,17 @@ import simpy
 
 from rwasim.consortium.block import BlockHeader, CommittedBlock, LedgerEvent, QuorumCertificate, Receipt
 from rwasim.consortium.crypto import KeyPair, keccak
+from rwasim.consortium.faults import FaultInjector
 from rwasim.consortium.membership import OrgRole, ValidatorSet
 from rwasim.consortium.merkle import leaf_hash, merkle_proof
-from rwasim.consortium.node import ConsensusConfig, ValidatorNode, event_leaves
-from rwasim.consortium.state import ESCROW, BlockExecution, LedgerState, genesis_state, hx
+from rwasim.consortium.modules import LedgerModule
+from rwasim.consortium.network import Network
+from rwasim.consortium.node import ConsensusConfig, ValidatorNode
+from rwasim.consortium.shapes import consortium_graph
+from rwasim.consortium.state import BlockExecution, LedgerState, core_modules, genesis_state, hx
 from rwasim.consortium.storage import NodeStore
 from rwasim.consortium.transactions import Transaction, sign_transaction
 from rwasim.engine import Simulation, derive_seed
-from rwasim.topology import consortium_graph
 
 DEFAULT_ORGANISATIONS: tuple[tuple[str, OrgRole], ...] = (
     ("techco", OrgRole.TECH_PROVIDER),
@@ -41,8 +44,9 @@ DEFAULT_ORGANISATIONS: tuple[tuple[str, OrgRole], ...] = (
 VALIDATOR_ROLES = (OrgRole.TECH_PROVIDER, OrgRole.ISSUER, OrgRole.BANK, OrgRole.CUSTODIAN)
 
 
-def _unit_effects(receipt: Receipt) -> dict[str, dict[str, int]]:
-    """What a committed transaction did to token supply and to the bridge escrow, per asset.
+def _unit_effects(receipt: Receipt, escrow_accounts: frozenset[str]) -> dict[str, dict[str, int]]:
+    """What a committed transaction did to token supply and to the escrow accounts of installed
+    modules (units backing supply on other chains), per asset.
 
     Recorded on its ``consortium.tx`` event so the report can draw supply over time from the
     event log alone; empty (no fields added) for transactions that move no units in or out.
@@ -65,9 +69,9 @@ def _unit_effects(receipt: Receipt) -> dict[str, dict[str, int]]:
                 gained, lost = f["to"], f["from"]
             else:
                 continue
-            if gained == ESCROW:
+            if gained in escrow_accounts:
                 escrow[asset] = escrow.get(asset, 0) + amount
-            if lost == ESCROW:
+            if lost in escrow_accounts:
                 escrow[asset] = escrow.get(asset, 0) - amount
     out = {}
     if any(supply.values()):
@@ -100,6 +104,9 @@ class ExecutionCache:
         self._items[key] = execution
         if len(self._items) > self._size:
             self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
 
 
 @dataclass
@@ -259,7 +266,7 @@ class ConsortiumLedger:
     graph : networkx.Graph, optional
         Network of the validators (node names ``v0..``); default a mesh from ``shape``.
     shape, latency, jitter, loss : optional
-        Passed to :func:`rwasim.topology.consortium_graph` when no graph is given.
+        Passed to :func:`rwasim.consortium.shapes.consortium_graph` when no graph is given.
     config : ConsensusConfig, optional
         Block period, round timeout, block size, gossip and sync settings.
     organisations : sequence of (org_id, OrgRole)
@@ -296,9 +303,6 @@ class ConsortiumLedger:
         chain_id: int | None = None,
         fresh: bool = True,
     ) -> None:
-        from rwasim.consortium.faults import FaultInjector
-        from rwasim.consortium.network import Network
-
         if n_validators < 1:
             raise ValueError("a consortium ledger needs at least one validator")
         self.sim = sim
@@ -341,7 +345,9 @@ class ConsortiumLedger:
             org_id = operators[i % len(operators)]
             self._validator_keys[node_name] = (key, org_id)
             validator_rows.append((key.address, org_id))
+        self.modules = core_modules()  # what every node's state machine and every proof reads
         self.genesis: LedgerState = genesis_state(self.chain_id, org_rows, validator_rows)
+        self.genesis.modules = self.modules
         self.genesis_hash = keccak(b"rwasim.consortium.genesis.block" + self.genesis.state_root)
         self.storage_dir = Path(storage_dir) / name if storage_dir is not None else None
         self._fresh = fresh
@@ -382,6 +388,20 @@ class ConsortiumLedger:
         store = NodeStore(path, self.chain_id)
         store.initialise(self.genesis)
         return store
+
+    # ---- modules ----------------------------------------------------------------------------
+    def install(self, module: LedgerModule) -> bool:
+        """Teach every node of this ledger ``module``'s transaction kinds; False if already installed.
+
+        Execution, block sync, replay from storage and proofs all read the one module table this
+        ledger holds (``modules``; give it to a :class:`~rwasim.consortium.light_client.LightClient`
+        too), so installing once reaches them all. Install before the first transaction of the
+        module's kinds: a ledger without it refuses them as unknown kinds.
+        """
+        installed = self.modules.install(module)
+        if installed and self.execution_cache is not None:
+            self.execution_cache.clear()  # executions shared before the install knew fewer kinds
+        return installed
 
     # ---- membership -------------------------------------------------------------------------
     @property
@@ -537,7 +557,7 @@ class ConsortiumLedger:
                     reason=receipt.reason,
                     height=header.height,
                     submitted_at=handle.submitted_at if handle is not None else now,
-                    **_unit_effects(receipt),
+                    **_unit_effects(receipt, self.modules.escrow_accounts),
                 )
         if self._waiters:
             hashes = [tx.hash for tx in committed.block.transactions]
@@ -629,7 +649,7 @@ class ConsortiumLedger:
         key = committed.header.hash
         leaves = self._leaves_cache.get(key)
         if leaves is None:
-            leaves = self._leaves_cache[key] = event_leaves(self.chain_id, committed.receipts)
+            leaves = self._leaves_cache[key] = self.modules.event_leaves(self.chain_id, committed.receipts)
             if len(self._leaves_cache) > 16:
                 self._leaves_cache.pop(next(iter(self._leaves_cache)))
         return leaves

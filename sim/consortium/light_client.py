@@ -12,6 +12,8 @@ from __future__ import annotations
 from rwasim.consortium.block import BlockHeader, InvalidCertificate, LedgerEvent, QuorumCertificate
 from rwasim.consortium.membership import ValidatorSet
 from rwasim.consortium.merkle import leaf_hash, verify_proof
+from rwasim.consortium.modules import LedgerModules
+from rwasim.consortium.state import core_modules
 
 
 class InvalidProof(ValueError):
@@ -27,11 +29,15 @@ class LightClient:
         The consortium chain it follows.
     validator_set : ValidatorSet
         The set it trusts (from genesis, or handed over through governance events).
+    modules : LedgerModules, optional
+        The chain's installed ledger modules (``ledger.modules``), which say what id an event of
+        a module's kind is proven by; default the base state machine only.
     """
 
-    def __init__(self, chain_id: int, validator_set: ValidatorSet) -> None:
+    def __init__(self, chain_id: int, validator_set: ValidatorSet, modules: LedgerModules | None = None) -> None:
         self.chain_id = chain_id
         self.validator_set = validator_set
+        self.modules = modules if modules is not None else core_modules()
         self.highest: BlockHeader | None = None
 
     def verify_header(self, header: BlockHeader, qc: QuorumCertificate) -> None:
@@ -55,7 +61,7 @@ class LightClient:
         if proof.kind == "transaction":
             expected_leaf, root = leaf_hash(proof.item.hash), proof.header.tx_root
         elif proof.kind == "event":
-            expected_leaf, root = leaf_hash(proof.item.payload_hash(self.chain_id)), proof.header.event_root
+            expected_leaf, root = leaf_hash(self.modules.event_id(proof.item, self.chain_id)), proof.header.event_root
         else:
             raise InvalidProof(f"unknown proof kind {proof.kind!r}")
         if proof.leaf != expected_leaf:

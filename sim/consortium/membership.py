@@ -25,7 +25,8 @@ class OrgRole(str, Enum):
     INVESTOR = "investor"
 
 
-# Transaction kinds each role may submit. Governance votes need an organisation admin key.
+# Transaction kinds of the ledger's own state machine each role may submit (installed ledger
+# modules grant their own kinds). Governance votes need an organisation admin key.
 ROLE_PERMISSIONS: dict[OrgRole, frozenset[str]] = {
     OrgRole.TECH_PROVIDER: frozenset({"governance.propose", "governance.vote", "identity.register"}),
     OrgRole.ISSUER: frozenset(
@@ -44,8 +45,6 @@ ROLE_PERMISSIONS: dict[OrgRole, frozenset[str]] = {
             "token.freeze_partial",
             "token.forced_transfer",
             "identity.register",
-            "bridge.lock",
-            "bridge.halt",
             "htlc.lock",
             "htlc.claim",
             "htlc.refund",
@@ -76,7 +75,6 @@ ROLE_PERMISSIONS: dict[OrgRole, frozenset[str]] = {
             "governance.propose",
             "governance.vote",
             "token.transfer",
-            "bridge.lock",
             "htlc.lock",
             "htlc.claim",
             "htlc.refund",
@@ -85,12 +83,11 @@ ROLE_PERMISSIONS: dict[OrgRole, frozenset[str]] = {
             "dvp.cancel",
         }
     ),
-    OrgRole.REGULATOR: frozenset({"governance.vote", "token.freeze", "token.pause", "bridge.halt"}),
-    OrgRole.BRIDGE: frozenset({"bridge.release", "bridge.refund"}),
+    OrgRole.REGULATOR: frozenset({"governance.vote", "token.freeze", "token.pause"}),
+    OrgRole.BRIDGE: frozenset(),  # the operator of a bridge; its kinds come with the bridge module
     OrgRole.INVESTOR: frozenset(
         {
             "token.transfer",
-            "bridge.lock",
             "htlc.lock",
             "htlc.claim",
             "htlc.refund",

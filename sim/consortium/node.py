@@ -94,11 +94,6 @@ def tx_root_of(block_txs: tuple) -> bytes:
     return root
 
 
-def event_leaves(chain_id: int, receipts) -> list[bytes]:
-    """Leaves of the event tree: every event of every receipt, in order."""
-    return [leaf_hash(event.payload_hash(chain_id)) for r in receipts for event in r.events]
-
-
 @dataclass
 class _Height:
     """What a node has seen for the height it is deciding."""
@@ -149,7 +144,7 @@ class ValidatorNode:
 
     # ---- life cycle ---------------------------------------------------------------------------
     def _load(self) -> None:
-        self.state: LedgerState = self.store.load_state()
+        self.state: LedgerState = self.store.load_state(self.ledger.modules)
         self.validator_set = self.state.validator_set()
         last = self.store.block(self.state.height) if self.state.height else None
         self.head_hash = last.header.hash if last else self.ledger.genesis_hash
@@ -387,7 +382,9 @@ class ValidatorNode:
 
     def _event_root(self, execution: BlockExecution) -> bytes:
         if execution.event_root is None:
-            execution.event_root = merkle_root(event_leaves(self.ledger.chain_id, execution.receipts))
+            execution.event_root = merkle_root(
+                self.ledger.modules.event_leaves(self.ledger.chain_id, execution.receipts)
+            )
         return execution.event_root
 
     def _change_round(self, new_round: int) -> None:

@@ -1,4 +1,4 @@
-"""The consortium ledger's state machine: membership, assets, tokens, bridge escrow, HTLCs.
+"""The consortium ledger's state machine: membership, assets, tokens, HTLCs, DvP.
 
 State is one flat dictionary of keys (tuples) to plain values, so a block executes against a
 copy-on-write overlay and commits by merging its writes: the proposer and every validator
@@ -12,7 +12,11 @@ The state root is a commitment chained block by block:
 ``root_h = keccak256(root_{h-1} || keccak256(canonical JSON of the block's sorted writes))``.
 It proves that two nodes applied the same writes in the same order from the same genesis
 (so divergence is caught at the next block), not the value of a single key; inclusion
-proofs are given for transactions and events instead, which is what the bridge needs.
+proofs are given for transactions and events instead, which is what other chains need.
+
+Other transaction kinds come from ledger modules installed on the ledger
+(:mod:`rwasim.consortium.modules`); this module is the base every ledger has
+(:data:`CORE_MODULE`), and its checks and moves are what a module's handlers build on.
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ from typing import Any
 from rwasim.consortium.block import LedgerEvent, Receipt
 from rwasim.consortium.crypto import keccak
 from rwasim.consortium.membership import GOVERNANCE_ROLES, ROLE_PERMISSIONS, OrgRole, ValidatorSet, governance_threshold
+from rwasim.consortium.modules import LedgerModule, LedgerModules
 from rwasim.consortium.transactions import Transaction, verify_signature
 
-ESCROW = "bridge-escrow"  # the account holding units locked for other chains
 HTLC = "htlc"  # the account holding units under hash time locks
 DVP = "dvp-escrow"  # the account holding units a seller has put up for delivery versus payment
 _DELETED = object()
@@ -58,11 +62,12 @@ class BlockExecution:
 class _Overlay:
     """Reads fall through to the base state; writes stay here until applied."""
 
-    __slots__ = ("base", "writes")
+    __slots__ = ("base", "writes", "system")
 
-    def __init__(self, base: dict) -> None:
+    def __init__(self, base: dict, system: frozenset[str]) -> None:
         self.base = base
         self.writes: dict = {}
+        self.system = system  # the ledger's system accounts (its installed modules')
 
     def get(self, key, default=None):
         value = self.writes.get(key, _DELETED)
@@ -92,7 +97,7 @@ class _TxOverlay(_Overlay):
     __slots__ = ("block_writes", "state")
 
     def __init__(self, block: _Overlay) -> None:
-        super().__init__(block)
+        super().__init__(block, block.system)
         self.block_writes = block.writes
         self.state = block.base
 
@@ -120,15 +125,23 @@ class LedgerState:
         Initial state (from :func:`genesis_state` or storage).
     state_root : bytes
         The commitment of ``data``.
+    modules : LedgerModules, optional
+        The ledger's installed modules (shared by all its nodes); default the base state machine only.
     """
 
     def __init__(
-        self, chain_id: int, data: dict | None = None, state_root: bytes = b"\0" * 32, height: int = 0
+        self,
+        chain_id: int,
+        data: dict | None = None,
+        state_root: bytes = b"\0" * 32,
+        height: int = 0,
+        modules: LedgerModules | None = None,
     ) -> None:
         self.chain_id = chain_id
         self.data: dict = data if data is not None else {}
         self.state_root = state_root
         self.height = height
+        self.modules = modules if modules is not None else core_modules()
 
     # ---- queries -----------------------------------------------------------------------
     def nonce_of(self, address: bytes) -> int:
@@ -153,9 +166,6 @@ class LedgerState:
     def identity(self, holder: str) -> dict | None:
         return self.data.get(("identity", holder))
 
-    def bridge_lock(self, lane: int, nonce: int) -> dict | None:
-        return self.data.get(("lock", lane, nonce))
-
     def htlc(self, lock_id: str) -> dict | None:
         return self.data.get(("htlc", lock_id))
 
@@ -171,14 +181,14 @@ class LedgerState:
     # ---- admission and execution -----------------------------------------------------------
     def check_transaction(self, tx: Transaction) -> str | None:
         """Why ``tx`` cannot enter the mempool, or None (signature, membership, permission, nonce)."""
-        return _admission(_ReadOnly(self.data), self.chain_id, tx, mempool=True)
+        return _admission(self.view(), self.chain_id, tx, self.modules, mempool=True)
 
     def execute_block(self, transactions: Iterable[Transaction], *, height: int, timestamp: int) -> BlockExecution:
         """Execute ``transactions`` in order on an overlay; this state is not changed."""
-        overlay = _Overlay(self.data)
+        overlay = _Overlay(self.data, self.modules.system_accounts)
         receipts = []
         for tx in transactions:
-            receipts.append(_execute(overlay, self.chain_id, tx, timestamp))
+            receipts.append(_execute(overlay, self.chain_id, tx, timestamp, self.modules))
         writes = overlay.writes
         encoded = encode_writes(writes)
         return BlockExecution(tuple(receipts), writes, keccak(self.state_root + keccak(encoded)), height, encoded)
@@ -202,14 +212,23 @@ class LedgerState:
         self.apply(BlockExecution((), decode_writes(encoded_writes), root, height, encoded_writes))
 
     def copy(self) -> LedgerState:
-        return LedgerState(self.chain_id, dict(self.data), self.state_root, self.height)
+        return LedgerState(self.chain_id, dict(self.data), self.state_root, self.height, self.modules)
+
+    def view(self) -> _ReadOnly:
+        """A read-only view that the checks below (:func:`restriction`, handlers' reads) accept."""
+        return _ReadOnly(self.data, self.modules.system_accounts)
+
+    def restriction(self, asset_id: str, sender: str, receiver: str, amount: int, timestamp: int) -> tuple[int, str]:
+        """What a transfer would meet now: ``(code, message)``, as :func:`restriction`."""
+        return restriction(self.view(), asset_id, sender, receiver, amount, timestamp)
 
 
 class _ReadOnly:
-    __slots__ = ("data",)
+    __slots__ = ("data", "system")
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict, system: frozenset[str]) -> None:
         self.data = data
+        self.system = system
 
     def get(self, key, default=None):
         return self.data.get(key, default)
@@ -269,10 +288,7 @@ def genesis_state(
 
 
 # ---- execution ---------------------------------------------------------------------------
-_PERMISSIONS = {role.value: kinds for role, kinds in ROLE_PERMISSIONS.items()}
-
-
-def _admission(s, chain_id: int, tx: Transaction, mempool: bool) -> str | None:
+def _admission(s, chain_id: int, tx: Transaction, modules: LedgerModules, mempool: bool) -> str | None:
     if tx.chain_id != chain_id:
         return f"wrong chain id {tx.chain_id} (this ledger is {chain_id})"
     if not verify_signature(tx):
@@ -280,9 +296,11 @@ def _admission(s, chain_id: int, tx: Transaction, mempool: bool) -> str | None:
     client = s.get(("client", tx.sender))
     if client is None:
         return f"sender 0x{tx.sender.hex()} is not a member"
-    if tx.kind not in HANDLERS:
-        return f"unknown transaction kind {tx.kind!r}"
-    if tx.kind not in _PERMISSIONS[client["role"]] and not (tx.kind == "membership.add_client" and client.get("admin")):
+    if tx.kind not in modules.handlers:
+        return modules.unknown_kind(tx.kind)
+    if tx.kind not in modules.permitted[client["role"]] and not (
+        tx.kind == "membership.add_client" and client.get("admin")
+    ):
         return f"role {client['role']} may not {tx.kind}"
     expected = s.get(("nonce", tx.sender), 0)
     if tx.nonce < expected:
@@ -292,15 +310,15 @@ def _admission(s, chain_id: int, tx: Transaction, mempool: bool) -> str | None:
     return None
 
 
-def _execute(block: _Overlay, chain_id: int, tx: Transaction, timestamp: int) -> Receipt:
-    reason = _admission(block, chain_id, tx, mempool=False)
+def _execute(block: _Overlay, chain_id: int, tx: Transaction, timestamp: int, modules: LedgerModules) -> Receipt:
+    reason = _admission(block, chain_id, tx, modules, mempool=False)
     if reason is not None:
         return Receipt(tx.hash, False, reason)
     block[("nonce", tx.sender)] = tx.nonce + 1
     s = _TxOverlay(block)  # the transaction's own writes, merged only if it succeeds
     events: list[LedgerEvent] = []
     try:
-        HANDLERS[tx.kind](s, tx, tx.payload, events, timestamp)
+        modules.handlers[tx.kind](s, tx, tx.payload, events, timestamp)
     except Rejected as exc:
         return Receipt(tx.hash, False, str(exc))
     except (KeyError, TypeError, ValueError) as exc:
@@ -349,11 +367,16 @@ RESTRICTION_MESSAGES = {
     INSUFFICIENT: "insufficient unfrozen balance",
     NOT_VERIFIED: "receiver identity is not verified",
 }
-SYSTEM_ACCOUNTS = frozenset({ESCROW, HTLC, DVP})
+SYSTEM_ACCOUNTS = frozenset({HTLC, DVP})  # the base state machine's; modules add theirs
+
+
+def _system(s) -> frozenset[str]:
+    """The system accounts of the ledger a view belongs to (a bare dict: the base ones)."""
+    return getattr(s, "system", SYSTEM_ACCOUNTS)
 
 
 def verified(s, holder: str) -> bool:
-    if holder in SYSTEM_ACCOUNTS:
+    if holder in _system(s):
         return True
     identity = s.get(("identity", holder))
     return identity is not None and identity["kyc"] and identity["class"] in CLASSES
@@ -364,7 +387,8 @@ def compliance_failure(
 ) -> str | None:
     """The name of the rule that refuses the transfer, or None."""
     rules = asset["rules"]
-    if receiver in SYSTEM_ACCOUNTS:
+    system = _system(s)
+    if receiver in system:
         return None
     identity = s.get(("identity", receiver))
     if rules.get("countries") and identity["country"] not in rules["countries"]:
@@ -375,15 +399,10 @@ def compliance_failure(
     if rules.get("max_balance") and receiver != sender and balance_to + amount > rules["max_balance"]:
         return "MaxBalanceModule"
     if rules.get("max_holders") and balance_to == 0 and amount > 0:
-        leaves = sender is not None and sender not in SYSTEM_ACCOUNTS and s.get(("bal", asset_id, sender), 0) == amount
+        leaves = sender is not None and sender not in system and s.get(("bal", asset_id, sender), 0) == amount
         if not leaves and s.get(("holders", asset_id), 0) >= rules["max_holders"]:
             return "MaxHoldersModule"
-    if (
-        rules.get("locked_until")
-        and sender is not None
-        and sender not in SYSTEM_ACCOUNTS
-        and timestamp < rules["locked_until"]
-    ):
+    if rules.get("locked_until") and sender is not None and sender not in system and timestamp < rules["locked_until"]:
         return "LockUpModule"
     return None
 
@@ -417,9 +436,10 @@ def _move(
     s[("bal", asset_id, sender)] = after_from
     s[("bal", asset_id, receiver)] = before_to + amount
     holders = s.get(("holders", asset_id), 0)
-    if before_to == 0 and amount > 0 and receiver not in SYSTEM_ACCOUNTS:
+    system = _system(s)
+    if before_to == 0 and amount > 0 and receiver not in system:
         holders += 1
-    if after_from == 0 and sender not in SYSTEM_ACCOUNTS:
+    if after_from == 0 and sender not in system:
         holders -= 1
     s[("holders", asset_id)] = holders
     events.append(LedgerEvent(kind, {"asset_id": asset_id, "from": sender, "to": receiver, "amount": amount}))
@@ -620,7 +640,7 @@ def _token_mint(s, tx, p, events, ts):
     before = s.get(("bal", asset_id, to), 0)
     s[("bal", asset_id, to)] = before + amount
     s[("supply", asset_id)] = s.get(("supply", asset_id), 0) + amount
-    if before == 0 and to not in SYSTEM_ACCOUNTS:
+    if before == 0 and to not in _system(s):
         s[("holders", asset_id)] = s.get(("holders", asset_id), 0) + 1
     events.append(LedgerEvent("token.mint", {"asset_id": asset_id, "to": to, "amount": amount}))
 
@@ -636,7 +656,7 @@ def _token_burn(s, tx, p, events, ts):
         s[("frozen_amt", asset_id, holder)] = frozen - (amount - (balance - frozen))
     s[("bal", asset_id, holder)] = balance - amount
     s[("supply", asset_id)] = s.get(("supply", asset_id), 0) - amount
-    if balance == amount and holder not in SYSTEM_ACCOUNTS:
+    if balance == amount and holder not in _system(s):
         s[("holders", asset_id)] = s.get(("holders", asset_id), 0) - 1
     events.append(LedgerEvent("token.burn", {"asset_id": asset_id, "from": holder, "amount": amount}))
 
@@ -688,124 +708,6 @@ def _token_forced_transfer(s, tx, p, events, ts):
     failing = compliance_failure(s, asset_id, asset, source, to, amount, ts)
     _need(failing is None, f"restricted ({COMPLIANCE}): compliance: {failing}")
     _move(s, asset_id, source, to, amount, events, "token.forced_transfer")
-
-
-def _bridge_lock(s, tx, p, events, ts):
-    asset_id, amount, lane = p["asset_id"], _amount(p["amount"]), int(p["lane"])
-    _asset(s, asset_id)
-    _need(not s.get(("bridge_halted", lane), False), f"lane {lane} is halted")
-    receiver = p["receiver"]
-    _need(
-        isinstance(receiver, str) and len(receiver) == 42 and receiver.startswith("0x"),
-        f"receiver must be a 20-byte 0x address, not {receiver!r}",
-    )
-    sender = _holder(tx.sender)
-    code, message = restriction(s, asset_id, sender, ESCROW, amount, ts)
-    _need(code == OK, f"restricted ({code}): {message}")
-    nonce = s.get(("lock_nonce", lane), 0) + 1
-    s[("lock_nonce", lane)] = nonce
-    _move(s, asset_id, sender, ESCROW, amount, events)
-    s[("lock", lane, nonce)] = {
-        "asset_id": asset_id,
-        "sender": sender,
-        "receiver": receiver,
-        "amount": amount,
-        "destination_chain": int(p["destination_chain"]),
-        "state": "locked",
-    }
-    events.append(
-        LedgerEvent(
-            "bridge.lock",
-            {
-                "lane": lane,
-                "nonce": nonce,
-                "asset_id": asset_id,
-                "sender": sender,
-                "receiver": receiver,
-                "amount": amount,
-                "destination_chain": int(p["destination_chain"]),
-            },
-        )
-    )
-
-
-def _verify_attestations(s, kind: str, message_id: bytes, attestations) -> None:
-    """At least 2f+1 distinct current validators signed that they saw ``kind`` for the message."""
-    from rwasim.bridge.codec import attestation_digest
-    from rwasim.consortium.crypto import InvalidSignature, recover_address
-
-    digest = attestation_digest(kind, message_id)
-    signers = set()
-    for entry in attestations:
-        try:
-            signer = recover_address(digest, bytes.fromhex(entry[1][2:]))
-        except (InvalidSignature, ValueError, IndexError, TypeError):
-            raise Rejected("malformed attestation") from None
-        _need(s.get(("validator", signer)) is not None, f"attestation by 0x{signer.hex()}, not a validator")
-        signers.add(signer)
-    n = len(_items(s, "validator"))
-    quorum = 2 * ((n - 1) // 3) + 1
-    _need(len(signers) >= quorum, f"{len(signers)} validator attestations, {quorum} needed")
-
-
-def _bridge_release(s, tx, p, events, ts):
-    """Units come back from Ethereum: a burn there, attested by 2f+1 validators who read it."""
-    from rwasim.bridge.codec import address_bytes, message_id
-    from rwasim.consortium.block import asset_key
-
-    asset_id, to, amount, lane = p["asset_id"], p["receiver"], _amount(p["amount"]), int(p["lane"])
-    _asset(s, asset_id)
-    mid = message_id(
-        int(p["source_chain"]),
-        _chain_id_of(s),
-        lane,
-        int(p["nonce"]),
-        asset_key(asset_id),
-        address_bytes(p["sender"]),
-        address_bytes(to),
-        amount,
-    )
-    mid_hex = hx(mid)
-    _need(s.get(("processed", mid_hex)) is None, f"message {mid_hex} was already processed")
-    _verify_attestations(s, "sent", mid, p["attestations"])
-    _need(s.get(("bal", asset_id, ESCROW), 0) >= amount, "escrow holds fewer units than the release")
-    code, message = restriction(s, asset_id, ESCROW, to, amount, ts)
-    if code != OK:  # the message is final as rejected; its units can be refunded on Ethereum
-        s[("processed", mid_hex)] = {"state": "rejected", "code": code, "reason": message}
-        events.append(LedgerEvent("bridge.rejected", {"message_id": mid_hex, "code": code, "reason": message}))
-        return
-    s[("processed", mid_hex)] = {"state": "released"}
-    _move(s, asset_id, ESCROW, to, amount, events, "bridge.release")
-    events.append(LedgerEvent("bridge.released", {"message_id": mid_hex, "lane": lane, "amount": amount}))
-
-
-def _bridge_refund(s, tx, p, events, ts):
-    """A lock the gateway rejected (attested by 2f+1 validators) goes back to its sender."""
-    from rwasim.bridge.codec import address_bytes, message_id
-    from rwasim.consortium.block import asset_key
-
-    lane, nonce = int(p["lane"]), int(p["nonce"])
-    lock = s.get(("lock", lane, nonce))
-    _need(lock is not None, f"no lock {nonce} on lane {lane}")
-    _need(lock["state"] == "locked", f"lock {nonce} on lane {lane} is {lock['state']}")
-    mid = message_id(
-        _chain_id_of(s),
-        lock["destination_chain"],
-        lane,
-        nonce,
-        asset_key(lock["asset_id"]),
-        address_bytes(lock["sender"]),
-        address_bytes(lock["receiver"]),
-        lock["amount"],
-    )
-    _verify_attestations(s, "rejected", mid, p["attestations"])
-    s[("lock", lane, nonce)] = {**lock, "state": "refunded", "reason": p.get("reason", "")}
-    _move(s, lock["asset_id"], ESCROW, lock["sender"], lock["amount"], events, "bridge.refund")
-    events.append(LedgerEvent("bridge.refunded", {"message_id": hx(mid), "lane": lane, "nonce": nonce}))
-
-
-def _chain_id_of(s) -> int:
-    return s.get(("chain_id",))
 
 
 def _htlc_lock(s, tx, p, events, ts):
@@ -940,22 +842,6 @@ def _dvp_cancel(s, tx, p, events, ts):
     events.append(LedgerEvent("dvp.cancelled", {"trade_id": trade_id, "by": party}))
 
 
-def _bridge_halt(s, tx, p, events, ts):
-    """A regulator (or the issuer) stops, or reopens, new locks towards other chains on a lane."""
-    lane, halted = int(p["lane"]), bool(p["halted"])
-    client = s.get(("client", tx.sender))
-    _need(
-        client["role"] in (OrgRole.REGULATOR.value, OrgRole.ISSUER.value),
-        "only a regulator or an issuer may halt a bridge lane",
-    )
-    s[("bridge_halted", lane)] = halted
-    events.append(
-        LedgerEvent(
-            "bridge.halted", {"lane": lane, "halted": halted, "by": client["org"], "reason": str(p.get("reason", ""))}
-        )
-    )
-
-
 HANDLERS: dict[str, Callable] = {
     "membership.add_client": _membership_add_client,
     "governance.propose": _governance_propose,
@@ -972,14 +858,27 @@ HANDLERS: dict[str, Callable] = {
     "token.freeze": _token_freeze,
     "token.freeze_partial": _token_freeze_partial,
     "token.forced_transfer": _token_forced_transfer,
-    "bridge.lock": _bridge_lock,
-    "bridge.release": _bridge_release,
-    "bridge.refund": _bridge_refund,
     "htlc.lock": _htlc_lock,
     "htlc.claim": _htlc_claim,
     "htlc.refund": _htlc_refund,
     "dvp.propose": _dvp_propose,
     "dvp.accept": _dvp_accept,
     "dvp.cancel": _dvp_cancel,
-    "bridge.halt": _bridge_halt,
 }
+
+# The base state machine every ledger has, as the first entry of its module table.
+CORE_MODULE = LedgerModule("consortium", HANDLERS, dict(ROLE_PERMISSIONS), system_accounts=SYSTEM_ACCOUNTS)
+
+
+def core_modules() -> LedgerModules:
+    """A fresh module table holding only the base state machine (a ledger then installs more)."""
+    return LedgerModules(CORE_MODULE)
+
+
+# ---- what ledger modules' handlers build on ----------------------------------------------------
+need = _need
+positive_amount = _amount
+registered_asset = _asset
+holder_of = _holder
+move = _move
+live_items = _items

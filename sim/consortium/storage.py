@@ -18,6 +18,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from rwasim.consortium.block import Block, BlockHeader, CommittedBlock, LedgerEvent, QuorumCertificate, Receipt
+from rwasim.consortium.modules import LedgerModules
 from rwasim.consortium.state import LedgerState, decode_key, encode_key
 from rwasim.consortium.transactions import Transaction
 
@@ -196,15 +197,20 @@ class NodeStore:
         row = self._db.execute("SELECT MAX(height) FROM blocks").fetchone()
         return row[0] or 0
 
-    def load_state(self) -> LedgerState:
-        """The state after the last stored block: newest snapshot, then the diffs after it."""
+    def load_state(self, modules: LedgerModules | None = None) -> LedgerState:
+        """The state after the last stored block: newest snapshot, then the diffs after it.
+
+        ``modules`` is the ledger's module table the state executes with (default the base one).
+        """
         row = self._db.execute(
             "SELECT height, state_root, state FROM snapshots ORDER BY height DESC LIMIT 1"
         ).fetchone()
         if row is None:
             raise StorageError(f"{self.path} has no genesis state")
         height, root, blob = row
-        state = LedgerState(self.chain_id, {decode_key(k): v for k, v in json.loads(blob)}, bytes(root), height)
+        state = LedgerState(
+            self.chain_id, {decode_key(k): v for k, v in json.loads(blob)}, bytes(root), height, modules
+        )
         for h, header_json, diff in self._db.execute(
             "SELECT height, header, state_diff FROM blocks WHERE height > ? ORDER BY height", (height,)
         ):

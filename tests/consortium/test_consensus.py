@@ -8,8 +8,8 @@ import pytest
 from rwasim.consortium import ConsensusConfig, ConsortiumLedger, FaultError, LightClient
 from rwasim.consortium.block import commit_digest
 from rwasim.consortium.crypto import recover_address
+from rwasim.consortium.shapes import consortium_graph
 from rwasim.engine import Simulation
-from rwasim.topology import consortium_graph
 from tests.consortium.conftest import ASSET, assert_nodes_agree, build_market
 
 

@@ -1,4 +1,4 @@
-"""Delivery versus payment on the consortium ledger, and a regulator halting a bridge lane."""
+"""Delivery versus payment on the consortium ledger."""
 
 from __future__ import annotations
 
@@ -85,14 +85,3 @@ def test_the_buyer_can_cancel_only_after_the_deadline_and_the_units_go_home():
     assert m.ledger.state.balance_of(ASSET, seller.holder) == 1000
     assert m.ledger.state.balance_of(ASSET, "dvp-escrow") == 0
     assert m.total_supply_held() == m.ledger.state.total_supply(ASSET)
-
-
-def test_a_regulator_halts_and_reopens_a_bridge_lane_and_investors_cannot():
-    m = build_market()
-    regulator = m.ledger.org_client("regulator")
-    lock = {"asset_id": ASSET, "amount": 5, "lane": 1, "receiver": "0x" + "11" * 20, "destination_chain": 1337}
-    assert _settle(m, m.investors[0], "bridge.halt", {"lane": 1, "halted": True}).status == "refused"
-    assert _settle(m, regulator, "bridge.halt", {"lane": 1, "halted": True, "reason": "policy"}).ok
-    assert _settle(m, m.investors[0], "bridge.lock", lock).reason == "lane 1 is halted"
-    assert _settle(m, regulator, "bridge.halt", {"lane": 1, "halted": False}).ok
-    assert _settle(m, m.investors[0], "bridge.lock", lock).ok

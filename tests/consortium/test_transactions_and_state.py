@@ -9,7 +9,6 @@ import hashlib
 
 import pytest
 
-from rwasim.bridge.codec import asset_key, attestation_digest, message_id, rejection_id
 from rwasim.consortium import OrgRole, sign_transaction
 from rwasim.consortium.crypto import KeyPair
 from rwasim.consortium.transactions import make_transaction, verify_signature
@@ -221,109 +220,6 @@ def test_asset_registry_and_documents(market):
     assert malformed.reason == "amount must be a positive integer, not -5"
     missing = _settle(m, m.issuer, "token.mint", {"asset_id": ASSET})
     assert missing.status == "rejected" and missing.reason.startswith("malformed payload: KeyError")
-
-
-def _attest(ledger, kind, message_id, signers):
-    """Attestations of ``kind`` for ``message_id`` by the validators named in ``signers``."""
-    digest = attestation_digest(kind, message_id)
-    return [["0x" + ledger.nodes[n].address.hex(), "0x" + ledger.nodes[n].key.sign(digest).hex()] for n in signers]
-
-
-def test_bridge_lock_release_refund_and_replay(market):
-    m, inv, ledger = market, market.investors, market.ledger
-    receiver = "0x" + "11" * 20
-    lock = _settle(
-        m,
-        inv[0],
-        "bridge.lock",
-        {"asset_id": ASSET, "amount": 100, "lane": 1, "receiver": receiver, "destination_chain": 31337},
-    )
-    assert lock.ok
-    event = [e for e in lock.events if e.kind == "bridge.lock"][0]
-    assert event.fields["nonce"] == 1 and ledger.state.balance_of(ASSET, "bridge-escrow") == 100
-    second = _settle(
-        m,
-        inv[0],
-        "bridge.lock",
-        {"asset_id": ASSET, "amount": 50, "lane": 1, "receiver": receiver, "destination_chain": 31337},
-    )
-    assert [e.fields["nonce"] for e in second.events if e.kind == "bridge.lock"] == [2]
-
-    bridge = ledger.org_client("bridge")
-    burn = {
-        "source_chain": 31337,
-        "lane": 1,
-        "nonce": 1,
-        "asset_id": ASSET,
-        "sender": receiver,
-        "receiver": inv[1].holder,
-        "amount": 60,
-    }
-    burn_id = message_id(
-        31337, ledger.chain_id, 1, 1, asset_key(ASSET), bytes.fromhex(receiver[2:]), inv[1].address, 60
-    )
-    too_few = _settle(
-        m, bridge, "bridge.release", {**burn, "attestations": _attest(ledger, "sent", burn_id, ["v0", "v1"])}
-    )
-    assert too_few.reason == "2 validator attestations, 3 needed"
-    forged = _attest(ledger, "sent", burn_id, ["v0", "v1"]) + [
-        ["0x" + "22" * 20, "0x" + KeyPair.from_seed(1, "mallory").sign(attestation_digest("sent", burn_id)).hex()]
-    ]
-    assert _settle(m, bridge, "bridge.release", {**burn, "attestations": forged}).reason.endswith("not a validator")
-    wrong_kind = _attest(ledger, "rejected", burn_id, ["v0", "v1", "v2"])
-    assert _settle(m, bridge, "bridge.release", {**burn, "attestations": wrong_kind}).status == "rejected"
-    released = _settle(
-        m, bridge, "bridge.release", {**burn, "attestations": _attest(ledger, "sent", burn_id, ["v0", "v1", "v3"])}
-    )
-    assert released.ok and [e.kind for e in released.events][-1] == "bridge.released"
-    replay = _settle(
-        m, bridge, "bridge.release", {**burn, "attestations": _attest(ledger, "sent", burn_id, ["v0", "v1", "v2"])}
-    )
-    assert replay.reason == f"message 0x{burn_id.hex()} was already processed"
-
-    # a release to a receiver the ledger refuses is final as rejected, with a provable event
-    stranger = "0x" + KeyPair.from_seed(1, "stranger").address.hex()
-    refused_id = message_id(
-        31337, ledger.chain_id, 1, 2, asset_key(ASSET), bytes.fromhex(receiver[2:]), bytes.fromhex(stranger[2:]), 5
-    )
-    refused = _settle(
-        m,
-        bridge,
-        "bridge.release",
-        {
-            **burn,
-            "nonce": 2,
-            "receiver": stranger,
-            "amount": 5,
-            "attestations": _attest(ledger, "sent", refused_id, ["v0", "v1", "v2"]),
-        },
-    )
-    assert refused.ok and refused.events[-1].kind == "bridge.rejected"
-    assert refused.events[-1].payload_hash(ledger.chain_id) == rejection_id(refused_id)
-
-    lock2_id = message_id(
-        ledger.chain_id, 31337, 1, 2, asset_key(ASSET), inv[0].address, bytes.fromhex(receiver[2:]), 50
-    )
-    assert second.events[-1].payload_hash(ledger.chain_id) == lock2_id, "a lock event hashes to its message id"
-    refund = _settle(
-        m,
-        bridge,
-        "bridge.refund",
-        {
-            "lane": 1,
-            "nonce": 2,
-            "reason": "receiver not eligible",
-            "attestations": _attest(ledger, "rejected", lock2_id, ["v1", "v2", "v3"]),
-        },
-    )
-    assert refund.ok and ledger.state.bridge_lock(1, 2)["state"] == "refunded"
-    again = _settle(m, bridge, "bridge.refund", {"lane": 1, "nonce": 2, "attestations": []})
-    assert again.reason == "lock 2 on lane 1 is refunded"
-    assert _settle(m, inv[0], "bridge.release", {**burn, "nonce": 3, "attestations": []}).status == "refused"
-    state = ledger.state
-    assert state.balance_of(ASSET, "bridge-escrow") == 40
-    assert state.balance_of(ASSET, inv[0].holder) == 1000 - 100 - 50 + 50
-    assert m.total_supply_held() == state.total_supply(ASSET) == 4000  # escrow included
 
 
 def test_htlc_claim_and_refund_at_the_expiry_boundary(market):
