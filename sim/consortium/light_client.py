@@ -9,10 +9,9 @@ the bridge contract on Ethereum performs with ``ecrecover`` and ``MerkleProof``.
 
 from __future__ import annotations
 
-from rwasim.consortium.block import BlockHeader, InvalidCertificate, LedgerEvent, QuorumCertificate
+from rwasim.consortium.block import BlockHeader, InvalidCertificate, LedgerEvent, QuorumCertificate, Transaction
 from rwasim.consortium.membership import ValidatorSet
 from rwasim.consortium.merkle import leaf_hash, verify_proof
-from rwasim.consortium.transactions import Transaction
 
 
 class InvalidProof(ValueError):
