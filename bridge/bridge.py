@@ -8,7 +8,7 @@ and every Ethereum slot — so the book and the monitor always reflect what is o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -334,7 +334,7 @@ class Bridge:
                 value_at_risk=sum(r.message.amount for r in affected),
             )
 
-    def _watch(self) -> Iterator[Any]:
+    def _watch(self) -> Generator[Any, Any, None]:
         while not self.stopped:
             yield self.sim.timeout(self.chain.slot_seconds)
             if self.stopped:

@@ -35,7 +35,7 @@ consortium_restore       they come back
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from rwasim.bridge.codec import BridgeMessage, asset_key
@@ -222,7 +222,7 @@ class BridgeFaults:
         self.bridge.watchers_online = False
         self.sim.process(self._post_and_deliver("watchers_offline", self._forged_message(amount, receiver)))
 
-    def _post_and_deliver(self, fault: str, message: BridgeMessage) -> Iterator[Any]:
+    def _post_and_deliver(self, fault: str, message: BridgeMessage) -> Generator[Any, Any, None]:
         b = self.bridge
         b.chain.transact(b.end.verifier, "post", [message.id], sender=self.attacker)
         yield self.sim.timeout(b.fraud_window + 2 * b.chain.slot_seconds)

@@ -4,7 +4,7 @@ and encoding the evidence each verifier checks."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eth_abi import encode
 
@@ -83,7 +83,7 @@ class EthereumEnd:
     lane: int
     asset_id: str
     guardian: str = ""
-    committee: list[KeyPair] | None = None
+    committee: list[KeyPair] = field(default_factory=list)  # the signers of a committee verifier, else empty
 
     @property
     def token(self) -> Contract:
@@ -122,7 +122,7 @@ def deploy_ethereum_end(
         raise ValueError(f"unknown verifier {verifier!r}; choose one of {', '.join(VERIFIER_KINDS)}")
     ledger_module.install(ledger)  # the consortium end of the lane: locks, releases, refunds, halts
     gateway = chain.deploy("BridgeGateway", guardian, sender=issuer)
-    committee = None
+    committee: list[KeyPair] = []
     if verifier == "quorum":
         vs = ledger.validator_set
         contract = chain.deploy(

@@ -22,7 +22,7 @@ import hashlib
 import random
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import simpy
 
@@ -32,6 +32,8 @@ from rwasim.ethereum.chain import Contract, EthereumChain, Receipt
 
 LOCK_STATES = {0: "none", 1: "locked", 2: "claimed", 3: "refunded"}  # HashedTimelock.State
 SELLER_PLANS = ("prompt", "last_moment", "never", "cheat")
+
+SimProcess = Generator[simpy.Event, Any, None]  # a SimPy process body: yields events, is sent their values
 
 
 def new_secret(rng: random.Random) -> bytes:
@@ -145,7 +147,12 @@ class HTLCDesk:
     def refund_cash(self, by: Trader, lock_id: bytes) -> Receipt:
         return self.chain.transact(self.htlc, "refund", lock_id, sender=by.wallet, check=False)
 
+    @overload
+    def cash_lock(self, lock_id: bytes) -> dict[str, Any]: ...
+    @overload
+    def cash_lock(self, lock_id: None) -> None: ...
     def cash_lock(self, lock_id: bytes | None) -> dict[str, Any] | None:
+        """The cash lock ``lock_id`` as ``HashedTimelock.locks`` reads it (None for no lock id)."""
         if lock_id is None:
             return None
         sender, receiver, token, amount, hashlock, timelock, state, preimage = self.htlc.call("locks", lock_id)
@@ -260,10 +267,12 @@ class HTLCSwap:
     def run(self, limit: float = 86_400.0) -> HTLCSwap:
         """Start and run the clock until both parties are done (or ``limit`` simulated seconds)."""
         self.start()
+        if self.finished is None:
+            raise RuntimeError(f"swap {self.name} did not start its finishing process")
         self.sim.run(until=self.sim.env.any_of([self.finished, self.sim.timeout(limit)]))
         return self
 
-    def _finish(self) -> Generator:
+    def _finish(self) -> SimProcess:
         yield self.sim.env.all_of(self.processes)
         self.record.after = self._positions()
         self._note("swap", "end", outcome=self.outcome)
@@ -303,7 +312,7 @@ class HTLCSwap:
         )
 
     # ---- the parties -----------------------------------------------------------------------------
-    def _seller(self) -> Generator:
+    def _seller(self) -> SimProcess:
         desk, t, rec = self.desk, self.terms, self.record
         expiry = desk.consortium_time() + t.seller_timeout
         handle = desk.lock_units(self.seller, self.buyer.client.holder, t.asset_id, t.units, self.hashlock, expiry)
@@ -312,25 +321,32 @@ class HTLCSwap:
             self._note("seller", "lock_refused", reason=handle.reason)
             yield self._to_buyer.put(None)
             return
-        rec.units_lock, rec.units_expiry = "0x" + handle.hash.hex(), expiry
-        self._note("seller", "units_locked", lock=rec.units_lock, expiry=expiry)
-        yield self._to_buyer.put(rec.units_lock)
+        units_lock = "0x" + handle.hash.hex()
+        rec.units_lock, rec.units_expiry = units_lock, expiry
+        self._note("seller", "units_locked", lock=units_lock, expiry=expiry)
+        yield self._to_buyer.put(units_lock)
         answer = self._to_seller.get()
         got = yield answer | self.sim.timeout(desk.until_consortium(expiry))
         if answer not in got:
             answer.cancel()  # no answer before T1: a late one must not be taken by a stale request
         cash_lock = got[answer] if answer in got else None
         if cash_lock is not None and self._cash_lock_as_agreed(cash_lock):
-            yield from self._take_the_cash(cash_lock, expiry)
-        while desk.units_lock(rec.units_lock)["state"] == "locked":  # until the buyer claims or T1 passes
+            yield from self._take_the_cash(cash_lock, units_lock, expiry)
+        while self._units_lock_state(units_lock) == "locked":  # until the buyer claims or T1 passes
             wait = desk.until_consortium(expiry)
             if wait == 0:
-                refund = desk.refund_units(self.seller, rec.units_lock)
+                refund = desk.refund_units(self.seller, units_lock)
                 yield self.desk.ledger.wait(refund)
                 self._note("seller", "units_refunded" if refund.ok else "units_refund_failed", reason=refund.reason)
                 if refund.ok:
                     break
             yield self.sim.timeout(min(self.poll, wait) or self.poll)
+
+    def _units_lock_state(self, lock_id: str) -> str:
+        lock = self.desk.units_lock(lock_id)
+        if lock is None:
+            raise RuntimeError(f"swap {self.name}: the units lock {lock_id} is not on the consortium ledger")
+        return lock["state"]
 
     def _cash_lock_as_agreed(self, lock_id: bytes) -> bool:
         lock = self.desk.cash_lock(lock_id)
@@ -344,7 +360,7 @@ class HTLCSwap:
         self._note("seller", "cash_lock_checked", lock="0x" + lock_id.hex(), as_agreed=ok)
         return ok
 
-    def _take_the_cash(self, lock_id: bytes, units_expiry: int) -> Generator:
+    def _take_the_cash(self, lock_id: bytes, units_lock: str, units_expiry: int) -> SimProcess:
         desk, timelock = self.desk, self.desk.cash_lock(lock_id)["timelock"]
         if self.seller_plan == "never":
             self._note("seller", "silent")
@@ -353,7 +369,7 @@ class HTLCSwap:
             yield self.sim.timeout(desk.until_ethereum(timelock - int(self.poll)))
         if self.seller_plan == "cheat":  # take the units back first, then try for the cash as well
             yield self.sim.timeout(desk.until_consortium(units_expiry))
-            refund = desk.refund_units(self.seller, self.record.units_lock)
+            refund = desk.refund_units(self.seller, units_lock)
             yield self.desk.ledger.wait(refund)
             self._note("seller", "units_refunded" if refund.ok else "units_refund_failed", reason=refund.reason)
         receipt = desk.claim_cash(self.seller, lock_id, self._secret)
@@ -364,41 +380,42 @@ class HTLCSwap:
             reason=receipt.revert.message if receipt.revert else None,
         )
 
-    def _buyer(self) -> Generator:
+    def _buyer(self) -> SimProcess:
         desk, t, rec = self.desk, self.terms, self.record
         units_lock = yield self._to_buyer.get()
         if units_lock is None:
             return
-        problem, hashlock = self._check_units_lock(units_lock)
+        problem, hashlock, units_expiry = self._check_units_lock(units_lock)
         timelock = desk.ethereum_time() + t.buyer_timeout
-        if problem is None and self.buyer_checks_timeouts and rec.units_expiry < timelock + self.margin:
+        if problem is None and self.buyer_checks_timeouts and units_expiry < timelock + self.margin:
             problem = (
-                f"unsafe timeouts: the units unlock at {rec.units_expiry}, less than {self.margin} s "
+                f"unsafe timeouts: the units unlock at {units_expiry}, less than {self.margin} s "
                 f"after the cash would ({timelock})"
             )
         if problem is None and not self.buyer_locks:
             problem = "walked away"
         receipt = None if problem else desk.lock_cash(self.buyer, self.seller.wallet, t.cash, hashlock, timelock)
         if receipt is not None and not receipt.status:
-            problem = f"cash lock reverted: {receipt.revert.message}"
-        if problem:
+            problem = f"cash lock reverted: {receipt.revert.message if receipt.revert else 'reverted'}"
+        if problem or receipt is None:  # no receipt only when there was a problem before locking
             rec.refusal = problem
             self._note("buyer", "declined", reason=problem)
             yield self._to_seller.put(None)
             return
-        rec.cash_lock, rec.cash_timelock = receipt.event("Locked")["lockId"], timelock
-        self._note("buyer", "cash_locked", lock="0x" + rec.cash_lock.hex(), timelock=timelock)
-        yield self._to_seller.put(rec.cash_lock)
+        cash_lock: bytes = receipt.event("Locked")["lockId"]
+        rec.cash_lock, rec.cash_timelock = cash_lock, timelock
+        self._note("buyer", "cash_locked", lock="0x" + cash_lock.hex(), timelock=timelock)
+        yield self._to_seller.put(cash_lock)
         cursor = receipt.block_number
         while True:  # the watcher: the secret can only come from the Ethereum claim
-            secret = desk.revealed_preimage(rec.cash_lock, cursor)
+            secret = desk.revealed_preimage(cash_lock, cursor)
             if secret is not None:
                 claim = desk.claim_units(self.buyer, units_lock, secret)
                 yield self.desk.ledger.wait(claim)
                 self._note("buyer", "units_claimed" if claim.ok else "units_claim_failed", reason=claim.reason)
                 return
             if desk.ethereum_time() >= timelock:
-                refund = desk.refund_cash(self.buyer, rec.cash_lock)
+                refund = desk.refund_cash(self.buyer, cash_lock)
                 self._note(
                     "buyer",
                     "cash_refunded" if refund.status else "cash_refund_failed",
@@ -408,18 +425,21 @@ class HTLCSwap:
                     return
             yield self.sim.timeout(self.poll)
 
-    def _check_units_lock(self, lock_id: str) -> tuple[str | None, bytes]:
-        """Read the seller's lock on the ledger: is it what was agreed, and may the buyer receive it?"""
+    def _check_units_lock(self, lock_id: str) -> tuple[str | None, bytes, int]:
+        """Read the seller's lock on the ledger: is it what was agreed, and may the buyer receive it?
+
+        Returns (the problem or None, the hashlock, the expiry); the last two are empty when there is a problem.
+        """
         lock, t = self.desk.units_lock(lock_id), self.terms
         if lock is None or lock["state"] != "locked":
-            return f"no open lock {lock_id} on the consortium", b""
+            return f"no open lock {lock_id} on the consortium", b"", 0
         if (lock["receiver"], lock["asset_id"], lock["amount"]) != (self.buyer.client.holder, t.asset_id, t.units):
-            return "the units lock is not as agreed", b""
+            return "the units lock is not as agreed", b"", 0
         code, message = self.desk.can_receive_units(self.buyer.client.holder, t.asset_id, t.units)
         if code != OK:
-            return f"the buyer could not receive the units: restricted ({code}): {message}", b""
+            return f"the buyer could not receive the units: restricted ({code}): {message}", b"", 0
         self.record.units_expiry = lock["expiry"]
-        return None, bytes.fromhex(lock["hashlock"][2:])
+        return None, bytes.fromhex(lock["hashlock"][2:]), lock["expiry"]
 
     def _positions(self) -> dict[str, tuple[int, int]]:
         return {p.name: self.desk.positions(p, self.terms.asset_id) for p in (self.seller, self.buyer)}

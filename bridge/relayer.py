@@ -18,7 +18,7 @@ to ``BridgeGateway.refund``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from rwasim.bridge.gateway import committee_evidence, quorum_evidence
 
 if TYPE_CHECKING:
     from rwasim.bridge.bridge import Bridge
+    from rwasim.ethereum.chain import Receipt
 
 
 class RelayerCrash(Exception):
@@ -154,7 +155,7 @@ class Relayer:
         self._db.close()
 
     # ---- the loop -----------------------------------------------------------------------------
-    def _run(self) -> Iterator[Any]:
+    def _run(self) -> Generator[Any, Any, None]:
         while not self.stopped:
             yield self.sim.timeout(self.poll_interval)
             if self.stopped:
@@ -179,7 +180,7 @@ class Relayer:
             self._die("crashed after submitting, before recording")
             raise RelayerCrash()
 
-    def _pass(self, incarnation: int) -> Iterator[Any]:
+    def _pass(self, incarnation: int) -> Generator[Any, Any, None]:
         if self.sim.now >= self._inbound_backoff_until:
             try:
                 yield from self._inbound(incarnation)
@@ -189,7 +190,7 @@ class Relayer:
         yield from self._refunds_on_ethereum(incarnation)
 
     # ---- consortium -> Ethereum ----------------------------------------------------------------------
-    def _inbound(self, incarnation: int) -> Iterator[Any]:
+    def _inbound(self, incarnation: int) -> Generator[Any, Any, None]:
         bridge = self.bridge
         if bridge.end.verifier_kind == "optimistic":  # start every new message's fraud window at once
             fresh = [
@@ -230,7 +231,7 @@ class Relayer:
             self._alive(incarnation)
             self._advance(height)
 
-    def _deliver(self, batch, incarnation: int) -> Iterator[Any]:
+    def _deliver(self, batch, incarnation: int) -> Generator[Any, Any, None]:
         bridge, end = self.bridge, self.bridge.end
         messages = [m for _, _, m in batch]
         ids = [m.id for m in messages]
@@ -250,7 +251,7 @@ class Relayer:
                     relayer=self.name,
                     messages=len(ids),
                     error=revert,
-                    args=list(receipt.revert.args),
+                    args=list(receipt.revert.args) if receipt.revert is not None else [],
                 )
                 yield self.sim.timeout(bridge.chain.slot_seconds * 5)
                 self._alive(incarnation)
@@ -291,7 +292,9 @@ class Relayer:
             self._inbound_backoff_until = self.sim.now + 10 * bridge.chain.slot_seconds
             raise _InboundBlocked()
 
-    def _evidence(self, ids: list[bytes], locations: list[tuple[bytes, int]], incarnation: int) -> Iterator[Any]:
+    def _evidence(
+        self, ids: list[bytes], locations: list[tuple[bytes, int]], incarnation: int
+    ) -> Generator[Any, Any, bytes]:
         """What the lane's verifier needs to accept ``ids`` (consortium events at ``locations``)."""
         bridge, end = self.bridge, self.bridge.end
         if end.verifier_kind == "quorum":
@@ -312,7 +315,7 @@ class Relayer:
         posted = [verifier.call("postedAt", i) for i in ids]
         return all(posted) and self.bridge.chain.next_timestamp() >= max(posted) + window
 
-    def _post(self, ids: list[bytes], incarnation: int) -> Iterator[Any]:
+    def _post(self, ids: list[bytes], incarnation: int) -> Generator[Any, Any, None]:
         """Optimistic lanes: start the fraud window of ids not posted yet (one transaction)."""
         bridge = self.bridge
         fresh = [i for i in ids if bridge.end.verifier.call("postedAt", i) == 0]
@@ -321,7 +324,7 @@ class Relayer:
             receipt = yield from self._receipt(tx, incarnation)
             self.gas_spent += receipt.gas_used
 
-    def _receipt(self, tx_hash: str, incarnation: int) -> Iterator[Any]:
+    def _receipt(self, tx_hash: str, incarnation: int) -> Generator[Any, Any, Receipt]:
         """Wait for the receipt; a transaction gone for 10 slots (dropped by a reorg) ends the pass."""
         waited, limit = 0.0, 10 * self.bridge.chain.slot_seconds
         while True:
@@ -336,7 +339,7 @@ class Relayer:
             self._alive(incarnation)
 
     # ---- Ethereum -> consortium ----------------------------------------------------------------------
-    def _outbound(self, incarnation: int) -> Iterator[Any]:
+    def _outbound(self, incarnation: int) -> Generator[Any, Any, None]:
         bridge = self.bridge
         quorum = bridge.ledger.validator_set.quorum
         for message_id, message in list(bridge.pool.messages.items()):
@@ -376,7 +379,7 @@ class Relayer:
             yield from self._decided(handle, incarnation)
             self._finish_consortium(key, handle, "refund")
 
-    def _decided(self, handle, incarnation: int) -> Iterator[Any]:
+    def _decided(self, handle, incarnation: int) -> Generator[Any, Any, None]:
         self._maybe_crash_after_submit()
         while handle.status == "pending":
             yield self.sim.timeout(0.5)
@@ -401,7 +404,7 @@ class Relayer:
             if handle.status == "rejected":
                 self._mark([message_id], f"failed:{handle.reason}")
 
-    def _refunds_on_ethereum(self, incarnation: int) -> Iterator[Any]:
+    def _refunds_on_ethereum(self, incarnation: int) -> Generator[Any, Any, None]:
         """Outbound messages the consortium refused: prove the rejection to the gateway."""
         bridge, end = self.bridge, self.bridge.end
         for record in list(bridge.book.records.values()):

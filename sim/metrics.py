@@ -59,8 +59,12 @@ class PhaseMetrics:
         """Caliper's columns (succ, fail, send rate, throughput, min/avg/max latency) plus p50/p95/p99."""
         total = self.succeeded + self.failed
         lat = sorted(self.latencies)
-        send_window = (self.last_submit - self.first_submit) if total > 1 else 0.0
-        commit_window = (self.last_commit - self.first_submit) if total else 0.0
+        send_window = commit_window = 0.0
+        first, last_submit, last_commit = self.first_submit, self.last_submit, self.last_commit
+        if first is not None and last_submit is not None and last_commit is not None:  # set by the first observe()
+            commit_window = last_commit - first
+            if total > 1:
+                send_window = last_submit - first
         return {
             "succ": self.succeeded,
             "fail": self.failed,

@@ -356,10 +356,10 @@ def supply_series(report: dict[str, Any], events: list[dict[str, Any]]) -> list[
     escrow on the consortium that backs it (the two lines part when units are unbacked).
     """
     symbols = token_labels(report)
-    backing = {
-        lane["token"]: (lane.get("consortium", "consortium"), lane.get("asset_id"))
+    backing: dict[str, tuple[str, str]] = {  # a lane without an asset id has no escrow to draw
+        lane["token"]: (lane.get("consortium", "consortium"), lane["asset_id"])
         for lane in bridge_lanes(events).values()
-        if lane.get("token")
+        if lane.get("token") and lane.get("asset_id") is not None
     }
     consortium: dict[tuple[str, str], StepSeries] = {}
     escrow: dict[tuple[str, str], StepSeries] = {}
@@ -383,9 +383,9 @@ def supply_series(report: dict[str, Any], events: list[dict[str, Any]]) -> list[
         for chain, token in eth.observe(e):
             ethereum.setdefault((chain, token), StepSeries("total supply")).set(t, eth.totals[(chain, token)])
     panels: list[tuple[str, list[StepSeries]]] = []
-    for key in sorted(set(consortium) | set(escrow)):
-        lines = [s for s in (consortium.get(key), escrow.get(key)) if s is not None]
-        panels.append((f"{key[0]} · {key[1]}", lines))
+    for source_asset in sorted(set(consortium) | set(escrow)):
+        lines = [s for s in (consortium.get(source_asset), escrow.get(source_asset)) if s is not None]
+        panels.append((f"{source_asset[0]} · {source_asset[1]}", lines))
     for (chain, token), series in sorted(ethereum.items()):
         lines = [series]
         if token in backing and backing[token] in escrow:
@@ -479,7 +479,10 @@ def value_at_risk_series(events: list[dict[str, Any]]) -> RiskSeries:
                 for lane, series in unbacked.items():
                     info = lanes[lane]
                     wrapped = sum(v for (_, tok), v in eth.totals.items() if tok == info.get("token"))
-                    held = escrow.get((info.get("consortium", "consortium"), info.get("asset_id")), 0)
+                    lane_asset = info.get("asset_id")
+                    held = (
+                        0 if lane_asset is None else escrow.get((info.get("consortium", "consortium"), lane_asset), 0)
+                    )
                     gap = wrapped + sums.get((lane, "to_ethereum"), 0) + sums.get((lane, "to_consortium"), 0) - held
                     series.set(t, gap)
         for lane in by_lane:

@@ -16,7 +16,8 @@ from typing import Any
 
 from rwasim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
 from rwasim.engine import Simulation
-from rwasim.ethereum.chain import Contract, EthereumChain
+from rwasim.ethereum.chain import Contract, EthereumChain, Receipt
+from rwasim.ethereum.errors import RevertInfo
 
 Positions = dict[str, tuple[int, int]]  # account -> (asset units, cash)
 _RESTRICTED = re.compile(r"restricted \((\d)\): (.*)")
@@ -103,13 +104,19 @@ def ethereum_transfer(
 
     before = state()
     receipt = chain.transact(token, "transfer", receiver, amount, sender=sender, check=False)
+    revert = _revert_of(receipt)
     if receipt.status:
         code, reason = 0, "ok"
-    elif receipt.revert.error == "TransferRestricted":
-        code, reason = receipt.revert.args
+    elif revert.error == "TransferRestricted":
+        code, reason = revert.args
     else:
-        code, reason = -1, receipt.revert.message
+        code, reason = -1, revert.message
     return TransferOutcome(code, reason, state() == _expected(before, amount, receipt.status))
+
+
+def _revert_of(receipt: Receipt) -> RevertInfo:
+    """Why ``receipt`` failed (the chain decodes a revert for every failed transaction)."""
+    return receipt.revert or RevertInfo("Revert", (), "reverted")
 
 
 def _expected(before: tuple[int, int], amount: int, done: bool) -> tuple[int, int]:
@@ -168,7 +175,7 @@ class EthereumDvP:
         if receipt.status:
             trade.state = "settled"
         else:
-            trade.failures.append(receipt.revert.message)
+            trade.failures.append(_revert_of(receipt).message)
             trade.failures_moved_nothing &= trade.after == attempt
         return receipt.status
 

@@ -143,7 +143,19 @@ class Holder:
 
     @property
     def account(self) -> str:
-        return self.client.holder if self.client is not None else self.wallet
+        """Its consortium holder address, else its Ethereum wallet; ValueError before it is onboarded anywhere."""
+        if self.client is not None:
+            return self.client.holder
+        if self.wallet is None:
+            raise ValueError(f"investor {self.profile.name} has no account yet: it is not onboarded on a book")
+        return self.wallet
+
+    @property
+    def book_name(self) -> str:
+        """The book it was placed on; ValueError for an investor placed nowhere."""
+        if self.book is None:
+            raise ValueError(f"investor {self.profile.name} was placed on no book")
+        return self.book
 
 
 @dataclass
@@ -234,12 +246,13 @@ def build_world(ctx: Any, graph: nx.Graph, p: dict[str, Any]) -> World:
         world.ledgers[name] = ledger
         issuer = LicensedIssuer(sim, node["issuer"], Licences.hong_kong_broker(), ledger=ledger, chain=chain)
         asset_id = f"NOTE-{name.upper()}"
+        admin = issuer.on_consortium("the book's note")[1]
         handles = [
-            issuer.client.submit(
+            admin.submit(
                 "identity.register",
-                {"holder": issuer.client.holder, "country": ISSUER_COUNTRY, "investor_class": "professional"},
+                {"holder": admin.holder, "country": ISSUER_COUNTRY, "investor_class": "professional"},
             ),
-            issuer.client.submit(
+            admin.submit(
                 "asset.register", {"asset_id": asset_id, "term_sheet_hash": "0x" + "ab" * 32, "rules": _rules(p)}
             ),
         ]
@@ -247,6 +260,8 @@ def build_world(ctx: Any, graph: nx.Graph, p: dict[str, Any]) -> World:
         world.books[name] = Book(name, "consortium", name, True, ledger=ledger, issuer=issuer, asset_id=asset_id)
     modules = _rules(p)
     for info in lanes(graph):
+        if chain is None:
+            raise ValueError(f"lane {info['lane']} needs an Ethereum chain in the topology")
         book = world.books[info["consortium"]]
         bridge = ctx.bridge(
             book.ledger,
@@ -273,7 +288,11 @@ def build_world(ctx: Any, graph: nx.Graph, p: dict[str, Any]) -> World:
         for venue in spaces or [n for n in venues(graph) if n not in world.books]:
             permissioned = bool(graph.nodes[venue].get("permissioned", False))
             suite = deploy_token_suite(
-                chain, name=f"Note on {venue}", symbol=venue[:6].upper(), issuer=issuer.eth_account, modules=modules
+                chain,
+                name=f"Note on {venue}",
+                symbol=venue[:6].upper(),
+                issuer=issuer.ethereum_account(),
+                modules=modules,
             )
             world.books[venue] = Book(venue, "evm", venue, permissioned, issuer=issuer, suite=suite)
         joined = [(a, b) for a, b, d in graph.edges(data=True) if d.get("kind") == "cross_space"]
@@ -338,11 +357,12 @@ def onboard(world: World) -> None:
             for holder, investor in zip(holders, onboarded):
                 holder.client = investor.client
         else:
+            registered: list[tuple[str, int, str]] = []
             for holder in holders:
-                holder.wallet = world.chain.new_account(f"{book.name}/{holder.profile.name}")
-            register_investors(
-                world.chain, book.suite, [(h.wallet, h.profile.country, h.profile.investor_class) for h in holders]
-            )
+                wallet: str = world.chain.new_account(f"{book.name}/{holder.profile.name}")
+                holder.wallet = wallet
+                registered.append((wallet, holder.profile.country, holder.profile.investor_class))
+            register_investors(world.chain, book.suite, registered)
         for _holder in holders:
             world.ops.append(
                 Op(
@@ -568,7 +588,7 @@ def trading(world: World):
 
 
 def _submit_trade(world: World, seller: Holder, buyer: Holder, amount: int, crossing: bool) -> Op:
-    source, dest = world.books[seller.book], world.books[buyer.book]
+    source, dest = world.books[seller.book_name], world.books[buyer.book_name]
     chain, now = world.chain, world.sim.now
     kind = "cross" if crossing else "trade"
     if source.kind == "consortium" and not crossing:
@@ -578,7 +598,9 @@ def _submit_trade(world: World, seller: Holder, buyer: Holder, amount: int, cros
         return _follow_consortium(
             world, Op(kind, source.name, dest.name, amount, now, 30.0, seller, buyer), source.ledger, handle
         )
-    if source.kind == "consortium":  # over the lane to a wrapped book
+    if source.kind == "consortium":  # over the lane to a wrapped book (_joined crosses only over a lane)
+        if source.lane is None:
+            raise ValueError(f"{source.name} has no bridge lane to cross")
         bridge = world.bridges[source.lane]
         op = Op(kind, source.name, dest.name, amount, now, bridge.finality_bound("to_ethereum"), seller, buyer)
         return _follow_lock(world, op, bridge, bridge.lock(seller.client, amount, buyer.wallet))

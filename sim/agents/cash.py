@@ -9,10 +9,13 @@ account. Both sides count whole cents, so a payment computed to the cent is paid
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rwasim.consortium.ledger import ConsortiumLedger
+from rwasim.consortium.ledger import ConsortiumLedger, LedgerClient
 from rwasim.engine import Simulation
+
+if TYPE_CHECKING:
+    from rwasim.ethereum.chain import Contract
 
 
 def whole_cents(amount: Decimal) -> int:
@@ -53,9 +56,9 @@ class Bank:
         self.asset_id = f"{currency}-DEPOSIT"
         self.client = ledger.org_client("bank") if ledger is not None else None
         self.eth_account = eth_account or (chain.accounts[2] if chain is not None else None)
-        self.token = None
+        self.token: Contract | None = None
         if ledger is not None:
-            handle = self.client.submit(
+            handle = ledger.org_client("bank").submit(  # the same client as self.client
                 "asset.register",
                 {
                     "asset_id": self.asset_id,
@@ -69,7 +72,20 @@ class Bank:
         if chain is not None:
             from rwasim.ethereum.suite import deploy_cash_token
 
+            if self.eth_account is None:
+                raise ValueError("the bank needs an Ethereum account to issue deposits on Ethereum")
             self.token = deploy_cash_token(chain, symbol=currency, bank=self.eth_account)
+
+    def _on_consortium(self) -> tuple[ConsortiumLedger, LedgerClient]:
+        if self.ledger is None or self.client is None:
+            raise ValueError(f"the {self.currency} bank has no consortium ledger")
+        return self.ledger, self.client
+
+    def ethereum_token(self) -> Contract:
+        """The deposit token on Ethereum; ValueError if this bank issues none there."""
+        if self.token is None:
+            raise ValueError(f"the {self.currency} bank has no Ethereum deposit token")
+        return self.token
 
     def open_ethereum_accounts(self, wallets: list[str]) -> None:
         """Allow-list wallets for the Ethereum deposit token (one transaction per 200 wallets)."""
@@ -82,12 +98,13 @@ class Bank:
     def fund(self, *, consortium: dict[str, int] | None = None, ethereum: dict[str, int] | None = None) -> None:
         """Credit deposits (cents) to consortium holders and Ethereum wallets."""
         if consortium:
+            ledger, client = self._on_consortium()
             handles = [
-                self.client.submit("token.mint", {"asset_id": self.asset_id, "to": holder, "amount": cents})
+                client.submit("token.mint", {"asset_id": self.asset_id, "to": holder, "amount": cents})
                 for holder, cents in consortium.items()
                 if cents > 0
             ]
-            self.ledger.settle(*handles)
+            ledger.settle(*handles)
             refused = [h.reason for h in handles if not h.ok]
             if refused:
                 raise RuntimeError(f"the bank could not credit consortium deposits: {refused[:3]}")
@@ -105,5 +122,5 @@ class Bank:
     def balance(self, chain: str, holder: str) -> int:
         """Cents held by ``holder`` on ``"consortium"`` or ``"ethereum"``."""
         if chain == "consortium":
-            return self.ledger.state.balance_of(self.asset_id, holder)
-        return self.token.call("balanceOf", holder)
+            return self._on_consortium()[0].state.balance_of(self.asset_id, holder)
+        return self.ethereum_token().call("balanceOf", holder)

@@ -38,7 +38,7 @@ def draw_investors(
     n: int,
     *,
     ethereum_share: float = 0.5,
-    class_weights: tuple[float, float, float] = (0.6, 0.25, 0.15),
+    class_weights: tuple[float, ...] = (0.6, 0.25, 0.15),  # one per class in CLASSES (checked below)
     country_weights: tuple[float, ...] = (0.5, 0.25, 0.1, 0.1, 0.05),
     appetite: tuple[int, int] = (10, 500),
     name: str = "investor",

@@ -33,6 +33,18 @@ class OnboardedInvestor:
     def name(self) -> str:
         return self.profile.name
 
+    def consortium_client(self) -> LedgerClient:
+        """Its client on the consortium ledger; ValueError if it was onboarded without one."""
+        if self.client is None:
+            raise ValueError(f"investor {self.name} has no consortium client")
+        return self.client
+
+    def ethereum_wallet(self) -> str:
+        """Its registered Ethereum wallet; ValueError if it has none."""
+        if self.wallet is None:
+            raise ValueError(f"investor {self.name} has no Ethereum wallet")
+        return self.wallet
+
     @property
     def chain(self) -> str:
         """Where it holds the note: Ethereum if it has a wallet and prefers Ethereum, else the consortium."""
@@ -83,10 +95,22 @@ class LicensedIssuer:
         self.client = ledger.org_client(org_id) if ledger is not None else None
         self.org_id = org_id
         self.chain = chain
-        self.eth_account = eth_account or (chain.accounts[0] if chain is not None else None)
+        self.eth_account: str | None = eth_account or (chain.accounts[0] if chain is not None else None)
         self.jurisdiction = jurisdiction
         self.country_code = country_code
         sim.record("agent.issuer", "issuer", name=name, licences=licences.to_json(), jurisdiction=jurisdiction)
+
+    def on_consortium(self, purpose: str) -> tuple[ConsortiumLedger, LedgerClient]:
+        """The consortium ledger and this issuer's admin client on it; ValueError if it has no ledger."""
+        if self.ledger is None or self.client is None:
+            raise ValueError(f"{purpose} needs the consortium ledger")
+        return self.ledger, self.client
+
+    def ethereum_account(self) -> str:
+        """The account it signs with on Ethereum; ValueError if it has no Ethereum chain."""
+        if self.eth_account is None:
+            raise ValueError(f"issuer {self.name} has no Ethereum account")
+        return self.eth_account
 
     def require(self, activity: str) -> None:
         """Check the licences for ``activity``; a refusal is recorded and raised as LicenceError."""
@@ -113,41 +137,46 @@ class LicensedIssuer:
         if self.ledger is None and (self.chain is None or suite is None):
             raise ValueError("onboarding needs a consortium ledger, or an Ethereum chain and a token suite")
         onboarded: list[OnboardedInvestor] = []
-        handles = []
-        for profile in profiles:
-            client = None
-            if self.ledger is not None:
-                client, joined = self.ledger.add_client(profile.name, self.org_id)
+        if self.ledger is None:
+            onboarded = [OnboardedInvestor(profile, None, None) for profile in profiles]
+        else:
+            ledger, admin = self.on_consortium("onboarding")
+            clients: list[LedgerClient] = []
+            handles = []
+            for profile in profiles:
+                client, joined = ledger.add_client(profile.name, self.org_id)
+                clients.append(client)
                 handles.append(joined)
-            onboarded.append(OnboardedInvestor(profile, client, None))
-        if handles:
-            self.ledger.settle(*handles)
-            identities = [
-                self.client.submit(
-                    "identity.register",
-                    {
-                        "holder": investor.client.holder,
-                        "country": investor.profile.country,
-                        "investor_class": investor.profile.investor_class,
-                    },
-                )
-                for investor in onboarded
-            ]
-            self.ledger.settle(*identities)
-            refused = [h.reason for h in handles + identities if not h.ok]
-            if refused:
-                raise RuntimeError(f"onboarding on {self.ledger.name} failed: {refused[:3]}")
+                onboarded.append(OnboardedInvestor(profile, client, None))
+            if handles:
+                ledger.settle(*handles)
+                identities = [
+                    admin.submit(
+                        "identity.register",
+                        {
+                            "holder": client.holder,
+                            "country": investor.profile.country,
+                            "investor_class": investor.profile.investor_class,
+                        },
+                    )
+                    for investor, client in zip(onboarded, clients)
+                ]
+                ledger.settle(*identities)
+                refused = [h.reason for h in handles + identities if not h.ok]
+                if refused:
+                    raise RuntimeError(f"onboarding on {ledger.name} failed: {refused[:3]}")
         if self.chain is not None and suite is not None:
             from rwasim.ethereum.suite import register_investors
 
             on_ethereum = [
                 i for i in onboarded if wallets == "all" or self.ledger is None or i.profile.chain == "ethereum"
             ]
+            registered: list[tuple[str, int, str]] = []
             for investor in on_ethereum:
-                investor.wallet = self.chain.new_account(investor.profile.name)
-            register_investors(
-                self.chain, suite, [(i.wallet, i.profile.country, i.profile.investor_class) for i in on_ethereum]
-            )
+                wallet: str = self.chain.new_account(investor.profile.name)
+                investor.wallet = wallet
+                registered.append((wallet, investor.profile.country, investor.profile.investor_class))
+            register_investors(self.chain, suite, registered)
         self.sim.record(
             "agent.onboarded",
             "issuer",
@@ -167,20 +196,19 @@ class LicensedIssuer:
         from rwasim.agents.note import IssuedNote, eligibility_rules, term_sheet_hash
 
         self.require("register_product")
-        if self.ledger is None:
-            raise ValueError("registering a note needs the consortium ledger")
+        ledger, admin = self.on_consortium("registering a note")
         if term_sheet.issuer != self.name:
             raise ValueError(f"term sheet {term_sheet.id} names issuer {term_sheet.issuer!r}, not {self.name!r}")
         handles = []
-        if self.ledger.state.identity(self.client.holder) is None:
+        if ledger.state.identity(admin.holder) is None:
             handles.append(
-                self.client.submit(
+                admin.submit(
                     "identity.register",
-                    {"holder": self.client.holder, "country": self.country_code, "investor_class": "professional"},
+                    {"holder": admin.holder, "country": self.country_code, "investor_class": "professional"},
                 )
             )
         handles.append(
-            self.client.submit(
+            admin.submit(
                 "asset.register",
                 {
                     "asset_id": term_sheet.id,
@@ -193,7 +221,7 @@ class LicensedIssuer:
                 },
             )
         )
-        self.ledger.settle(*handles)
+        ledger.settle(*handles)
         refused = [h.reason for h in handles if not h.ok]
         if refused:
             raise RuntimeError(f"registering {term_sheet.id} failed: {refused}")
@@ -206,7 +234,7 @@ class LicensedIssuer:
             term_sheet_hash=term_sheet_hash(term_sheet),
             document_hash=term_sheet.document_hash,
         )
-        return IssuedNote(term_sheet, term_sheet.id, self.ledger)
+        return IssuedNote(term_sheet, term_sheet.id, ledger)
 
     def list_on_ethereum(self, note: IssuedNote, bridge: Any) -> None:
         """Attach the bridge lane: the wrapped token gets the term sheet's document hash, and the
@@ -217,6 +245,8 @@ class LicensedIssuer:
         self.require("bridge_to_public_chain")
         if bridge.end.asset_id != note.asset_id:
             raise ValueError(f"lane {bridge.end.lane} carries {bridge.end.asset_id}, not {note.asset_id}")
+        if self.chain is None or self.eth_account is None:
+            raise ValueError("listing on Ethereum needs the Ethereum chain and an issuer account on it")
         note.bridge = bridge
         note.ethereum_index = EthereumHolderIndex(bridge.chain, bridge.end.token)
         suite = bridge.end.suite

@@ -19,6 +19,7 @@ their own pace while the run stays short.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -148,7 +149,7 @@ class LifecycleAgent:
         calendar: NoteCalendar,
         *,
         path: PricePath | None = None,
-        custodians: list[Any] = (),
+        custodians: Iterable[Any] = (),
     ) -> None:
         issuer.require("run_lifecycle")
         self.issuer = issuer
@@ -184,10 +185,12 @@ class LifecycleAgent:
         return self.result
 
     def _observe_path(self) -> None:
-        sheet = self.sheet
+        sheet, path = self.sheet, self.path
+        if path is None or sheet.initial_fixing is None:  # the term sheet and __init__ check both
+            raise ValueError(f"{sheet.id}: observing the underlying needs a price path and an initial fixing")
         s0 = Decimal(sheet.initial_fixing)
         knock_out_dates = set(getattr(sheet, "knock_out_dates", ()))
-        for day, close in self.path.closes_between(sheet.strike_date + dt.timedelta(days=1), sheet.maturity_date):
+        for day, close in path.closes_between(sheet.strike_date + dt.timedelta(days=1), sheet.maturity_date):
             self.calendar.advance_to(day)
             self._publish_fixing(day, close)
             if isinstance(sheet, Autocallable):
@@ -298,7 +301,7 @@ class LifecycleAgent:
     def _pay_ethereum(self, owed: dict[str, int], payment: Payment) -> None:
         if not owed:
             return
-        chain, token, wallet = self.bank.chain, self.bank.token, self.issuer.eth_account
+        chain, token, wallet = self.bank.chain, self.bank.ethereum_token(), self.issuer.eth_account
         shortfall = sum(owed.values()) - token.call("balanceOf", wallet)
         if shortfall > 0:
             self.bank.fund(ethereum={wallet: shortfall})

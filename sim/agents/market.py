@@ -74,6 +74,8 @@ class NoteMarket:
         )
 
     def lifecycle(self, path: PricePath | None) -> LifecycleAgent:
+        if self.calendar is None:
+            raise ValueError(f"the market of {self.note.asset_id} has no note calendar to run a lifecycle on")
         return LifecycleAgent(
             self.issuer,
             self.note,
@@ -169,14 +171,15 @@ def open_note_market(
     price = whole_cents(term_sheet.denomination)
     deposit = {i.name: int(i.profile.appetite * price * cash_headroom) for i in onboarded}
     on_ethereum = [i for i in onboarded if i.chain == "ethereum"]
-    consortium_cash = {i.client.holder: deposit[i.name] for i in onboarded if i.chain == "consortium"}
+    consortium_cash = {i.consortium_client().holder: deposit[i.name] for i in onboarded if i.chain == "consortium"}
     if custodian is not None:
         consortium_cash[custodian.holder] = int(sum(p.appetite for p in custodied) * price * cash_headroom)
     bank.fund(consortium=consortium_cash)
-    if bridged:
-        system = [issuer.eth_account, settlement.htlc.address, settlement.dvp.address]
-        bank.open_ethereum_accounts([i.wallet for i in on_ethereum] + (system if alongside is None else system[1:]))
-        bank.fund(ethereum={i.wallet: deposit[i.name] for i in on_ethereum})
+    if settlement is not None:  # deployed when the note is bridged
+        system = [issuer.ethereum_account(), settlement.htlc.address, settlement.dvp.address]
+        wallets = [i.ethereum_wallet() for i in on_ethereum]
+        bank.open_ethereum_accounts(wallets + (system if alongside is None else system[1:]))
+        bank.fund(ethereum={i.ethereum_wallet(): deposit[i.name] for i in on_ethereum})
     regulator.supervise(note, issuer, [custodian] if custodian else [])
     calendar = NoteCalendar(sim, term_sheet.issue_date, day_seconds)
     market = NoteMarket(ctx, note, issuer, bank, regulator, onboarded, custodian, settlement, calendar)
@@ -210,5 +213,5 @@ def _track(ctx: Any, market: NoteMarket, *, cash: bool) -> None:
         symbol = note.bridge.end.token.call("symbol")
         ctx.track_token("ethereum", symbol, note.ethereum_holders, lambda: note.wrapped.call("totalSupply"))
     if note.bridge is not None and cash:  # every holder of the deposit token, read from its Transfer logs
-        deposits = EthereumHolderIndex(bank.chain, bank.token)
-        ctx.track_token("ethereum", bank.currency, deposits.refresh, lambda: bank.token.call("totalSupply"))
+        deposits = EthereumHolderIndex(bank.chain, bank.ethereum_token())
+        ctx.track_token("ethereum", bank.currency, deposits.refresh, lambda: bank.ethereum_token().call("totalSupply"))

@@ -32,9 +32,14 @@ ETH_PER_BLOCK = 120  # transactions per mined block, well inside eth-tester's bl
 class Subscriber(Protocol):
     """Anything that can subscribe: an onboarded investor, or a custodian for its clients."""
 
-    name: str
-    client: Any
-    wallet: str | None
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def client(self) -> Any: ...
+
+    @property
+    def wallet(self) -> str | None: ...
 
     @property
     def chain(self) -> str: ...
@@ -196,8 +201,9 @@ class Offer:
             self._issue_on_ethereum(ethereum, subscribers, result)
         sheet = self.note.term_sheet
         for name, units in result.delivered.items():  # a custodian splits its omnibus allocation over its clients
-            if hasattr(subscribers[name], "book_allocation"):
-                subscribers[name].book_allocation(units, lambda p: sheet.admits(p.investor_class, p.country))
+            book_allocation = getattr(subscribers[name], "book_allocation", None)  # a Custodian's
+            if book_allocation is not None:
+                book_allocation(units, lambda p: sheet.admits(p.investor_class, p.country))
         unsold = ledger.state.balance_of(asset, issuer.client.holder)
         if unsold:
             burned = issuer.client.submit(
@@ -258,7 +264,7 @@ class Offer:
         ledger.settle(*cancels)
 
     def _issue_on_ethereum(self, allocations: list[Allocation], subscribers: dict, result: IssuanceResult) -> None:
-        chain, bridge, cash = self.note.chain, self.note.bridge, self.bank.token
+        chain, bridge, cash = self.note.chain, self.note.bridge, self.bank.ethereum_token()
         issuer_wallet = self.issuer.eth_account
         rng = self.sim.rng.stream("offer-secrets", self.note.asset_id)
         secrets = {a.subscriber: rng.randbytes(32) for a in allocations}

@@ -14,7 +14,7 @@ Ethereum it reads the wrapped token's Transfer logs (its own node). From both it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,7 +83,7 @@ class Regulator:
         self._eth_checked: dict[str, int] = {}
         ledger.on_commit(self._on_block)
 
-    def supervise(self, note: IssuedNote, issuer: Any, custodians: list[Any] = ()) -> None:
+    def supervise(self, note: IssuedNote, issuer: Any, custodians: Iterable[Any] = ()) -> None:
         """Watch ``note``; ``issuer`` executes orders on Ethereum, where the regulator is no token agent."""
         self.notes[note.asset_id] = (note, issuer, list(custodians))
         self._eth_checked[note.asset_id] = 0

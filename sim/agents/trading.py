@@ -140,7 +140,7 @@ class SecondaryMarket:
         ledger.settle(*cancels)
 
     def _ethereum_trades(self, rng, trades: int, stats: TradingStats) -> None:
-        chain, token, cash = self.note.chain, self.note.wrapped, self.bank.token
+        chain, token, cash = self.note.chain, self.note.wrapped, self.bank.ethereum_token()
         if not self._approved:  # standing approvals, as a trading venue's members give them once
             for investor in self.ethereum:
                 chain.send(token, "approve", self.escrow.address, _MAX_UINT, sender=investor.wallet, gas=80_000)

@@ -112,7 +112,7 @@ def build_grid(
     if seeds < 1:
         raise CompareError("--seeds must be at least 1")
     keys = [key for key, _ in sets]
-    points = []
+    points: list[GridPoint] = []
     for topology in topologies:
         for values in itertools.product(*(vals for _, vals in sets)):
             for replicate in range(seeds):

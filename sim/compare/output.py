@@ -224,7 +224,7 @@ def write_html(
 ) -> Path:
     """compare.html: the grid, one chart per metric comparing the groups, then both tables."""
     group_list = groups(points, results)
-    colors = {}
+    colors: dict[str, str] = {}
     for group in group_list:
         colors.setdefault(group.topology, PALETTE[len(colors) % len(PALETTE)])
     charts = []

@@ -378,6 +378,7 @@ class ConsortiumLedger:
             node.start()
 
     def _open_store(self, node_name: str) -> NodeStore:
+        path: str | Path
         if self.storage_dir is None:
             path = ":memory:"
         else:
@@ -476,7 +477,7 @@ class ConsortiumLedger:
     def rescue_orphans(self) -> int:
         """Resubmit pending transactions that no online validator holds (their node crashed
         before passing them on), as a client library retrying would; returns how many."""
-        held = set()
+        held: set[bytes] = set()
         for node in self.nodes.values():
             if node.online:
                 held.update(node.mempool)

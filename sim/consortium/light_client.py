@@ -9,7 +9,7 @@ the bridge contract on Ethereum performs with ``ecrecover`` and ``MerkleProof``.
 
 from __future__ import annotations
 
-from rwasim.consortium.block import BlockHeader, InvalidCertificate, LedgerEvent, QuorumCertificate
+from rwasim.consortium.block import BlockHeader, InvalidCertificate, LedgerEvent, QuorumCertificate, Transaction
 from rwasim.consortium.membership import ValidatorSet
 from rwasim.consortium.merkle import leaf_hash, verify_proof
 from rwasim.consortium.modules import LedgerModules
@@ -55,7 +55,7 @@ class LightClient:
         if self.highest is None or header.height > self.highest.height:
             self.highest = header
 
-    def verify(self, proof) -> object:
+    def verify(self, proof) -> Transaction | LedgerEvent:
         """Check an :class:`~rwasim.consortium.ledger.InclusionProof`; return the proven item."""
         self.verify_header(proof.header, proof.qc)
         if proof.kind == "transaction":
@@ -72,7 +72,9 @@ class LightClient:
 
     def follow_validator_change(self, proof) -> ValidatorSet:
         """Adopt the set enacted by a proven ``governance.enacted`` validator event; return it."""
-        event: LedgerEvent = self.verify(proof)
+        event = self.verify(proof)
+        if not isinstance(event, LedgerEvent):
+            raise InvalidProof("not a validator-set change: the proof is of a transaction, not an event")
         action = event.fields.get("action")
         if event.kind != "governance.enacted" or "validator_set_hash" not in event.fields:
             raise InvalidProof("not a validator-set change")

@@ -24,6 +24,7 @@ Blocks are produced only when there are transactions (Besu's empty-block period 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +43,11 @@ from rwasim.consortium.messages import (
 )
 from rwasim.consortium.state import BlockExecution, LedgerState
 from rwasim.consortium.storage import NodeStore, SimulatedCrash
+from rwasim.consortium.transactions import Transaction
 
 if TYPE_CHECKING:
+    import simpy
+
     from rwasim.consortium.ledger import ConsortiumLedger
 
 
@@ -199,7 +203,12 @@ class ValidatorNode:
     def _at(self, delay: float, action, *args) -> None:
         epoch = self._epoch
         event = self.sim.env.timeout(max(delay, 0.0))
-        event.callbacks.append(lambda _e: self.online and self._epoch == epoch and action(*args))
+
+        def fire(_event: simpy.Event) -> None:
+            if self.online and self._epoch == epoch:
+                action(*args)
+
+        event.callbacks.append(fire)
 
     def _arm_round_timer(self) -> None:
         self._timer_token += 1
@@ -293,10 +302,8 @@ class ValidatorNode:
             return
         self.h.proposed.add(r)
         justification = tuple(sorted(self.h.round_changes.get(r, {}).values(), key=lambda m: m.sender)) if r else ()
-        prepared = _highest_prepared(justification)
-        if prepared is not None:
-            block = prepared.prepared_block
-        else:
+        block = _highest_prepared_block(justification)
+        if block is None:
             block = self._build_block(r)
             if block is None:
                 self.h.proposed.discard(r)
@@ -328,7 +335,7 @@ class ValidatorNode:
         self._on_proposal(first)
 
     def _build_block(self, round_: int, twin: bool = False) -> Block | None:
-        txs = []
+        pending: list[Transaction] = []
         expected: dict[bytes, int] = {}
         stale = []
         limit = self.config.max_block_txs
@@ -339,18 +346,18 @@ class ValidatorNode:
             if tx.nonce < nxt:
                 stale.append(tx_hash)
             elif tx.nonce == nxt:
-                txs.append(tx)
+                pending.append(tx)
                 expected[tx.sender] = nxt + 1
-                if len(txs) >= limit:
+                if len(pending) >= limit:
                     break
         for tx_hash in stale:
             del self.mempool[tx_hash]
         if twin:
-            txs = txs[:-1] if len(txs) > 1 else txs
-        if not txs:
+            pending = pending[:-1] if len(pending) > 1 else pending
+        if not pending:
             return None
-        timestamp = max(self.sim.timestamp(), self.head_time) + (1 if twin and len(txs) == 1 else 0)
-        txs = tuple(txs)
+        timestamp = max(self.sim.timestamp(), self.head_time) + (1 if twin and len(pending) == 1 else 0)
+        txs = tuple(pending)
         execution = self._execute(txs, self.height + 1, timestamp)
         header = BlockHeader(
             self.ledger.chain_id,
@@ -535,10 +542,12 @@ class ValidatorNode:
             senders.add(rc.sender)
         if len(senders) < vs.quorum:
             return False
-        highest = _highest_prepared(p.justification)
-        return highest is None or highest.prepared_block.header.hash == p.block.header.hash
+        highest = _highest_prepared_block(p.justification)
+        return highest is None or highest.header.hash == p.block.header.hash
 
     def _valid_prepared_certificate(self, rc: RoundChange) -> bool:
+        if rc.prepared_block is None:
+            raise ValueError("a round change without a prepared block has no prepared certificate to check")
         block_hash = rc.prepared_block.header.hash
         signers = {
             m.sender
@@ -602,7 +611,7 @@ class ValidatorNode:
         if m.prepared_block is not None:
             self._validate_block(m.prepared_block)
         # f+1 validators are past our round: at least one honest one is, so follow them
-        ahead = {}
+        ahead: dict[bytes, int] = {}
         for round_, messages in self.h.round_changes.items():
             if round_ > self.round:
                 for sender in messages:
@@ -738,9 +747,10 @@ class ValidatorNode:
         return None
 
 
-def _highest_prepared(round_changes) -> RoundChange | None:
-    best = None
+def _highest_prepared_block(round_changes: Iterable[RoundChange]) -> Block | None:
+    """The block prepared in the highest round among ``round_changes`` (the first such on ties), if any."""
+    best: RoundChange | None = None
     for rc in round_changes:
         if rc.prepared_block is not None and (best is None or rc.prepared_round > best.prepared_round):
             best = rc
-    return best
+    return None if best is None else best.prepared_block

@@ -270,7 +270,7 @@ def genesis_state(
     chain_id: int,
     organisations: list[tuple[str, OrgRole, bytes]],
     validators: list[tuple[bytes, str]],
-    clients: list[tuple[bytes, str, OrgRole]] = (),
+    clients: Iterable[tuple[bytes, str, OrgRole]] = (),
 ) -> LedgerState:
     """The state at height 0: organisations (id, role, admin address), validators and clients."""
     data: dict = {("chain_id",): chain_id}

@@ -235,7 +235,13 @@ class NodeStore:
         return CommittedBlock(Block(header, transactions), receipts, qc)
 
     def blocks(self, start: int = 1) -> list[CommittedBlock]:
-        return [self.block(h) for h in range(start, self.height + 1)]
+        found = []
+        for h in range(start, self.height + 1):
+            block = self.block(h)
+            if block is None:
+                raise StorageError(f"{self.path} has no block at height {h} below its head {self.height}")
+            found.append(block)
+        return found
 
     def close(self) -> None:
         self._db.close()

@@ -118,9 +118,9 @@ class ContractABI:
                 self.events_by_topic[event.topic] = event
                 self.events_by_name[event.name] = event
             elif kind == "error":
-                types = [abi_type(p) for p in item["inputs"]]
-                selector = keccak(f"{item['name']}({','.join(types)})".encode())[:4]
-                self.errors[selector] = (item["name"], [p["name"] for p in item["inputs"]], types)
+                error_types = [abi_type(p) for p in item["inputs"]]
+                selector = keccak(f"{item['name']}({','.join(error_types)})".encode())[:4]
+                self.errors[selector] = (item["name"], [p["name"] for p in item["inputs"]], error_types)
             elif kind == "constructor":
                 self.constructor_types = tuple(abi_type(p) for p in item["inputs"])
 

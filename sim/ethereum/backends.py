@@ -17,12 +17,15 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_hash.auto import keccak
 
 from rwasim.ethereum.errors import ChainError
 from rwasim.packaged import contracts_folder
+
+if TYPE_CHECKING:
+    from eth_tester import EthereumTester
 
 ANVIL_PACKAGES = ("anvil-linux-amd64", "anvil-linux-arm64")  # npm @foundry-rs/anvil installs one of these
 ANVIL_INSTALL_HINT = "install it with `npm ci --prefix contracts` (or run `make test`, which does)"
@@ -124,7 +127,7 @@ class EthTesterBackend(Backend):
     exclusive = True  # in this process: nothing but this backend's own mining changes its state
 
     def __init__(self) -> None:
-        self._tester = None
+        self._tester: EthereumTester | None = None
         self._queue: list[bytes] = []
         # the logs of every block this backend mined, in block order: (emitter, topics, data, tx hash)
         self._logs: dict[int, list[tuple[bytes, list[bytes], bytes, bytes]]] = {}
@@ -143,8 +146,15 @@ class EthTesterBackend(Backend):
         self.chain_id = backend.chain.chain_id
 
     @property
-    def _chain(self):
-        return self._tester.backend.chain
+    def tester(self) -> EthereumTester:
+        """The eth-tester instance; it exists once :meth:`start` has run."""
+        if self._tester is None:
+            raise ChainError("the eth-tester backend has not been started")
+        return self._tester
+
+    @property
+    def _chain(self) -> Any:
+        return self.tester.backend.chain
 
     def fund(self, address: str, balance: int) -> None:
         # Only used between blocks: write the balance into the pending state, then persist.
@@ -156,7 +166,7 @@ class EthTesterBackend(Backend):
         self._chain.header = self._chain.header.copy(state_root=vm.state.state_root)
 
     def nonce(self, address: str) -> int:
-        return self._tester.get_nonce(address)
+        return self.tester.get_nonce(address)
 
     def submit(self, raw_tx: bytes, tx_hash: bytes) -> None:
         self._queue.append(raw_tx)
@@ -210,7 +220,7 @@ class EthTesterBackend(Backend):
         from eth_tester.backends.pyevm.main import _execute_and_revert_transaction
         from eth_utils import to_canonical_address
 
-        backend = self._tester.backend
+        backend = self.tester.backend
         origin = to_canonical_address(sender)
         unsigned = backend._get_normalized_and_unsigned_evm_transaction(
             {"from": origin, "to": to_canonical_address(to), "data": data, "gas": 30_000_000, "value": 0}, block
@@ -277,7 +287,7 @@ class EthTesterBackend(Backend):
         return entries
 
     def snapshot(self) -> Any:
-        return self._tester.backend.take_snapshot()  # the latest block's hash
+        return self.tester.backend.take_snapshot()  # the latest block's hash
 
     def revert(self, snapshot_id: Any) -> None:
         # eth-tester's own revert re-imports the snapshot block, re-executing it; a block that

@@ -112,7 +112,12 @@ def compile_all(contracts_dir: Path = CONTRACTS_DIR) -> tuple[dict[str, dict[str
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise CompilerError("compilation failed:\n" + "\n".join(e["formattedMessage"] for e in errors))
-    version = str(solcx.get_solc_version(with_commit_hash=True, solc_binary=binary)) if _accepts_binary() else ""
+    # py-solc-x 2.x's get_solc_version has no solc_binary parameter; _accepts_binary() checks at run time
+    version = (
+        str(solcx.get_solc_version(with_commit_hash=True, solc_binary=binary))  # type: ignore[call-arg]
+        if _accepts_binary()
+        else ""
+    )
     if not version:
         version = _version_via_binary(binary)
     ast_by_source = {name: output["sources"][name]["ast"] for name in sources}
