@@ -10,6 +10,8 @@ graph describes on the simulation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import networkx as nx
 
 from rwasim.consortium.shapes import consortium_graph
@@ -239,9 +241,11 @@ def topology_preset(
     if name not in TOPOLOGIES:
         raise ValueError(f"unknown topology {name!r}; choose one of {', '.join(TOPOLOGIES)}")
     g = new_system(name)
-    cons = dict(validators=validators, shape=shape, latency=latency, jitter=jitter, block_period=block_period)
-    eth = dict(slot_seconds=slot_seconds, confirmations=confirmations)
-    lane = dict(verifier=verifier, relayers=relayers, batch_size=batch_size)
+    cons: dict[str, Any] = dict(
+        validators=validators, shape=shape, latency=latency, jitter=jitter, block_period=block_period
+    )
+    eth: dict[str, Any] = dict(slot_seconds=slot_seconds, confirmations=confirmations)
+    lane: dict[str, Any] = dict(verifier=verifier, relayers=relayers, batch_size=batch_size)
     if name == "consortium-only":
         add_consortium(g, "consortium", **cons)
         members, public = ["consortium"], []

@@ -64,7 +64,7 @@ class _Overlay:
 
     __slots__ = ("base", "writes", "system")
 
-    def __init__(self, base: dict, system: frozenset[str]) -> None:
+    def __init__(self, base: dict | _Overlay, system: frozenset[str]) -> None:
         self.base = base
         self.writes: dict = {}
         self.system = system  # the ledger's system accounts (its installed modules')
