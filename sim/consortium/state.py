@@ -730,7 +730,7 @@ def _bridge_lock(s, tx, p, events, ts):
 
 
 def _verify_attestations(s, kind: str, message_id: bytes, attestations) -> None:
-    """At least 2f+1 distinct current validators signed that they saw ``kind`` for the message."""
+    """At least ceil(2n/3) distinct current validators signed that they saw ``kind`` for the message."""
     from rwasim.bridge.codec import attestation_digest
     from rwasim.consortium.crypto import InvalidSignature, recover_address
 
@@ -743,13 +743,14 @@ def _verify_attestations(s, kind: str, message_id: bytes, attestations) -> None:
             raise Rejected("malformed attestation") from None
         _need(s.get(("validator", signer)) is not None, f"attestation by 0x{signer.hex()}, not a validator")
         signers.add(signer)
-    n = len(_items(s, "validator"))
-    quorum = 2 * ((n - 1) // 3) + 1
+    from rwasim.consortium.membership import bft_quorum
+
+    quorum = bft_quorum(len(_items(s, "validator")))
     _need(len(signers) >= quorum, f"{len(signers)} validator attestations, {quorum} needed")
 
 
 def _bridge_release(s, tx, p, events, ts):
-    """Units come back from Ethereum: a burn there, attested by 2f+1 validators who read it."""
+    """Units come back from Ethereum: a burn there, attested by a quorum (ceil(2n/3)) of validators who read it."""
     from rwasim.bridge.codec import address_bytes, message_id
     from rwasim.consortium.block import asset_key
 
@@ -780,7 +781,7 @@ def _bridge_release(s, tx, p, events, ts):
 
 
 def _bridge_refund(s, tx, p, events, ts):
-    """A lock the gateway rejected (attested by 2f+1 validators) goes back to its sender."""
+    """A lock the gateway rejected (attested by a quorum of validators) goes back to its sender."""
     from rwasim.bridge.codec import address_bytes, message_id
     from rwasim.consortium.block import asset_key
 
