@@ -170,6 +170,7 @@ class ValidatorNode:
         self._helped: set[tuple[str, int]] = set()
         self.round = 0
         self.h = _Height()
+        self._restore_votes = True  # a restarted validator keeps what it signed before the crash
 
     @property
     def height(self) -> int:
@@ -290,7 +291,40 @@ class ValidatorNode:
         self.h = _Height()
         self._timer_armed = False
         self._timer_token += 1
+        if self._restore_votes:
+            self._restore_votes = False
+            self._load_votes()
         self._resume()
+
+    def _save_votes(self) -> None:
+        """Write the round, the rounds it proposed, prepared and committed in, and its lock, to
+        its file before the message that commits it to them leaves (see NodeStore.save_votes)."""
+        h = self.h
+        self.store.save_votes(
+            self.height + 1,
+            {
+                "round": self.round,
+                "proposed": sorted(h.proposed),
+                "sent_prepare": sorted(h.sent_prepare),
+                "sent_commit": sorted(h.sent_commit),
+                "prepared": h.prepared,
+            },
+        )
+
+    def _load_votes(self) -> None:
+        votes = self.store.load_votes(self.height + 1)
+        if votes is None:
+            return
+        h = self.h
+        self.round = votes["round"]
+        h.proposed.update(votes["proposed"])
+        h.sent_prepare.update(votes["sent_prepare"])
+        h.sent_commit.update(votes["sent_commit"])
+        h.prepared = votes["prepared"]
+        if h.prepared is not None:
+            self._validate_block(h.prepared[1])  # the locked block is a candidate again
+        if self.round > 0:
+            self._arm_round_timer()
 
     def _resume(self) -> None:
         """Carry on with the current height: timer, proposal, and messages that came early."""
@@ -329,6 +363,7 @@ class ValidatorNode:
                 self.h.proposed.discard(r)
                 return
         proposal = Proposal.make(self.key, block, r, justification)
+        self._save_votes()
         if self.equivocating:
             twin = self._build_block(r, twin=True)
             if twin is not None and twin.header.hash != block.header.hash:
@@ -416,6 +451,7 @@ class ValidatorNode:
         if new_round <= self.round and self.h.round_changes.get(new_round, {}).get(self.address):
             return
         self.round = new_round
+        self._save_votes()
         message = RoundChange.make(self.key, self.height + 1, new_round, self.h.prepared)
         self.sim.record(
             "consortium.round_change", self.ledger.name, node=self.name, height=self.height + 1, round=new_round
@@ -498,6 +534,7 @@ class ValidatorNode:
             self._arm_round_timer()
         if p.round not in self.h.sent_prepare:
             self.h.sent_prepare.add(p.round)
+            self._save_votes()
             prepare = Prepare.make(self.key, p.height, p.round, block_hash)
             self.network.broadcast(self.name, prepare)
             self._on_prepare(prepare)
@@ -599,6 +636,7 @@ class ValidatorNode:
         if self.h.prepared is None or self.h.prepared[0] < round_:
             self.h.prepared = (round_, proposal.block, certificate)
         self.h.sent_commit.add(round_)
+        self._save_votes()
         commit = Commit(proposal.height, round_, block_hash, self.address, self.key.sign(commit_digest(block_hash)))
         self.network.broadcast(self.name, commit)
         self._on_commit(commit)
