@@ -3,8 +3,8 @@
 Each validator runs an :class:`Attestor` that reads the gateway's logs itself, only up to
 ``confirmations`` blocks below the head (the lane's finality policy), and signs what it saw:
 a burn (``MessageSent``) or a refused delivery (``MessageRejected``). A release or refund on
-the consortium needs 2f+1 such signatures, checked by the ledger's state machine; a crashed
-validator attests nothing, so with fewer than 2f+1 up, messages wait.
+the consortium needs a quorum (ceil(2n/3)) of such signatures, checked by the ledger's state machine; a crashed
+validator attests nothing, so with fewer than a quorum up, messages wait.
 """
 
 from __future__ import annotations

@@ -112,7 +112,7 @@ def deploy_ethereum_end(
     Parameters
     ----------
     verifier : {"quorum", "committee", "optimistic"}
-        ``quorum``: an on-chain light client of the consortium's validator set (2f+1 seals);
+        ``quorum``: an on-chain light client of the consortium's validator set (ceil(2n/3) seals);
         ``committee``: an external ``committee_threshold``-of-``committee_size`` multisig;
         ``optimistic``: accepted after ``fraud_window`` seconds unless a watcher challenges.
     """

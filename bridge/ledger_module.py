@@ -7,10 +7,10 @@ transaction kinds when a lane is opened on it (:func:`install`), as a
 * ``bridge.lock`` moves a holder's units into :data:`ESCROW` and records the lock; its event
   is proven by the bridge message id (:func:`rwasim.bridge.codec.message_id`), exactly what
   the Ethereum gateway checks with a Merkle path;
-* ``bridge.release`` pays units out of escrow when 2f+1 validators attest a burn on Ethereum
+* ``bridge.release`` pays units out of escrow when a BFT quorum (ceil(2n/3)) of validators attest a burn on Ethereum
   (or records the message as rejected: its ``bridge.rejected`` event is proven by the
   message's rejection id, and refunds the burn on Ethereum);
-* ``bridge.refund`` returns a lock the gateway refused, on 2f+1 attestations;
+* ``bridge.refund`` returns a lock the gateway refused, on a quorum of attestations;
 * ``bridge.halt`` lets a regulator or the issuer stop (or reopen) new locks on a lane.
 """
 
@@ -20,7 +20,7 @@ from rwasim.bridge.codec import address_bytes, attestation_digest, message_id, r
 from rwasim.consortium.block import LedgerEvent, asset_key
 from rwasim.consortium.crypto import InvalidSignature, recover_address
 from rwasim.consortium.ledger import ConsortiumLedger
-from rwasim.consortium.membership import OrgRole
+from rwasim.consortium.membership import OrgRole, bft_quorum
 from rwasim.consortium.modules import LedgerModule
 from rwasim.consortium.state import (
     OK,
@@ -89,7 +89,7 @@ def _bridge_lock(s, tx, p, events, ts):
 
 
 def _verify_attestations(s, kind: str, mid: bytes, attestations) -> None:
-    """At least 2f+1 distinct current validators signed that they saw ``kind`` for the message."""
+    """At least ceil(2n/3) distinct current validators (the BFT quorum) signed that they saw ``kind`` for the message."""
     digest = attestation_digest(kind, mid)
     signers = set()
     for entry in attestations:
@@ -99,13 +99,12 @@ def _verify_attestations(s, kind: str, mid: bytes, attestations) -> None:
             raise Rejected("malformed attestation") from None
         need(s.get(("validator", signer)) is not None, f"attestation by 0x{signer.hex()}, not a validator")
         signers.add(signer)
-    n = len(live_items(s, "validator"))
-    quorum = 2 * ((n - 1) // 3) + 1
+    quorum = bft_quorum(len(live_items(s, "validator")))
     need(len(signers) >= quorum, f"{len(signers)} validator attestations, {quorum} needed")
 
 
 def _bridge_release(s, tx, p, events, ts):
-    """Units come back from Ethereum: a burn there, attested by 2f+1 validators who read it."""
+    """Units come back from Ethereum: a burn there, attested by a quorum (ceil(2n/3)) of validators who read it."""
     asset_id, to, amount, lane = p["asset_id"], p["receiver"], positive_amount(p["amount"]), int(p["lane"])
     registered_asset(s, asset_id)
     mid = message_id(
@@ -133,7 +132,7 @@ def _bridge_release(s, tx, p, events, ts):
 
 
 def _bridge_refund(s, tx, p, events, ts):
-    """A lock the gateway rejected (attested by 2f+1 validators) goes back to its sender."""
+    """A lock the gateway rejected (attested by a quorum of validators) goes back to its sender."""
     lane, nonce = int(p["lane"]), int(p["nonce"])
     lock = s.get(("lock", lane, nonce))
     need(lock is not None, f"no lock {nonce} on lane {lane}")

@@ -9,7 +9,7 @@ in effect.
 
 Inbound (consortium → Ethereum): scan committed consortium blocks for ``bridge.lock`` events
 of the lane, build the lane verifier's evidence (one certificate per block for a batch) and
-call ``BridgeGateway.deliver``. Outbound (Ethereum → consortium): wait for 2f+1 validator
+call ``BridgeGateway.deliver``. Outbound (Ethereum → consortium): wait for a quorum (ceil(2n/3)) of validator
 attestations of a burn, then submit ``bridge.release``; for a delivery the gateway refused,
 ``bridge.refund``; for a release the consortium refused, prove its ``bridge.rejected`` event
 to ``BridgeGateway.refund``.

@@ -3,7 +3,7 @@
 A note bridged over a committee lane (5 of 9, the Ronin design) lives through: a relayer
 that dies right after submitting (it resumes from its SQLite checkpoint; the resubmission is
 refused on chain and costs only gas), a replayed message, a rate limit that runs dry, the
-consortium below quorum (releases wait for 2f+1 attestations), a reorg shallower than the
+consortium below quorum (releases wait for a quorum of attestations), a reorg shallower than the
 lane's finality, and finally the theft of five committee keys, which mints unbacked units:
 the monitor raises an alert with the time of detection and the value at risk.
 """
@@ -60,7 +60,7 @@ def run(ctx):
         bridge.send_back(alice, issuer.holder, 100)
         ctx.sim.run(until=ctx.sim.now + 300)
         faults.inject("consortium_restore")
-        step("consortium below quorum: the release waited for 2f+1 attestations")
+        step("consortium below quorum: the release waited for a quorum (ceil(2n/3)) of attestations")
         faults.inject("arm_reorg")
         bridge.send_back(alice, issuer.holder, 10)
         ctx.sim.run(until=ctx.sim.now + chain.slot_seconds)

@@ -5,9 +5,11 @@ import {BridgeTypes, IMessageVerifier} from "./BridgeTypes.sol";
 
 /// @title QuorumVerifier
 /// @notice An on-chain light client of one consortium ledger. It holds the validator set and
-/// its threshold (2f+1) and accepts message ids whose Merkle proofs lead to the event root of a
+/// its threshold (ceil(2n/3), Besu's QBFT quorum) and accepts message ids whose Merkle proofs lead to the event root of a
 /// header that at least `threshold` distinct validators signed (their commit seals, checked with
-/// ecrecover). A new validator set takes effect only with signatures of the current one.
+/// ecrecover). A new validator set takes effect only with signatures of the current one, and
+/// no set is accepted with a threshold below ceil(2n/3): with less (2f+1 for n = 6 is 3), two
+/// disjoint halves of the validators could each certify a different block at one height.
 contract QuorumVerifier is IMessageVerifier {
     bytes32 public constant ROTATE_TAG = keccak256("rwasim.bridge.rotate.v1");
 
@@ -27,6 +29,7 @@ contract QuorumVerifier is IMessageVerifier {
     error BelowThreshold(uint256 signers, uint256 threshold);
     error BadProof(uint256 index);
     error BadEvidence();
+    error ThresholdNotTwoThirds(uint256 threshold, uint256 validators);
 
     constructor(uint256 chainId, address[] memory validators, uint256 threshold_) {
         consortiumChainId = chainId;
@@ -93,7 +96,10 @@ contract QuorumVerifier is IMessageVerifier {
             isValidator[validators_[i]] = true;
             _validators.push(validators_[i]);
         }
-        if (threshold_ == 0 || threshold_ > validators_.length) revert BelowThreshold(validators_.length, threshold_);
+        // ceil(2n/3) <= threshold <= n: any two certificates share an honest validator
+        if (validators_.length == 0 || threshold_ > validators_.length || 3 * threshold_ < 2 * validators_.length) {
+            revert ThresholdNotTwoThirds(threshold_, validators_.length);
+        }
         threshold = threshold_;
         validatorSetHash = keccak256(abi.encode(validators_, threshold_));
         epoch += 1;

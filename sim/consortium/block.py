@@ -139,7 +139,7 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class QuorumCertificate:
-    """Commit seals of at least 2f+1 validators over one header hash, sorted by signer."""
+    """Commit seals of at least a quorum (ceil(2n/3)) of validators over one header hash, sorted by signer."""
 
     header_hash: bytes
     signatures: tuple[tuple[bytes, bytes], ...]

@@ -9,7 +9,7 @@ name               effect
 crash              stop a validator at once (memory lost, SQLite file kept)
 restart            bring it back from its file; it catches up by block sync
 crash_mid_write    the validator dies inside its next block write (``stage``: after_block
-                   or after_diff); SQLite rolls the write back
+                   or after_diff); SQLite rolls the write back (``enabled=False`` disarms)
 partition          split the graph into groups that cannot reach each other
 heal               end the partition
 delay              add ``seconds`` to every message between two validators
@@ -98,11 +98,12 @@ class FaultInjector:
         target.restart()
         self.ledger.rescue_orphans()
 
-    def crash_mid_write(self, node: str, stage: str = "after_block") -> None:
+    def crash_mid_write(self, node: str, stage: str = "after_block", enabled: bool = True) -> None:
+        """Arm (or, with ``enabled=False``, disarm: a nemesis lifting its faults) a crash in the next write."""
         target = self._node(node)
-        self._record("crash_mid_write", node=node, stage=stage)
+        self._record("crash_mid_write", node=node, stage=stage, **({} if enabled else {"enabled": False}))
         try:
-            target.store.crash_during_next_write(stage)
+            target.store.crash_during_next_write(stage if enabled else None)
         except ValueError as exc:
             raise FaultError(str(exc)) from None
 

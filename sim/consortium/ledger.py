@@ -365,6 +365,7 @@ class ConsortiumLedger:
         self._waiters: list[tuple[set[bytes], simpy.Event]] = []
         self._leaves_cache: dict[bytes, list[bytes]] = {}
         self.faults = FaultInjector(self)
+        self.network.on_reconnect(self._reconnected)
         sim.record(
             "consortium.started",
             name,
@@ -376,6 +377,11 @@ class ConsortiumLedger:
         )
         for node in self.nodes.values():
             node.start()
+
+    def _reconnected(self) -> None:
+        """Connectivity may be back: every online validator announces itself (see ValidatorNode.reconnected)."""
+        for node in self.nodes.values():
+            node.reconnected()
 
     def _open_store(self, node_name: str) -> NodeStore:
         path: str | Path
@@ -447,18 +453,20 @@ class ConsortiumLedger:
         if existing is not None and existing.status != "refused":
             handle.status, handle.reason = "refused", "duplicate of a transaction already submitted"
         else:
+            if via is not None and via not in self.nodes:
+                raise KeyError(f"unknown validator {via!r}")
             order = [via] if via is not None else [n for n, node in self.nodes.items() if node.online]
             reason = "no validator is up" if not order else None
+            # registered before any validator sees it: with a quorum of one the proposer can
+            # commit inside node.submit, and that commit resolves the handle it finds here
+            self.handles[tx.hash] = handle
             for node_name in order:
-                if node_name not in self.nodes:
-                    raise KeyError(f"unknown validator {node_name!r}")
                 reason = self.nodes[node_name].submit(tx)
                 if reason is None or not reason.startswith("validator "):
                     break
             if reason is not None:
+                del self.handles[tx.hash]
                 handle.status, handle.reason = "refused", reason
-            else:
-                self.handles[tx.hash] = handle
         if handle.status == "refused":
             if self.log_transactions:
                 self.sim.record(

@@ -111,12 +111,26 @@ class Organisation:
     address: bytes
 
 
+def bft_quorum(n: int) -> int:
+    """Signatures a decision of ``n`` validators needs: ``ceil(2n / 3)``, as Besu's QBFT.
+
+    ``2f + 1`` with ``f = (n - 1) // 3`` is too small unless n = 3f+1 (n = 6 gives 3, and a
+    3|3 partition then commits two blocks at one height). With ``ceil(2n / 3)`` two quorums
+    overlap in at least ``2q - n >= f + 1`` validators, one of them honest, and the ``n - f``
+    honest validators still make a quorum.
+    """
+    if n < 1:
+        raise ValueError("a validator set needs at least one validator")
+    return -(-2 * n // 3)
+
+
 @dataclass(frozen=True)
 class ValidatorSet:
     """The validators (sorted addresses) and the BFT arithmetic on them.
 
-    ``f = (n - 1) // 3`` faults are tolerated; a quorum is ``2f + 1`` signatures (for n = 3f+1,
-    any two quorums share an honest validator).
+    ``f = (n - 1) // 3`` faults are tolerated; a quorum is ``ceil(2n / 3)`` signatures
+    (:func:`bft_quorum`), so any two quorums share an honest validator for every n, not only
+    for n = 3f+1.
     """
 
     validators: tuple[bytes, ...]
@@ -137,7 +151,7 @@ class ValidatorSet:
 
     @property
     def quorum(self) -> int:
-        return 2 * self.f + 1
+        return bft_quorum(self.n)
 
     @property
     def hash(self) -> bytes:

@@ -148,6 +148,21 @@ class TxGossip:
 
 
 @dataclass(frozen=True, slots=True)
+class Status:
+    """A node's committed height, sent to its peers when links come back (after a partition
+    heals, a link fault is lifted or a node restarts), so a peer left behind asks for the
+    blocks it lacks at once instead of at the next proposal. Unsigned: a false height only
+    triggers a sync request, and synced blocks are checked against their certificates."""
+
+    height: int
+    kind = "status"
+
+    @property
+    def size(self) -> int:
+        return 8
+
+
+@dataclass(frozen=True, slots=True)
 class SyncRequest:
     from_height: int
     limit: int

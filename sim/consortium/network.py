@@ -65,6 +65,7 @@ class Network:
         self.groups: list[frozenset[str]] | None = None
         self.link_faults: dict[frozenset[str], LinkFault] = {}
         self._routes: dict[tuple[str, str], _Route | None] = {}
+        self._reconnect_listeners: list[Callable[[], None]] = []
         self.sent: Counter[str] = Counter()
         self.bytes_sent: Counter[str] = Counter()
         self.delivered: Counter[str] = Counter()
@@ -81,20 +82,35 @@ class Network:
     def nodes(self) -> list[str]:
         return self._names
 
+    def on_reconnect(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` whenever connectivity may have come back: a partition healed or
+        redrawn, a link fault changed or lifted, a down node up again. Nodes use it to catch
+        up at once (event-driven, no polling)."""
+        self._reconnect_listeners.append(listener)
+
+    def _reconnected(self) -> None:
+        for listener in self._reconnect_listeners:
+            listener()
+
     # ---- faults -----------------------------------------------------------------------------
     def set_down(self, name: str, down: bool) -> None:
         """A down node neither receives nor relays messages."""
+        was_down = name in self.down
         (self.down.add if down else self.down.discard)(name)
         self._routes.clear()
+        if was_down and not down:
+            self._reconnected()
 
     def partition(self, groups: list[list[str]]) -> None:
         """Only nodes in the same group can reach each other; nodes in no group are isolated."""
         self.groups = [frozenset(g) for g in groups]
         self._routes.clear()
+        self._reconnected()  # a new split may join nodes the previous one kept apart
 
     def heal(self) -> None:
         self.groups = None
         self._routes.clear()
+        self._reconnected()
 
     def fault_link(self, a: str, b: str, *, delay: float = 0.0, drop: float = 0.0, reorder: float = 0.0) -> None:
         """Delay, drop or reorder the messages between ``a`` and ``b``; all zero clears it."""
@@ -104,10 +120,11 @@ class Network:
         if delay < 0 or reorder < 0 or not 0 <= drop <= 1:
             raise ValueError("delay and reorder must be >= 0 and drop in [0, 1]")
         key = frozenset((a, b))
-        if delay == drop == reorder == 0:
-            self.link_faults.pop(key, None)
-        else:
+        previous = self.link_faults.pop(key, None)
+        if delay or drop or reorder:
             self.link_faults[key] = LinkFault(delay, drop, reorder)
+        if previous is not None:
+            self._reconnected()  # lifted or replaced: what the old fault lost may now get through
 
     def _group_of(self, name: str) -> frozenset[str] | None:
         for group in self.groups or ():

@@ -5,17 +5,21 @@ Per height the protocol is QBFT's (Besu, after IBFT 2.0):
 * the proposer of ``(height, round)`` — round-robin over the sorted validator set — builds a
   block no earlier than one block period after its parent and broadcasts a signed PROPOSAL;
 * a validator that accepts it (valid signer, parent, roots recomputed by executing it, and
-  for rounds after 0 a justification by 2f+1 ROUND-CHANGEs) broadcasts PREPARE;
-* on 2f+1 PREPAREs it is *prepared* (locked on that block) and broadcasts COMMIT with its
-  commit seal; on 2f+1 COMMITs it commits the block with those seals as its quorum
+  for rounds after 0 a justification by a quorum (ceil(2n/3), Besu's rule) of ROUND-CHANGEs) broadcasts PREPARE;
+* on a quorum of PREPAREs it is *prepared* (locked on that block) and broadcasts COMMIT with its
+  commit seal; on a quorum of COMMITs it commits the block with those seals as its quorum
   certificate — final, never reverted;
 * a round timer (doubling per round) sends ROUND-CHANGE carrying the prepared block, if any;
-  the next proposer needs 2f+1 of them and must re-propose the highest prepared block, which
+  the next proposer needs a quorum of them and must re-propose the highest prepared block, which
   is what keeps a block committed in one round safe in every later round.
 
 A node that falls behind (crashed, partitioned, slow) catches up by block sync: it asks a
 peer for committed blocks and checks each quorum certificate against its validator set and
-each state root by executing, before it applies anything.
+each state root by executing, before it applies anything. Catch-up is event-driven: when
+connectivity returns (a partition heals, a link fault is lifted, a node restarts) every
+node tells its peers its height (``Status``), and one that is behind syncs at once, even on
+an idle ledger; nodes also pass on the transactions they hold and their latest round change,
+which the cut could have lost.
 
 Blocks are produced only when there are transactions (Besu's empty-block period set to
 "never"), so a quiet ledger costs nothing while a scenario's months of coupon dates pass.
@@ -36,6 +40,7 @@ from rwasim.consortium.messages import (
     Prepare,
     Proposal,
     RoundChange,
+    Status,
     SyncRequest,
     SyncResponse,
     TxGossip,
@@ -164,6 +169,7 @@ class ValidatorNode:
         self._helped: set[tuple[str, int]] = set()
         self.round = 0
         self.h = _Height()
+        self._restore_votes = True  # a restarted validator keeps what it signed before the crash
 
     @property
     def height(self) -> int:
@@ -191,6 +197,23 @@ class ValidatorNode:
         self.sim.record("consortium.node_restarted", self.ledger.name, node=self.name, height=self.height)
         self.start()
         self._request_sync(self._next_peer())
+
+    def reconnected(self) -> None:
+        """Links may be back: tell peers our height, and resend what the cut could have lost.
+
+        The height lets a peer that missed blocks sync now rather than at the next proposal;
+        the transactions reach a proposer that never saw them (otherwise they could wait for
+        this node's own turn, which an idle ledger never gives); our round change lets peers
+        in other rounds meet again without waiting for their timers.
+        """
+        if not self.online:
+            return
+        self.network.broadcast(self.name, Status(self.height))
+        if self.mempool:
+            self.network.broadcast(self.name, TxGossip(tuple(self.mempool.values())))
+        mine = self.h.round_changes.get(self.round, {}).get(self.address)
+        if mine is not None:
+            self.network.broadcast(self.name, mine)
 
     def _next_peer(self, after: str | None = None) -> str:
         peers = [p for p in self.network.nodes if p != self.name]
@@ -272,7 +295,40 @@ class ValidatorNode:
         self.h = _Height()
         self._timer_armed = False
         self._timer_token += 1
+        if self._restore_votes:
+            self._restore_votes = False
+            self._load_votes()
         self._resume()
+
+    def _save_votes(self) -> None:
+        """Write the round, the rounds it proposed, prepared and committed in, and its lock, to
+        its file before the message that commits it to them leaves (see NodeStore.save_votes)."""
+        h = self.h
+        self.store.save_votes(
+            self.height + 1,
+            {
+                "round": self.round,
+                "proposed": sorted(h.proposed),
+                "sent_prepare": sorted(h.sent_prepare),
+                "sent_commit": sorted(h.sent_commit),
+                "prepared": h.prepared,
+            },
+        )
+
+    def _load_votes(self) -> None:
+        votes = self.store.load_votes(self.height + 1)
+        if votes is None:
+            return
+        h = self.h
+        self.round = votes["round"]
+        h.proposed.update(votes["proposed"])
+        h.sent_prepare.update(votes["sent_prepare"])
+        h.sent_commit.update(votes["sent_commit"])
+        h.prepared = votes["prepared"]
+        if h.prepared is not None:
+            self._validate_block(h.prepared[1])  # the locked block is a candidate again
+        if self.round > 0:
+            self._arm_round_timer()
 
     def _resume(self) -> None:
         """Carry on with the current height: timer, proposal, and messages that came early."""
@@ -309,6 +365,7 @@ class ValidatorNode:
                 self.h.proposed.discard(r)
                 return
         proposal = Proposal.make(self.key, block, r, justification)
+        self._save_votes()
         if self.equivocating:
             twin = self._build_block(r, twin=True)
             if twin is not None and twin.header.hash != block.header.hash:
@@ -398,6 +455,7 @@ class ValidatorNode:
         if new_round <= self.round and self.h.round_changes.get(new_round, {}).get(self.address):
             return
         self.round = new_round
+        self._save_votes()
         message = RoundChange.make(self.key, self.height + 1, new_round, self.h.prepared)
         self.sim.record(
             "consortium.round_change", self.ledger.name, node=self.name, height=self.height + 1, round=new_round
@@ -419,6 +477,10 @@ class ValidatorNode:
             return
         if kind == "sync_response":
             self._on_sync_response(sender, message)
+            return
+        if kind == "status":
+            if message.height > self.height:
+                self._request_sync(sender)
             return
         height = message.height
         mine = self.height + 1
@@ -476,6 +538,7 @@ class ValidatorNode:
             self._arm_round_timer()
         if p.round not in self.h.sent_prepare:
             self.h.sent_prepare.add(p.round)
+            self._save_votes()
             prepare = Prepare.make(self.key, p.height, p.round, block_hash)
             self.network.broadcast(self.name, prepare)
             self._on_prepare(prepare)
@@ -531,7 +594,7 @@ class ValidatorNode:
         return True
 
     def _justified(self, p: Proposal) -> bool:
-        """2f+1 signed round changes for this round; the block is the highest prepared among them."""
+        """A quorum of signed round changes for this round; the block is the highest prepared among them."""
         vs = self.validator_set
         senders = set()
         for rc in p.justification:
@@ -579,6 +642,7 @@ class ValidatorNode:
         if self.h.prepared is None or self.h.prepared[0] < round_:
             self.h.prepared = (round_, proposal.block, certificate)
         self.h.sent_commit.add(round_)
+        self._save_votes()
         commit = Commit(proposal.height, round_, block_hash, self.address, self.key.sign(commit_digest(block_hash)))
         self.network.broadcast(self.name, commit)
         self._on_commit(commit)

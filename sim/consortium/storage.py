@@ -13,6 +13,7 @@ plays the role of the disk) and costs no file I/O, for fast tests and benchmarks
 from __future__ import annotations
 
 import json
+import pickle
 import sqlite3
 from collections import OrderedDict
 from pathlib import Path
@@ -28,6 +29,7 @@ CREATE TABLE IF NOT EXISTS blocks (
     height INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, header TEXT NOT NULL,
     body BLOB NOT NULL, qc TEXT NOT NULL, state_diff BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (height INTEGER PRIMARY KEY, state_root BLOB NOT NULL, state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS votes (id INTEGER PRIMARY KEY CHECK (id = 1), height INTEGER NOT NULL, state BLOB NOT NULL);
 """
 
 
@@ -124,9 +126,9 @@ class NodeStore:
             raise StorageError(f"{self.path} belongs to consortium chain {found}, not {chain_id}")
 
     # ---- fault injection --------------------------------------------------------------------
-    def crash_during_next_write(self, stage: str = "after_block") -> None:
-        """Make the next :meth:`append` die at ``stage`` ("after_block" or "after_diff")."""
-        if stage not in ("after_block", "after_diff"):
+    def crash_during_next_write(self, stage: str | None = "after_block") -> None:
+        """Make the next :meth:`append` die at ``stage`` ("after_block" or "after_diff"); None disarms."""
+        if stage is not None and stage not in ("after_block", "after_diff"):
             raise ValueError(f"unknown crash stage {stage!r}")
         self._crash_at = stage
 
@@ -163,6 +165,21 @@ class NodeStore:
             self._db.execute("UPDATE blocks SET state_diff = ? WHERE height = ?", (state_diff, header.height))
             if crash_at == "after_diff":
                 raise SimulatedCrash(f"crashed writing the state of block {header.height}")
+
+    def save_votes(self, height: int, votes: dict) -> None:
+        """Persist what this validator signed for the height it is deciding, before it sends it.
+
+        A validator that restarts without it has amnesia: it could prepare or commit a block
+        conflicting with one it already helped commit, which makes a crash count as a
+        Byzantine fault (with n = 3 one crash and restart forked the chain). Pickled: the file
+        is the validator's own, never read by anyone else.
+        """
+        self._db.execute("INSERT OR REPLACE INTO votes VALUES (1, ?, ?)", (height, pickle.dumps(votes)))
+
+    def load_votes(self, height: int) -> dict | None:
+        """The votes saved for ``height``, if the last ones saved are for it."""
+        row = self._db.execute("SELECT height, state FROM votes WHERE id = 1").fetchone()
+        return pickle.loads(row[1]) if row is not None and row[0] == height else None
 
     def checkpoint(self, state: LedgerState) -> None:
         """Store a full snapshot of ``state`` (its height must be stored already)."""

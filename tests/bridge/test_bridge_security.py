@@ -4,13 +4,15 @@ with nothing lost or detected by the monitor with the value at risk."""
 from __future__ import annotations
 
 import pytest
+from eth_abi import encode
 
-from rwasim.bridge.codec import BridgeMessage
+from rwasim.bridge.codec import BridgeMessage, word
 from rwasim.bridge.faults import BridgeFaultError
 from rwasim.bridge.gateway import checksum, encode_quorum_evidence, quorum_evidence, rotation_digest
 from rwasim.consortium.block import commit_digest
-from rwasim.consortium.crypto import KeyPair
+from rwasim.consortium.crypto import KeyPair, keccak
 from rwasim.consortium.membership import ValidatorSet
+from rwasim.ethereum.errors import TransactionReverted
 from tests.bridge.conftest import ASSET, build_bridged
 
 
@@ -106,6 +108,37 @@ def test_validator_set_rotates_only_with_the_old_sets_signatures():
     for relayer in b.bridge.relayers:
         relayer.crash()
     assert _deliver(b, message, quorum_evidence([proof])).revert.error == "UnknownValidatorSet"
+
+
+def test_the_verifier_refuses_a_validator_set_whose_threshold_is_below_two_thirds():
+    """2f+1 = 3 of 6 would let two disjoint halves certify different blocks at one height."""
+    b = build_bridged()
+    verifier = b.end.verifier
+    current = b.ledger.validator_set
+    newcomers = [KeyPair.from_seed(3, "new-validator", i).address for i in range(2)]
+    six = ValidatorSet(tuple(sorted(current.validators + tuple(newcomers))))
+    assert (six.n, six.f, six.quorum) == (6, 1, 4)
+    keys = sorted((n.key for n in b.ledger.nodes.values()), key=lambda k: k.address)
+    epoch = verifier.call("epoch") + 1
+    members = [checksum(v) for v in six.validators]
+    for threshold, error in [(3, "ThresholdNotTwoThirds"), (7, "ThresholdNotTwoThirds")]:
+        digest = keccak(
+            keccak(b"rwasim.bridge.rotate.v1")
+            + word(b.ledger.chain_id)
+            + word(epoch)
+            + keccak(encode(["address[]", "uint256"], [members, threshold]))
+        )
+        refused = b.chain.transact(
+            verifier, "rotate", members, threshold, [k.sign(digest) for k in keys[:3]], sender=b.mule, check=False
+        )
+        assert refused.revert.error == error
+    with pytest.raises(TransactionReverted, match="ThresholdNotTwoThirds"):
+        b.chain.deploy("QuorumVerifier", b.ledger.chain_id, members, 3, sender=b.mule)
+    digest = rotation_digest(b.ledger.chain_id, epoch, six)
+    assert b.chain.transact(
+        verifier, "rotate", members, six.quorum, [k.sign(digest) for k in keys[:3]], sender=b.mule
+    ).status
+    assert verifier.call("threshold") == 4 and verifier.call("validatorSetHash") == six.hash
 
 
 @pytest.mark.parametrize(
