@@ -60,19 +60,27 @@ def _parser() -> argparse.ArgumentParser:
 
     contracts = commands.add_parser("contracts", help="Solidity contracts")
     contracts_commands = contracts.add_subparsers(dest="contracts_command", required=True, metavar="ACTION")
-    build = contracts_commands.add_parser("build", help="compile contracts/ into contracts/build/")
+    build = contracts_commands.add_parser(
+        "build", help="compile Solidity sources into artifacts (rwasim's own by default)"
+    )
+    build.add_argument(
+        "--src", type=Path, default=None, help="folder of .sol sources (default: rwasim's own contracts folder)"
+    )
+    build.add_argument("--out", type=Path, default=None, help="artifacts folder (default: SRC/build)")
     build.add_argument("--check", action="store_true", help="fail if a committed artifact does not match its source")
     return parser
 
 
 def _cmd_contracts_build(args: argparse.Namespace) -> int:
-    from rwasim.ethereum.compiler import CompilerError, build_contracts
+    from rwasim.ethereum.compiler import CONTRACTS_DIR, CompilerError, build_contracts
 
+    src = args.src if args.src is not None else CONTRACTS_DIR
     try:
-        result = build_contracts(check=args.check)
+        result = build_contracts(check=args.check, contracts_dir=src, out_dir=args.out)
     except CompilerError as exc:
         print(f"rwasim: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    print(f"rwasim: {result.compiler_origin}", file=sys.stderr)
     print(result.summary())
     return EXIT_OK if result.ok else EXIT_INVARIANT_FAILED
 

@@ -38,3 +38,34 @@ def contracts_folder() -> Path:
 def artifacts_folder() -> Path:
     """rwasim's committed contract artifacts (``<Name>.json``)."""
     return contracts_folder() / "build"
+
+
+def pinned_npm_version(package: str) -> str:
+    """The version of ``package`` pinned in rwasim's shipped ``contracts/package.json``.
+
+    The compiler and anvil that rwasim installs into its cache are the same versions a
+    checkout gets from ``npm ci --prefix contracts``; the shipped file is the one source.
+    """
+    import json
+
+    manifest = json.loads((contracts_folder() / "package.json").read_text(encoding="utf-8"))
+    for section in ("dependencies", "optionalDependencies"):
+        if package in manifest.get(section, {}):
+            return str(manifest[section][package])
+    raise KeyError(f"{package} is not pinned in rwasim's contracts/package.json")
+
+
+def cache_folder() -> Path:
+    """Where rwasim installs what a wheel does not ship (the npm compiler, anvil), per user.
+
+    ``$RWASIM_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/rwasim``, else ``~/.cache/rwasim``.
+    Read on every call so a test or a CI job can point it elsewhere.
+    """
+    import os
+
+    explicit = os.environ.get("RWASIM_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "rwasim"

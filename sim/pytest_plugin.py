@@ -3,6 +3,10 @@
 Registered through the ``pytest11`` entry point, so installing rwasim is enough:
 
 * ``rwasim_seed`` — the run seed (``--rwasim-seed N``, default 0);
+* ``rwasim_artifacts`` — the folders of the team's own contract artifacts: every
+  ``--rwasim-artifacts DIR`` (relative to the current folder), then the ini option
+  ``rwasim_artifacts`` (relative to the file that sets it, the rootdir); rwasim's own
+  artifacts are searched after them by every fixture that deploys by name;
 * ``rwasim_chain`` — an Ethereum chain (``--rwasim-backend``: eth-tester, anvil or a URL),
   created once per session and isolated per test by snapshot and revert (titanoboa's
   ``anchor()``): whatever a test deploys or changes is gone for the next one;
@@ -15,8 +19,8 @@ Registered through the ``pytest11`` entry point, so installing rwasim is enough:
   investor population onboarded and funded, a custodian and the regulator
   (:class:`~rwasim.agents.market.NoteMarket`); everything is stopped after the test and the
   chain reverted;
-* ``rwasim_scenario`` — runs a scenario script into the test's temporary folder and
-  returns its :class:`~rwasim.runner.RunResult` (report, events, invariants).
+* ``rwasim_scenario`` — runs a scenario (by name or by path) into the test's temporary
+  folder and returns its :class:`~rwasim.runner.RunResult` (report, events, invariants).
 """
 
 from __future__ import annotations
@@ -38,6 +42,40 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="eth-tester",
         help="Ethereum backend of rwasim_chain: eth-tester (default), anvil, or a JSON-RPC URL",
     )
+    group.addoption(
+        "--rwasim-artifacts",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="folder of your contract artifacts, searched before rwasim's own (repeatable)",
+    )
+    parser.addini(
+        "rwasim_artifacts",
+        type="paths",
+        default=[],
+        help="folders of your contract artifacts (relative to this file), searched after --rwasim-artifacts",
+    )
+
+
+def _artifact_folders(config: pytest.Config) -> tuple[Path, ...]:
+    given = [Path(d).resolve() for d in config.getoption("--rwasim-artifacts")]
+    configured = [Path(d) for d in config.getini("rwasim_artifacts")]
+    return tuple(dict.fromkeys([*given, *configured]))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A configured artifacts folder that does not exist stops the run before any test, in one line."""
+    for folder in _artifact_folders(config):
+        if not folder.is_dir():
+            raise pytest.UsageError(
+                f"rwasim artifacts folder {folder} does not exist (build it with `rwasim contracts build --out`)"
+            )
+
+
+@pytest.fixture(scope="session")
+def rwasim_artifacts(request: pytest.FixtureRequest) -> tuple[Path, ...]:
+    """The team's artifact folders in search order (rwasim's own are searched after them)."""
+    return _artifact_folders(request.config)
 
 
 @pytest.fixture(scope="session")
@@ -52,10 +90,12 @@ def rwasim_sim(rwasim_seed: int) -> Simulation:
 
 
 @pytest.fixture(scope="session")
-def _rwasim_session_chain(rwasim_sim: Simulation, request: pytest.FixtureRequest) -> Iterator[Any]:
+def _rwasim_session_chain(
+    rwasim_sim: Simulation, rwasim_artifacts: tuple[Path, ...], request: pytest.FixtureRequest
+) -> Iterator[Any]:
     from rwasim.ethereum import EthereumChain
 
-    chain = EthereumChain(rwasim_sim, request.config.getoption("--rwasim-backend"))
+    chain = EthereumChain(rwasim_sim, request.config.getoption("--rwasim-backend"), artifacts_dir=rwasim_artifacts)
     chain.start_block_production()
     yield chain
     chain.close()
@@ -111,7 +151,9 @@ def rwasim_bridge(rwasim_sim: Simulation, rwasim_chain) -> Iterator[Callable[...
 
 
 @pytest.fixture
-def rwasim_market(rwasim_sim: Simulation, rwasim_chain, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+def rwasim_market(
+    rwasim_sim: Simulation, rwasim_chain, rwasim_artifacts: tuple[Path, ...], tmp_path: Path
+) -> Iterator[Callable[..., Any]]:
     """``rwasim_market(term_sheet, investors=8, **options)`` opens a note's market (options as
     :func:`rwasim.agents.market.open_note_market`); ``term_sheet`` is a dict or a TermSheet."""
     from rwasim.agents.market import open_note_market
@@ -122,7 +164,14 @@ def rwasim_market(rwasim_sim: Simulation, rwasim_chain, tmp_path: Path) -> Itera
 
     def factory(term_sheet: Any, *, investors: int = 8, **options: Any):
         sheet = term_sheet if isinstance(term_sheet, TermSheet) else load_term_sheet(term_sheet)
-        ctx = RunContext(rwasim_sim, {}, "given", tmp_path / f"market-{len(contexts)}", ethereum=rwasim_chain)
+        ctx = RunContext(
+            rwasim_sim,
+            {},
+            "given",
+            tmp_path / f"market-{len(contexts)}",
+            ethereum=rwasim_chain,
+            artifacts=rwasim_artifacts,
+        )
         contexts.append(ctx)
         return open_note_market(ctx, sheet, investors=investors, **options)
 
@@ -133,18 +182,29 @@ def rwasim_market(rwasim_sim: Simulation, rwasim_chain, tmp_path: Path) -> Itera
 
 
 @pytest.fixture
-def rwasim_scenario(tmp_path: Path, rwasim_seed: int) -> Callable[..., Any]:
+def rwasim_scenario(
+    tmp_path: Path, rwasim_seed: int, rwasim_artifacts: tuple[Path, ...], request: pytest.FixtureRequest
+) -> Callable[..., Any]:
     """``rwasim_scenario(name_or_path, **params)`` runs a scenario into ``tmp_path`` and returns
-    its RunResult (``.report``, ``.events_path``, ``.invariants_hold``)."""
+    its RunResult (``.report``, ``.events_path``, ``.invariants_hold``).
+
+    A relative path is taken from the rootdir, so a test finds the project's scenario file
+    whatever folder pytest was started in."""
     from rwasim.runner import run_scenario
 
-    def run(scenario: str, *, seed: int | None = None, backend: str = "eth-tester", **params: Any):
+    def run(scenario: str | Path, *, seed: int | None = None, backend: str = "eth-tester", **params: Any):
+        name = str(scenario)
+        if isinstance(scenario, Path) or name.endswith(".py") or "/" in name:
+            path = Path(scenario)
+            name = str(path if path.is_absolute() else request.config.rootpath / path)
+        runs = len(list(tmp_path.glob("run*")))
         return run_scenario(
-            scenario,
+            name,
             seed=rwasim_seed if seed is None else seed,
-            out_dir=tmp_path / "run",
+            out_dir=tmp_path / ("run" if runs == 0 else f"run{runs}"),
             backend=backend,
             overrides={k: str(v) for k, v in params.items()},
+            artifacts=rwasim_artifacts,
         )
 
     return run

@@ -7,8 +7,14 @@ A scenario is a Python file in ``scenarios/`` (or any path) that defines
     to the default's type, so a typo or a wrong type is caught before the run);
 ``run(ctx)``
     the script itself, written against :class:`RunContext` and the public API;
+``ARTIFACTS`` (optional)
+    folders of the team's own contract artifacts, relative to the scenario's file, searched
+    before rwasim's own when ``ctx.ethereum`` deploys by name;
 
-and whose module docstring's first line is its one-line summary for ``rwasim list``.
+and whose module docstring's first line is its one-line summary for ``rwasim list``. While
+the file is loaded, its own folder and then its project's folder (the nearest one above it
+with a ``pyproject.toml`` or ``pytest.ini``) are first on ``sys.path``, so it can import
+helper modules kept beside it or in its project, whatever folder it is run from.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ import ast
 import contextlib
 import importlib.util
 import json
+import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -76,16 +83,37 @@ def resolve_scenario(name_or_path: str) -> Path:
     return known[name_or_path].path
 
 
+PROJECT_MARKERS = ("pyproject.toml", "pytest.ini")
+
+
+def scenario_import_path(path: Path) -> list[str]:
+    """Folders a scenario file may import helpers from: its own, then its project's (if any)."""
+    folder = Path(path).resolve().parent
+    if folder == scenarios_folder().resolve():
+        return []  # rwasim's own scenarios import only rwasim
+    found = [str(folder)]
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).is_file() for marker in PROJECT_MARKERS):
+            if candidate != folder:
+                found.append(str(candidate))
+            break
+    return found
+
+
 def load_scenario(path: Path) -> ModuleType:
     """Import a scenario file as a module, turning any import-time failure into ScenarioError."""
     spec = importlib.util.spec_from_file_location(f"rwasim_scenario_{path.stem}", path)
     if spec is None or spec.loader is None:
         raise ScenarioError(f"cannot load scenario file {path}")
     module = importlib.util.module_from_spec(spec)
+    saved = list(sys.path)
+    sys.path[:0] = scenario_import_path(path)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # a scenario that fails to import is a user error, not a crash
         raise ScenarioError(f"scenario {path.name} failed to load: {type(exc).__name__}: {exc}") from exc
+    finally:
+        sys.path[:] = saved
     if not callable(getattr(module, "run", None)):
         raise ScenarioError(f"scenario {path.name} defines no run(ctx) function")
     return module
@@ -158,6 +186,8 @@ class RunContext:
         Where the run writes its outputs.
     say : callable
         Prints a line of progress for the person watching (never part of the results).
+    artifacts : sequence of paths, optional
+        Folders of a team's contract artifacts for ``ethereum``, searched before rwasim's own.
     """
 
     def __init__(
@@ -169,8 +199,10 @@ class RunContext:
         say: Callable[[str], None] = lambda _: None,
         *,
         ethereum: Any = None,
+        artifacts: Sequence[Path] = (),
     ) -> None:
         self.sim = sim
+        self.artifacts = tuple(Path(a) for a in artifacts)
         self.params = params
         self.backend = backend
         self.out_dir = out_dir
@@ -194,7 +226,7 @@ class RunContext:
             from rwasim.ethereum import ChainError, EthereumChain
 
             try:
-                self._ethereum = EthereumChain(self.sim, self.backend)
+                self._ethereum = EthereumChain(self.sim, self.backend, artifacts_dir=self.artifacts)
             except ChainError as exc:
                 raise ScenarioError(str(exc)) from exc
             self._closers.append(self._ethereum.close)
@@ -382,10 +414,12 @@ def run_scenario(
     backend: str = "eth-tester",
     overrides: dict[str, str] | None = None,
     progress: bool = False,
+    artifacts: Sequence[Path] = (),
 ) -> RunResult:
     """Run a scenario end to end and write ``report.json``, ``events.jsonl`` and ``report.html`` to ``out_dir``.
 
-    ``progress`` shows a live status line and the scenario's narration on stderr (see
+    ``artifacts`` are folders of contract artifacts searched after the scenario's own
+    ``ARTIFACTS`` and before rwasim's. ``progress`` shows a live status line and the scenario's narration on stderr (see
     :mod:`rwasim.progress`); it never changes what is written.
 
     Raises
@@ -403,7 +437,10 @@ def run_scenario(
     display = RunProgress(path.stem) if progress else None
     say = display.say if display is not None else (lambda _: None)
     sim = Simulation(seed=seed)
-    ctx = RunContext(sim, params, backend, out_dir, say)
+    declared = getattr(module, "ARTIFACTS", ())
+    declared = [declared] if isinstance(declared, (str, Path)) else list(declared)
+    own = [path.resolve().parent / folder for folder in declared]
+    ctx = RunContext(sim, params, backend, out_dir, say, artifacts=[*own, *artifacts])
     sim.record("scenario.start", "scenario", scenario=path.stem, seed=seed, params=params)
     if display is not None:
         display.start(sim)

@@ -7,9 +7,11 @@ function, which keeps the chain interface's overhead over the raw EVM small.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
@@ -20,6 +22,23 @@ from rwasim.ethereum.errors import ChainError
 from rwasim.packaged import artifacts_folder
 
 DEFAULT_ARTIFACTS_DIR = artifacts_folder()
+
+ArtifactDirs: TypeAlias = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+
+
+def artifact_search_path(dirs: ArtifactDirs = None) -> tuple[Path, ...]:
+    """The folders an artifact is looked up in, in order: ``dirs`` (one or several), then rwasim's own.
+
+    A team's folders come first so its contracts (and any it names like rwasim's) are found
+    there; rwasim's artifacts are always searched last, so the token suite and the bridge
+    deploy next to the team's contracts without copying anything.
+    """
+    given = [] if dirs is None else [dirs] if isinstance(dirs, (str, os.PathLike)) else list(dirs)
+    folders: list[Path] = []
+    for folder in [*(Path(d) for d in given), DEFAULT_ARTIFACTS_DIR]:
+        if folder not in folders:
+            folders.append(folder)
+    return tuple(folders)
 
 
 def abi_type(param: dict[str, Any]) -> str:
@@ -145,13 +164,14 @@ class Artifact:
     compiler: str
 
     @classmethod
-    def load(cls, name: str, artifacts_dir: Path = DEFAULT_ARTIFACTS_DIR) -> Artifact:
-        path = Path(artifacts_dir) / f"{name}.json"
-        if not path.is_file():
-            known = sorted(p.stem for p in Path(artifacts_dir).glob("*.json"))
+    def load(cls, name: str, artifacts_dir: ArtifactDirs = None) -> Artifact:
+        """``name``'s artifact from the first folder of :func:`artifact_search_path` that has it."""
+        folders = artifact_search_path(artifacts_dir)
+        path = next((f / f"{name}.json" for f in folders if (f / f"{name}.json").is_file()), None)
+        if path is None:
             raise ChainError(
-                f"no artifact for contract {name!r} in {artifacts_dir} (known: {', '.join(known) or 'none'};"
-                " run `rwasim contracts build`)"
+                f"no artifact for contract {name!r}: looked in {', '.join(str(f) for f in folders)}"
+                " (build yours with `rwasim contracts build --src DIR --out DIR`)"
             )
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(

@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING, Any
 from eth_hash.auto import keccak
 
 from rwasim.ethereum.errors import ChainError
-from rwasim.packaged import contracts_folder
+from rwasim.packaged import cache_folder, contracts_folder, pinned_npm_version
 
 if TYPE_CHECKING:
     from eth_tester import EthereumTester
 
 ANVIL_PACKAGES = ("anvil-linux-amd64", "anvil-linux-arm64")  # npm @foundry-rs/anvil installs one of these
-ANVIL_INSTALL_HINT = "install it with `npm ci --prefix contracts` (or run `make test`, which does)"
 BLOCK_GAS_LIMIT = 1_000_000_000
 DEFAULT_CHAIN_ID = 131277322940537  # eth-tester's; anvil is started with it, so tx hashes match across backends
 MIN_GAS_PRICE = 10**11  # 100 gwei: above the base fees these dev chains reach, so price and tx hashes match
@@ -518,16 +517,30 @@ class AnvilBackend(RpcBackend):
             process.stderr.close()
 
 
-def find_anvil() -> Path:
-    """The anvil binary from the npm package, or a clear error saying how to install it."""
-    node_modules = contracts_folder() / "node_modules" / "@foundry-rs"
-    for candidate in (node_modules / package / "bin" / "anvil" for package in ANVIL_PACKAGES):
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
+def anvil_install_command() -> str:
+    """The one command that installs the pinned anvil (npm ``@foundry-rs/anvil``) into rwasim's cache."""
+    return (
+        f"npm install --prefix {cache_folder() / 'anvil'} @foundry-rs/anvil@{pinned_npm_version('@foundry-rs/anvil')}"
+    )
+
+
+def find_anvil(home: Path | None = None) -> Path:
+    """The anvil binary, or a one-line error with the command that installs it.
+
+    Looked for in the checkout's ``contracts/node_modules`` (``npm ci --prefix contracts``;
+    ``home`` is rwasim's contracts folder), then in rwasim's cache (``<cache>/anvil/node_modules``,
+    where a wheel install puts it), then on PATH.
+    """
+    home = contracts_folder() if home is None else Path(home)
+    folders = (home / "node_modules", cache_folder() / "anvil" / "node_modules")
+    for folder in folders:
+        for candidate in (folder / "@foundry-rs" / package / "bin" / "anvil" for package in ANVIL_PACKAGES):
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return candidate
     on_path = shutil.which("anvil")
     if on_path:
         return Path(on_path)
-    raise ChainError(f"anvil is not installed: {ANVIL_INSTALL_HINT}")
+    raise ChainError(f"anvil is not installed: install it with `{anvil_install_command()}`")
 
 
 def make_backend(spec: str | Backend) -> Backend:

@@ -9,7 +9,6 @@ failed one is kept: mined with status 0, its revert decoded and written to the e
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import simpy
@@ -17,7 +16,7 @@ from eth_hash.auto import keccak
 
 from rwasim.engine import Simulation
 from rwasim.ethereum.accounts import LocalAccount, contract_address, sign_legacy_transaction
-from rwasim.ethereum.artifacts import DEFAULT_ARTIFACTS_DIR, Artifact, ContractABI
+from rwasim.ethereum.artifacts import Artifact, ArtifactDirs, ContractABI, artifact_search_path
 from rwasim.ethereum.backends import Backend, make_backend
 from rwasim.ethereum.errors import ChainError, RevertInfo, TransactionReverted, decode_revert
 
@@ -118,8 +117,9 @@ class EthereumChain:
         ``http(s)://`` JSON-RPC URL.
     slot_seconds : float, default 12.0
         Simulated seconds between blocks when block production runs.
-    artifacts_dir : Path
-        Where compiled artifacts are read from.
+    artifacts_dir : path or sequence of paths, optional
+        Folders of a team's compiled artifacts, searched in order; rwasim's own artifacts
+        are always searched last (``artifacts_dirs`` holds the whole search path).
     chain_name : str, default "ethereum"
         Source name in the event log (a run may hold several chains).
     n_accounts : int, default 10
@@ -132,13 +132,13 @@ class EthereumChain:
         backend: str | Backend = "eth-tester",
         *,
         slot_seconds: float = 12.0,
-        artifacts_dir: Path = DEFAULT_ARTIFACTS_DIR,
+        artifacts_dir: ArtifactDirs = None,
         chain_name: str = "ethereum",
         n_accounts: int = 10,
     ) -> None:
         self.sim = sim if sim is not None else Simulation()
         self.slot_seconds = float(slot_seconds)
-        self.artifacts_dir = Path(artifacts_dir)
+        self.artifacts_dirs = artifact_search_path(artifacts_dir)
         self.name = chain_name
         self.backend = make_backend(backend)
         self._accounts: dict[str, LocalAccount] = {}
@@ -211,7 +211,7 @@ class EthereumChain:
     # -- contracts ------------------------------------------------------------------------
     def artifact(self, name: str) -> Artifact:
         if name not in self._artifacts:
-            artifact = Artifact.load(name, self.artifacts_dir)
+            artifact = Artifact.load(name, self.artifacts_dirs)
             self._artifacts[name] = artifact
             self.custom_errors.update(artifact.abi.errors)
         return self._artifacts[name]

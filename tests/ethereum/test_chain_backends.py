@@ -227,3 +227,30 @@ def test_anvil_process_stops_on_close(probe_artifacts):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))  # nothing listens on the port any more
         s.listen()
+
+
+@pytest.mark.anvil
+def test_anvil_is_found_in_rwasims_cache_after_the_checkout_and_the_error_names_the_install_command(
+    tmp_path, monkeypatch
+):
+    """A wheel install has no contracts/node_modules: anvil comes from the cache, then PATH, else one command."""
+    from rwasim.ethereum.backends import find_anvil
+    from rwasim.packaged import contracts_folder
+    from tests.ethereum.conftest import require_anvil
+
+    real = require_anvil()
+    assert contracts_folder() / "node_modules" in real.parents  # the checkout's node_modules come first
+    wheel_home = tmp_path / "contracts"
+    wheel_home.mkdir()
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("RWASIM_CACHE_DIR", str(cache))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no anvil on PATH
+    with pytest.raises(ChainError) as missing:
+        find_anvil(wheel_home)
+    assert str(missing.value) == (
+        f"anvil is not installed: install it with `npm install --prefix {cache / 'anvil'} @foundry-rs/anvil@1.7.1`"
+    )
+    installed = cache / "anvil" / "node_modules" / "@foundry-rs" / real.parent.parent.name / "bin" / "anvil"
+    installed.parent.mkdir(parents=True)
+    installed.symlink_to(real)  # where `npm install --prefix <cache>/anvil` puts the same package's binary
+    assert find_anvil(wheel_home) == installed

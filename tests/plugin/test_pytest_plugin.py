@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+
 USER_TESTS = """
 from rwasim.ethereum.suite import deploy_token_suite, register_investor
 
@@ -79,4 +84,67 @@ def test_the_plugin_is_registered_and_its_fixtures_isolate_tests(pytester):
 
 def test_the_options_are_documented_in_help(pytester):
     result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines(["*--rwasim-seed*", "*--rwasim-backend*"])
+    result.stdout.fnmatch_lines(["*--rwasim-seed*", "*--rwasim-backend*", "*--rwasim-artifacts*", "*rwasim_artifacts*"])
+
+
+VAULT = Path(__file__).resolve().parents[2] / "examples" / "user_project" / "build" / "WhitelistedVault.json"
+
+TEAM_TESTS = """
+from pathlib import Path
+
+from rwasim.ethereum.artifacts import DEFAULT_ARTIFACTS_DIR
+from rwasim.ethereum.suite import deploy_token_suite
+
+
+def test_the_folders_in_order(rwasim_artifacts, rwasim_chain):
+    here = Path.cwd()
+    assert rwasim_artifacts == (here / "cli-arts", here / "ini-arts")
+    assert rwasim_chain.artifacts_dirs == (*rwasim_artifacts, DEFAULT_ARTIFACTS_DIR)
+
+
+def test_our_contract_next_to_rwasims(rwasim_chain):
+    suite = deploy_token_suite(rwasim_chain, name="Ours", symbol="OURS", issuer=rwasim_chain.accounts[0])
+    vault = rwasim_chain.deploy("WhitelistedVault", suite.token.address)
+    assert vault.call("registry") == suite.identity_registry.address
+    assert "deposit" in rwasim_chain.artifact("ShadowVault").abi.functions
+
+
+def test_our_scenario_by_path(rwasim_scenario):
+    result = rwasim_scenario("scenarios/ours.py", units=3)
+    assert result.invariants_hold and result.report["scenario"] == "ours"
+"""
+
+TEAM_SCENARIO = """\"\"\"Our scenario: our contract by name, a helper module kept beside it.\"\"\"
+from helper import double
+from rwasim.ethereum.suite import deploy_token_suite
+
+PARAMS = {"units": 1}
+
+
+def run(ctx):
+    chain = ctx.ethereum
+    suite = deploy_token_suite(chain, name="Ours", symbol="OURS", issuer=chain.accounts[0])
+    vault = chain.deploy("WhitelistedVault", suite.token.address)
+    ctx.check("helper_beside_the_scenario", double(ctx.params["units"]) == 6)
+    ctx.check("our_vault_deployed", vault.call("totalDeposited") == 0)
+"""
+
+
+def test_a_teams_artifacts_from_the_command_line_and_the_ini_file_and_its_scenario_by_path(pytester):
+    for folder, name in (("cli-arts", "ShadowVault.json"), ("ini-arts", "WhitelistedVault.json")):
+        (pytester.path / folder).mkdir()
+        shutil.copyfile(VAULT, pytester.path / folder / name)
+    pytester.makeini("[pytest]\nrwasim_artifacts = ini-arts\n")
+    (pytester.path / "scenarios").mkdir()
+    (pytester.path / "scenarios" / "ours.py").write_text(TEAM_SCENARIO)
+    (pytester.path / "scenarios" / "helper.py").write_text("def double(x):\n    return 2 * x\n")
+    pytester.makepyfile(test_team=TEAM_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--rwasim-artifacts", "cli-arts", "-q")
+    result.assert_outcomes(passed=3)
+
+
+def test_a_missing_artifacts_folder_stops_the_run_in_one_line(pytester):
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--rwasim-artifacts", "nowhere")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: rwasim artifacts folder {pytester.path / 'nowhere'} does not exist*"])
