@@ -388,18 +388,43 @@ def compliance_failure(
     return None
 
 
-def restriction(s, asset_id: str, sender: str, receiver: str, amount: int, timestamp: int) -> tuple[int, str]:
-    """The Ethereum token's pre-check on this ledger: ``(code, message)``."""
+ROUTES = ("transfer", "mint", "recovery")
+
+
+def route_restriction(
+    s,
+    asset_id: str,
+    sender: str | None,
+    receiver: str,
+    amount: int,
+    timestamp: int,
+    *,
+    route: str = "transfer",
+    owner: str | None = None,
+) -> tuple[int, str]:
+    """The compliance rule on every route that moves units: ``(code, message)``, ``(0, "ok")`` if allowed.
+
+    The one check every handler that moves units calls (transfers, mints, forced transfers, DvP
+    delivery, HTLC claims, bridge locks and releases), so the rule is stated once: a frozen wallet
+    neither sends nor receives, frozen units do not move, and a paused asset moves nothing but the
+    issuer's recovery actions. ``route`` is ``"transfer"`` (the holder's own move, or an escrow's
+    on the holder's behalf), ``"mint"`` (new units: ``sender`` is None) or ``"recovery"`` (the
+    issuer's forced transfer: the pause and the sender's freeze flag do not stop it, frozen units
+    and a frozen receiver still do). ``owner`` is whose units an escrow is delivering (the DvP
+    seller), checked like a sender. The redemption burn is the one exception and does not call it.
+    """
+    if route not in ROUTES:
+        raise ValueError(f"unknown route {route!r}")
     asset = s.get(("asset", asset_id))
     if asset is None:
         return COMPLIANCE, f"unknown asset {asset_id!r}"
-    if s.get(("paused", asset_id), False):
+    if route != "recovery" and s.get(("paused", asset_id), False):
         return PAUSED, RESTRICTION_MESSAGES[PAUSED]
-    if s.get(("frozen", asset_id, sender), False):
+    if route == "transfer" and any(s.get(("frozen", asset_id, w), False) for w in (sender, owner) if w is not None):
         return SENDER_FROZEN, RESTRICTION_MESSAGES[SENDER_FROZEN]
     if s.get(("frozen", asset_id, receiver), False):
         return RECEIVER_FROZEN, RESTRICTION_MESSAGES[RECEIVER_FROZEN]
-    if s.get(("bal", asset_id, sender), 0) < amount + s.get(("frozen_amt", asset_id, sender), 0):
+    if sender is not None and s.get(("bal", asset_id, sender), 0) < amount + s.get(("frozen_amt", asset_id, sender), 0):
         return INSUFFICIENT, RESTRICTION_MESSAGES[INSUFFICIENT]
     if not verified(s, receiver):
         return NOT_VERIFIED, RESTRICTION_MESSAGES[NOT_VERIFIED]
@@ -407,6 +432,16 @@ def restriction(s, asset_id: str, sender: str, receiver: str, amount: int, times
     if failing:
         return COMPLIANCE, f"compliance: {failing}"
     return OK, "ok"
+
+
+def restriction(s, asset_id: str, sender: str, receiver: str, amount: int, timestamp: int) -> tuple[int, str]:
+    """The Ethereum token's transfer pre-check on this ledger: ``(code, message)``."""
+    return route_restriction(s, asset_id, sender, receiver, amount, timestamp)
+
+
+def _need_route(s, asset_id: str, sender: str | None, receiver: str, amount: int, timestamp: int, **how) -> None:
+    code, message = route_restriction(s, asset_id, sender, receiver, amount, timestamp, **how)
+    _need(code == OK, f"restricted ({code}): {message}")
 
 
 def _move(
@@ -434,9 +469,9 @@ def _transfer_checked(
     timestamp: int,
     events: list,
     kind: str = "token.transfer",
+    owner: str | None = None,
 ) -> None:
-    code, message = restriction(s, asset_id, sender, receiver, amount, timestamp)
-    _need(code == OK, f"restricted ({code}): {message}")
+    _need_route(s, asset_id, sender, receiver, amount, timestamp, owner=owner)
     _move(s, asset_id, sender, receiver, amount, events, kind)
 
 
@@ -614,9 +649,7 @@ def _token_mint(s, tx, p, events, ts):
     asset_id, to, amount = p["asset_id"], p["to"], _amount(p["amount"])
     asset = _asset(s, asset_id)
     _need(_is_asset_agent(s, asset, tx.sender), "only the asset's issuer may mint")
-    _need(verified(s, to), f"restricted ({NOT_VERIFIED}): {RESTRICTION_MESSAGES[NOT_VERIFIED]}")
-    failing = compliance_failure(s, asset_id, asset, None, to, amount, ts)
-    _need(failing is None, f"restricted ({COMPLIANCE}): compliance: {failing}")
+    _need_route(s, asset_id, None, to, amount, ts, route="mint")
     before = s.get(("bal", asset_id, to), 0)
     s[("bal", asset_id, to)] = before + amount
     s[("supply", asset_id)] = s.get(("supply", asset_id), 0) + amount
@@ -682,11 +715,7 @@ def _token_forced_transfer(s, tx, p, events, ts):
     asset_id, source, to, amount = p["asset_id"], p["from"], p["to"], _amount(p["amount"])
     asset = _asset(s, asset_id)
     _need(_is_asset_agent(s, asset, tx.sender), "only the asset's issuer may force a transfer")
-    free = s.get(("bal", asset_id, source), 0) - s.get(("frozen_amt", asset_id, source), 0)
-    _need(amount <= free, f"restricted ({INSUFFICIENT}): {RESTRICTION_MESSAGES[INSUFFICIENT]}")
-    _need(verified(s, to), f"restricted ({NOT_VERIFIED}): {RESTRICTION_MESSAGES[NOT_VERIFIED]}")
-    failing = compliance_failure(s, asset_id, asset, source, to, amount, ts)
-    _need(failing is None, f"restricted ({COMPLIANCE}): compliance: {failing}")
+    _need_route(s, asset_id, source, to, amount, ts, route="recovery")  # a recovery action
     _move(s, asset_id, source, to, amount, events, "token.forced_transfer")
 
 
@@ -920,7 +949,9 @@ def _dvp_accept(s, tx, p, events, ts):
     _need(buyer == trade["buyer"], "only the named buyer may accept")
     _need(ts < trade["deadline"], f"trade expired at {trade['deadline']} (block time {ts})")
     _transfer_checked(s, trade["cash_asset"], buyer, trade["seller"], trade["cash_amount"], ts, events)
-    _transfer_checked(s, trade["asset_id"], DVP, buyer, trade["amount"], ts, events, "dvp.delivery")
+    _transfer_checked(  # the seller's units wait in escrow, but the delivery is still the seller's send
+        s, trade["asset_id"], DVP, buyer, trade["amount"], ts, events, "dvp.delivery", owner=trade["seller"]
+    )
     s[("dvp", trade_id)] = {**trade, "state": "settled"}
     events.append(LedgerEvent("dvp.settled", {"trade_id": trade_id}))
 
