@@ -49,6 +49,8 @@ contract SecurityToken is IERC20 {
     mapping(address => bool) public isFrozen;
     mapping(address => uint256) public getFrozenTokens;
 
+    address[] private _trustedClaimIssuers; // the claim issuers whose KYC and class claims count here
+
     mapping(bytes32 => Document) private _documents;
     bytes32[] private _documentNames;
 
@@ -61,6 +63,7 @@ contract SecurityToken is IERC20 {
     event TokensUnfrozen(address indexed wallet, uint256 amount);
     event ForcedTransfer(address indexed from, address indexed to, uint256 amount, address indexed by);
     event RecoverySuccess(address indexed lostWallet, address indexed newWallet, uint256 amount);
+    event TrustedClaimIssuersSet(address[] issuers);
     event DocumentUpdated(bytes32 indexed name, string uri, bytes32 documentHash);
     event DocumentRemoved(bytes32 indexed name, string uri, bytes32 documentHash);
 
@@ -116,6 +119,23 @@ contract SecurityToken is IERC20 {
         compliance = ModularCompliance(compliance_);
     }
 
+    /// The claim issuers this token trusts, in priority order (ERC-3643's trusted issuers registry,
+    /// per token): only their claims verify a holder and give its investor class, whoever else the
+    /// shared identity registry lets write claims.
+    function setTrustedClaimIssuers(address[] calldata issuers) external onlyOwner {
+        for (uint256 i = 0; i < issuers.length; i++) if (issuers[i] == address(0)) revert ZeroAddress();
+        _trustedClaimIssuers = issuers;
+        emit TrustedClaimIssuersSet(issuers);
+    }
+
+    function trustedClaimIssuers() external view returns (address[] memory) {
+        return _trustedClaimIssuers;
+    }
+
+    function _verified(address wallet) private view returns (bool) {
+        return identityRegistry.isVerifiedBy(wallet, _trustedClaimIssuers);
+    }
+
     // ---- the restriction pre-check (ERC-1404 style) ------------------------------------
     function detectTransferRestriction(address from, address to, uint256 amount) public view returns (uint8) {
         (uint8 code, ) = _restriction(from, to, amount);
@@ -158,7 +178,7 @@ contract SecurityToken is IERC20 {
     function _mintRestriction(address to, uint256 amount) private view returns (uint8, address) {
         if (paused) return (CODE_PAUSED, address(0));
         if (isFrozen[to]) return (CODE_RECEIVER_FROZEN, address(0));
-        if (!identityRegistry.isVerified(to)) return (CODE_RECEIVER_NOT_VERIFIED, address(0));
+        if (!_verified(to)) return (CODE_RECEIVER_NOT_VERIFIED, address(0));
         (bool ok, address failing) = compliance.checkTransfer(address(0), to, amount);
         if (!ok) return (CODE_COMPLIANCE_FAILURE, failing);
         return (CODE_SUCCESS, address(0));
@@ -184,7 +204,7 @@ contract SecurityToken is IERC20 {
         if (isFrozen[from]) return (CODE_SENDER_FROZEN, address(0));
         if (isFrozen[to]) return (CODE_RECEIVER_FROZEN, address(0));
         if (balanceOf[from] < amount + getFrozenTokens[from]) return (CODE_INSUFFICIENT_UNFROZEN_BALANCE, address(0));
-        if (!identityRegistry.isVerified(to)) return (CODE_RECEIVER_NOT_VERIFIED, address(0));
+        if (!_verified(to)) return (CODE_RECEIVER_NOT_VERIFIED, address(0));
         (bool ok, address failing) = compliance.checkTransfer(from, to, amount);
         if (!ok) return (CODE_COMPLIANCE_FAILURE, failing);
         return (CODE_SUCCESS, address(0));
@@ -329,7 +349,7 @@ contract SecurityToken is IERC20 {
         uint256 free = balanceOf[from] - getFrozenTokens[from];
         if (amount > free) revert TransferRestricted(CODE_INSUFFICIENT_UNFROZEN_BALANCE, messageForTransferRestriction(CODE_INSUFFICIENT_UNFROZEN_BALANCE));
         if (isFrozen[to]) revert TransferRestricted(CODE_RECEIVER_FROZEN, messageForTransferRestriction(CODE_RECEIVER_FROZEN));
-        if (!identityRegistry.isVerified(to)) revert TransferRestricted(CODE_RECEIVER_NOT_VERIFIED, messageForTransferRestriction(CODE_RECEIVER_NOT_VERIFIED));
+        if (!_verified(to)) revert TransferRestricted(CODE_RECEIVER_NOT_VERIFIED, messageForTransferRestriction(CODE_RECEIVER_NOT_VERIFIED));
         (bool ok, address failing) = compliance.checkTransfer(from, to, amount);
         if (!ok) revert TransferRestricted(CODE_COMPLIANCE_FAILURE, _message(CODE_COMPLIANCE_FAILURE, failing));
         _move(from, to, amount);
@@ -345,7 +365,7 @@ contract SecurityToken is IERC20 {
         uint256 amount = balanceOf[lostWallet];
         if (amount == 0) revert NothingToRecover(lostWallet);
         if (isFrozen[newWallet]) revert TransferRestricted(CODE_RECEIVER_FROZEN, messageForTransferRestriction(CODE_RECEIVER_FROZEN));
-        if (!identityRegistry.isVerified(newWallet)) revert WalletNotVerified(newWallet);
+        if (!_verified(newWallet)) revert WalletNotVerified(newWallet);
         uint256 frozen = getFrozenTokens[lostWallet];
         balanceOf[lostWallet] = 0;
         balanceOf[newWallet] += amount;

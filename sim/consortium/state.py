@@ -151,7 +151,18 @@ class LedgerState:
         return dict(sorted((k[2], v) for k, v in self.data.items() if k[0] == "bal" and k[1] == asset_id and v))
 
     def identity(self, holder: str) -> dict | None:
+        """The latest registration of ``holder`` by any organisation (``by`` names it), for lookups:
+        eligibility never reads it, only the claims an asset trusts (:meth:`trusted_claim`)."""
         return self.data.get(("identity", holder))
+
+    def claims(self, holder: str) -> dict[str, dict]:
+        """Every organisation's claim on ``holder`` (organisation -> country, class, kyc), sorted."""
+        return dict(sorted((k[2], v) for k, v in self.data.items() if k[0] == "claim" and k[1] == holder))
+
+    def trusted_claim(self, asset_id: str, holder: str) -> dict | None:
+        """The claim on ``holder`` that decides eligibility for ``asset_id``, or None."""
+        asset = self.asset(asset_id)
+        return None if asset is None else trusted_claim(_ReadOnly(self.data), asset, holder)
 
     def bridge_lock(self, lane: int, nonce: int) -> dict | None:
         return self.data.get(("lock", lane, nonce))
@@ -352,11 +363,27 @@ RESTRICTION_MESSAGES = {
 SYSTEM_ACCOUNTS = frozenset({ESCROW, HTLC, DVP})
 
 
-def verified(s, holder: str) -> bool:
-    if holder in SYSTEM_ACCOUNTS:
-        return True
-    identity = s.get(("identity", holder))
-    return identity is not None and identity["kyc"] and identity["class"] in CLASSES
+def trusted_issuers(asset: dict) -> list[str]:
+    """The organisations whose claims count for ``asset``, in priority order (ERC-3643's trusted issuers)."""
+    return asset.get("trusted_claim_issuers") or [asset["issuer_org"]]
+
+
+def trusted_claim(s, asset: dict, holder: str) -> dict | None:
+    """The first valid (KYC passed) claim on ``holder`` by an organisation ``asset`` trusts, or None.
+
+    Claims are kept per organisation, so one organisation cannot overwrite another's: the bank
+    classing the issuer's retail investor as professional changes nothing for the issuer's note.
+    """
+    for org in trusted_issuers(asset):
+        claim = s.get(("claim", holder, org))
+        if claim is not None and claim["kyc"] and claim["class"] in CLASSES:
+            return claim
+    return None
+
+
+def verified(s, holder: str, asset: dict) -> bool:
+    """Whether ``holder`` may receive ``asset`` at all: a system account, or a trusted valid claim."""
+    return holder in SYSTEM_ACCOUNTS or trusted_claim(s, asset, holder) is not None
 
 
 def compliance_failure(
@@ -366,7 +393,7 @@ def compliance_failure(
     rules = asset["rules"]
     if receiver in SYSTEM_ACCOUNTS:
         return None
-    identity = s.get(("identity", receiver))
+    identity = trusted_claim(s, asset, receiver)
     if rules.get("countries") and identity["country"] not in rules["countries"]:
         return "CountryAllowModule"
     if rules.get("investor_classes") and identity["class"] not in rules["investor_classes"]:
@@ -426,7 +453,7 @@ def route_restriction(
         return RECEIVER_FROZEN, RESTRICTION_MESSAGES[RECEIVER_FROZEN]
     if sender is not None and s.get(("bal", asset_id, sender), 0) < amount + s.get(("frozen_amt", asset_id, sender), 0):
         return INSUFFICIENT, RESTRICTION_MESSAGES[INSUFFICIENT]
-    if not verified(s, receiver):
+    if not verified(s, receiver, asset):
         return NOT_VERIFIED, RESTRICTION_MESSAGES[NOT_VERIFIED]
     failing = compliance_failure(s, asset_id, asset, sender, receiver, amount, timestamp)
     if failing:
@@ -571,24 +598,13 @@ def _enact(s, action: str, args: dict, events: list) -> None:
 
 
 def _identity_register(s, tx, p, events, ts):
+    """The sending organisation's claim on a holder: kept under its name, never over another's."""
     _need(p["investor_class"] in CLASSES, f"unknown investor class {p['investor_class']!r}")
-    s[("identity", p["holder"])] = {
-        "country": int(p["country"]),
-        "class": p["investor_class"],
-        "kyc": bool(p.get("kyc", True)),
-        "by": _org_of(s, tx.sender),
-    }
-    events.append(
-        LedgerEvent(
-            "identity.registered",
-            {
-                "holder": p["holder"],
-                "country": int(p["country"]),
-                "class": p["investor_class"],
-                "kyc": bool(p.get("kyc", True)),
-            },
-        )
-    )
+    org = _org_of(s, tx.sender)
+    claim = {"country": int(p["country"]), "class": p["investor_class"], "kyc": bool(p.get("kyc", True))}
+    s[("claim", p["holder"], org)] = claim
+    s[("identity", p["holder"])] = {**claim, "by": org}
+    events.append(LedgerEvent("identity.registered", {"holder": p["holder"], **claim, "by": org}))
 
 
 def _asset_register(s, tx, p, events, ts):
@@ -597,8 +613,16 @@ def _asset_register(s, tx, p, events, ts):
     rules = dict(p.get("rules", {}))
     unknown = sorted(set(rules) - {"countries", "investor_classes", "max_holders", "max_balance", "locked_until"})
     _need(not unknown, f"unknown compliance rules {unknown}")
+    trusted = p.get("trusted_claim_issuers", [_org_of(s, tx.sender)])
+    _need(
+        isinstance(trusted, list) and trusted and all(isinstance(o, str) for o in trusted),
+        "trusted_claim_issuers must be a non-empty list of organisations",
+    )
+    for org in trusted:
+        _need(s.get(("org", org)) is not None, f"unknown organisation {org!r} in trusted_claim_issuers")
     s[("asset", asset_id)] = {
         "issuer_org": _org_of(s, tx.sender),
+        "trusted_claim_issuers": list(trusted),
         "name": p.get("name", asset_id),
         "term_sheet_hash": p["term_sheet_hash"],
         "rules": rules,
