@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 /// The two calls CrossSpace needs from a SecurityToken (it is an agent of both tokens).
 interface ISpaceToken {
-    function burn(address from, uint256 amount) external;
+    function bridgeBurn(address from, uint256 amount) external;
     function mint(address to, uint256 amount) external;
 }
 
@@ -13,7 +13,8 @@ interface ISpaceToken {
 /// of the sender's units in one space's token and a mint to the receiver in the other's, in one
 /// transaction: both happen or neither does, and nothing is ever in transit. The receiver's
 /// eligibility is the destination token's own check (identity and compliance) inside `mint`,
-/// so an ineligible receiver reverts the whole move. A guardian may pause the call.
+/// so an ineligible receiver reverts the whole move; the burn is the source token's `bridgeBurn`, so a
+/// frozen sender, frozen units or a paused token revert it too. A guardian may pause the call.
 contract CrossSpace {
     address public immutable permissionedToken;
     address public immutable evmToken;
@@ -52,7 +53,7 @@ contract CrossSpace {
 
     function _move(address from, address into, address to, uint256 amount, bool toEvm) private returns (uint256 nonce) {
         if (paused) revert CrossSpacePaused();
-        ISpaceToken(from).burn(msg.sender, amount);
+        ISpaceToken(from).bridgeBurn(msg.sender, amount);
         ISpaceToken(into).mint(to, amount);
         nonce = ++moves;
         emit CrossSpaceMove(nonce, msg.sender, to, amount, toEvm);

@@ -5,10 +5,14 @@ import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 
 /// @title IdentityRegistry
 /// @notice ERC-3643-style identities: one per investor wallet, with a country (ISO 3166 numeric)
-/// and claims by topic (KYC, investor class). A claim counts only when its issuer is trusted for
-/// that topic and it has not expired. Claims are written by the trusted issuer itself (a KYC
-/// provider or the licensed broker), which keeps the trust decision on chain without the full
-/// ONCHAINID contract stack. "System" identities are contracts of the market infrastructure
+/// and claims by topic (KYC, investor class), kept per claim issuer: one issuer's claim never
+/// overwrites another's. A claim counts only when its issuer is trusted by the registry for that
+/// topic and it has not expired; a token then reads only the claims of the issuers it trusts
+/// itself (`isVerifiedBy`, `investorClassBy` with the token's `trustedClaimIssuers`, the ERC-3643
+/// trusted-issuers registry), so a bank that is a KYC provider for the registry cannot re-class
+/// the issuer's retail investor for the issuer's note. Claims are written by the trusted issuer
+/// itself (a KYC provider or the licensed broker), which keeps the trust decision on chain without
+/// the full ONCHAINID contract stack. "System" identities are contracts of the market infrastructure
 /// (escrows, HTLCs, the bridge gateway) that may hold tokens on behalf of investors.
 contract IdentityRegistry is IIdentityRegistry {
     uint256 public constant TOPIC_KYC = 1;
@@ -36,7 +40,9 @@ contract IdentityRegistry is IIdentityRegistry {
     mapping(uint256 => mapping(address => bool)) public isTrustedIssuer;
     uint256[] private _requiredTopics;
     mapping(address => Identity) private _identities;
-    mapping(address => mapping(uint256 => Claim)) private _claims;
+    mapping(address => mapping(uint256 => mapping(address => Claim))) private _claims; // wallet, topic, issuer
+    mapping(address => address[]) private _claimIssuers; // who has written claims on a wallet, in order
+    mapping(address => mapping(address => bool)) private _hasClaimed;
 
     event AgentAdded(address indexed agent);
     event AgentRemoved(address indexed agent);
@@ -45,7 +51,7 @@ contract IdentityRegistry is IIdentityRegistry {
     event IdentityRemoved(address indexed wallet);
     event CountryUpdated(address indexed wallet, uint16 country);
     event ClaimAdded(address indexed wallet, uint256 indexed topic, address indexed issuer, uint256 value, uint64 expiresAt);
-    event ClaimRemoved(address indexed wallet, uint256 indexed topic);
+    event ClaimRemoved(address indexed wallet, uint256 indexed topic, address indexed issuer);
 
     error NotOwner();
     error NotAgent(address caller);
@@ -118,29 +124,54 @@ contract IdentityRegistry is IIdentityRegistry {
     function deleteIdentity(address wallet) external onlyAgent {
         if (!_identities[wallet].exists) revert IdentityNotRegistered(wallet);
         delete _identities[wallet];
-        delete _claims[wallet][TOPIC_KYC];
-        delete _claims[wallet][TOPIC_INVESTOR_CLASS];
+        address[] storage issuers = _claimIssuers[wallet];
+        for (uint256 i = 0; i < issuers.length; i++) {
+            delete _claims[wallet][TOPIC_KYC][issuers[i]];
+            delete _claims[wallet][TOPIC_INVESTOR_CLASS][issuers[i]];
+            _hasClaimed[wallet][issuers[i]] = false;
+        }
+        delete _claimIssuers[wallet];
         emit IdentityRemoved(wallet);
     }
 
-    /// Written by the claim issuer itself, which must be trusted for the topic.
+    /// Written by the claim issuer itself, which must be trusted for the topic; it replaces only
+    /// that issuer's own claim on the topic.
     function addClaim(address wallet, uint256 topic, uint256 value, uint64 expiresAt) external {
         if (!isTrustedIssuer[topic][msg.sender]) revert NotTrustedIssuer(msg.sender, topic);
         if (!_identities[wallet].exists) revert IdentityNotRegistered(wallet);
-        _claims[wallet][topic] = Claim(msg.sender, value, expiresAt);
+        _claims[wallet][topic][msg.sender] = Claim(msg.sender, value, expiresAt);
+        if (!_hasClaimed[wallet][msg.sender]) {
+            _hasClaimed[wallet][msg.sender] = true;
+            _claimIssuers[wallet].push(msg.sender);
+        }
         emit ClaimAdded(wallet, topic, msg.sender, value, expiresAt);
     }
 
+    /// The caller withdraws its own claim.
     function removeClaim(address wallet, uint256 topic) external {
-        Claim storage claim = _claims[wallet][topic];
-        if (msg.sender != claim.issuer && !isAgent[msg.sender]) revert NotAgent(msg.sender);
-        delete _claims[wallet][topic];
-        emit ClaimRemoved(wallet, topic);
+        _removeClaim(wallet, topic, msg.sender);
     }
 
-    function getClaim(address wallet, uint256 topic) external view returns (address issuer, uint256 value, uint64 expiresAt) {
-        Claim storage claim = _claims[wallet][topic];
+    /// A registry agent withdraws any issuer's claim.
+    function revokeClaim(address wallet, uint256 topic, address issuer) external onlyAgent {
+        _removeClaim(wallet, topic, issuer);
+    }
+
+    function _removeClaim(address wallet, uint256 topic, address issuer) private {
+        delete _claims[wallet][topic][issuer];
+        emit ClaimRemoved(wallet, topic, issuer);
+    }
+
+    function getClaim(address wallet, uint256 topic, address issuer)
+        external view returns (address claimIssuer, uint256 value, uint64 expiresAt)
+    {
+        Claim storage claim = _claims[wallet][topic][issuer];
         return (claim.issuer, claim.value, claim.expiresAt);
+    }
+
+    /// The issuers that have written claims on `wallet`, in the order they first did.
+    function claimIssuers(address wallet) external view returns (address[] memory) {
+        return _claimIssuers[wallet];
     }
 
     function contains(address wallet) external view returns (bool) {
@@ -151,13 +182,19 @@ contract IdentityRegistry is IIdentityRegistry {
         return _identities[wallet].system;
     }
 
+    /// Verified by any issuer the registry trusts (an overview; tokens use `isVerifiedBy`).
     function isVerified(address wallet) public view returns (bool) {
+        return isVerifiedBy(wallet, _claimIssuers[wallet]);
+    }
+
+    /// Verified by the claims of `issuers` only: every required topic has a valid claim by one of them.
+    function isVerifiedBy(address wallet, address[] memory issuers) public view returns (bool) {
         Identity storage identity = _identities[wallet];
         if (!identity.exists) return false;
         if (identity.system) return true;
         uint256 n = _requiredTopics.length;
         for (uint256 i = 0; i < n; i++) {
-            if (!_validClaim(wallet, _requiredTopics[i])) return false;
+            if (_firstValidClaim(wallet, _requiredTopics[i], issuers) == address(0)) return false;
         }
         return true;
     }
@@ -166,16 +203,20 @@ contract IdentityRegistry is IIdentityRegistry {
         return _identities[wallet].country;
     }
 
-    /// The investor class from a valid claim, or CLASS_NONE.
-    function investorClass(address wallet) external view returns (uint8) {
-        if (!_validClaim(wallet, TOPIC_INVESTOR_CLASS)) return CLASS_NONE;
-        return uint8(_claims[wallet][TOPIC_INVESTOR_CLASS].value);
+    /// The investor class from the first of `issuers` (in that order) with a valid claim, or CLASS_NONE.
+    function investorClassBy(address wallet, address[] memory issuers) external view returns (uint8) {
+        address issuer = _firstValidClaim(wallet, TOPIC_INVESTOR_CLASS, issuers);
+        if (issuer == address(0)) return CLASS_NONE;
+        return uint8(_claims[wallet][TOPIC_INVESTOR_CLASS][issuer].value);
     }
 
-    function _validClaim(address wallet, uint256 topic) private view returns (bool) {
-        Claim storage claim = _claims[wallet][topic];
-        if (claim.issuer == address(0) || claim.value == 0) return false;
-        if (!isTrustedIssuer[topic][claim.issuer]) return false;
-        return claim.expiresAt == 0 || claim.expiresAt > block.timestamp;
+    function _firstValidClaim(address wallet, uint256 topic, address[] memory issuers) private view returns (address) {
+        for (uint256 i = 0; i < issuers.length; i++) {
+            Claim storage claim = _claims[wallet][topic][issuers[i]];
+            if (claim.issuer == address(0) || claim.value == 0) continue;
+            if (!isTrustedIssuer[topic][claim.issuer]) continue;
+            if (claim.expiresAt == 0 || claim.expiresAt > block.timestamp) return claim.issuer;
+        }
+        return address(0);
     }
 }

@@ -9,9 +9,16 @@ import {ModularCompliance} from "./ModularCompliance.sol";
 /// @notice ERC-20 with the ERC-3643 operations (agents, mint/burn, batch operations, pause,
 /// freezes, forced transfer, wallet recovery), an ERC-1643-like document registry for the term
 /// sheet, and an ERC-1404-style transfer pre-check. Two deliberate differences from the reference
-/// implementation: a forced transfer still requires an eligible receiver (verified identity and
-/// compliance), and it can only move unfrozen units, never dropping a balance below its frozen
-/// amount.
+/// implementation: a forced transfer still requires an eligible, unfrozen receiver (verified
+/// identity and compliance), and it can only move unfrozen units, never dropping a balance below
+/// its frozen amount.
+///
+/// The compliance rule on every route (README, "Compliance rule on every route"): a frozen wallet
+/// neither sends nor receives units, frozen units do not move, and a paused token moves nothing but
+/// the recovery actions of the issuer's agents (`forcedTransfer`, `recoveryAddress`). Transfers,
+/// mints (the issuer's and the bridge's), burns towards another chain (`bridgeBurn`) and forced
+/// transfers all apply it; only the redemption `burn` may take frozen units, so a note can always
+/// be retired.
 contract SecurityToken is IERC20 {
     uint8 public constant CODE_SUCCESS = 0;
     uint8 public constant CODE_PAUSED = 1;
@@ -42,6 +49,8 @@ contract SecurityToken is IERC20 {
     mapping(address => bool) public isFrozen;
     mapping(address => uint256) public getFrozenTokens;
 
+    address[] private _trustedClaimIssuers; // the claim issuers whose KYC and class claims count here
+
     mapping(bytes32 => Document) private _documents;
     bytes32[] private _documentNames;
 
@@ -54,6 +63,7 @@ contract SecurityToken is IERC20 {
     event TokensUnfrozen(address indexed wallet, uint256 amount);
     event ForcedTransfer(address indexed from, address indexed to, uint256 amount, address indexed by);
     event RecoverySuccess(address indexed lostWallet, address indexed newWallet, uint256 amount);
+    event TrustedClaimIssuersSet(address[] issuers);
     event DocumentUpdated(bytes32 indexed name, string uri, bytes32 documentHash);
     event DocumentRemoved(bytes32 indexed name, string uri, bytes32 documentHash);
 
@@ -109,6 +119,23 @@ contract SecurityToken is IERC20 {
         compliance = ModularCompliance(compliance_);
     }
 
+    /// The claim issuers this token trusts, in priority order (ERC-3643's trusted issuers registry,
+    /// per token): only their claims verify a holder and give its investor class, whoever else the
+    /// shared identity registry lets write claims.
+    function setTrustedClaimIssuers(address[] calldata issuers) external onlyOwner {
+        for (uint256 i = 0; i < issuers.length; i++) if (issuers[i] == address(0)) revert ZeroAddress();
+        _trustedClaimIssuers = issuers;
+        emit TrustedClaimIssuersSet(issuers);
+    }
+
+    function trustedClaimIssuers() external view returns (address[] memory) {
+        return _trustedClaimIssuers;
+    }
+
+    function _verified(address wallet) private view returns (bool) {
+        return identityRegistry.isVerifiedBy(wallet, _trustedClaimIssuers);
+    }
+
     // ---- the restriction pre-check (ERC-1404 style) ------------------------------------
     function detectTransferRestriction(address from, address to, uint256 amount) public view returns (uint8) {
         (uint8 code, ) = _restriction(from, to, amount);
@@ -134,12 +161,35 @@ contract SecurityToken is IERC20 {
     }
 
     /// The pre-check of `mint`: a bridge or issuer learns why a mint would be refused without
-    /// reverting (0 ok, 5 receiver not verified, 6 a compliance module, named).
+    /// reverting (0 ok, 1 paused, 3 receiver frozen, 5 receiver not verified, 6 a compliance
+    /// module, named).
     function canMint(address to, uint256 amount) external view returns (uint8 code, string memory message) {
-        if (!identityRegistry.isVerified(to)) return (CODE_RECEIVER_NOT_VERIFIED, messageForTransferRestriction(CODE_RECEIVER_NOT_VERIFIED));
+        address failing;
+        (code, failing) = _mintRestriction(to, amount);
+        message = _message(code, failing);
+    }
+
+    /// The pre-check of `bridgeBurn` (0 ok, 1 paused, 2 sender frozen, 4 insufficient unfrozen balance).
+    function canBridgeBurn(address from, uint256 amount) external view returns (uint8 code, string memory message) {
+        code = _sendRestriction(from, amount);
+        message = messageForTransferRestriction(code);
+    }
+
+    function _mintRestriction(address to, uint256 amount) private view returns (uint8, address) {
+        if (paused) return (CODE_PAUSED, address(0));
+        if (isFrozen[to]) return (CODE_RECEIVER_FROZEN, address(0));
+        if (!_verified(to)) return (CODE_RECEIVER_NOT_VERIFIED, address(0));
         (bool ok, address failing) = compliance.checkTransfer(address(0), to, amount);
-        if (!ok) return (CODE_COMPLIANCE_FAILURE, _message(CODE_COMPLIANCE_FAILURE, failing));
-        return (CODE_SUCCESS, "ok");
+        if (!ok) return (CODE_COMPLIANCE_FAILURE, failing);
+        return (CODE_SUCCESS, address(0));
+    }
+
+    /// The sender's half of the rule, for units leaving a wallet other than by a transfer.
+    function _sendRestriction(address from, uint256 amount) private view returns (uint8) {
+        if (paused) return CODE_PAUSED;
+        if (isFrozen[from]) return CODE_SENDER_FROZEN;
+        if (balanceOf[from] < amount + getFrozenTokens[from]) return CODE_INSUFFICIENT_UNFROZEN_BALANCE;
+        return CODE_SUCCESS;
     }
 
     function _message(uint8 code, address failingModule) private view returns (string memory) {
@@ -154,7 +204,7 @@ contract SecurityToken is IERC20 {
         if (isFrozen[from]) return (CODE_SENDER_FROZEN, address(0));
         if (isFrozen[to]) return (CODE_RECEIVER_FROZEN, address(0));
         if (balanceOf[from] < amount + getFrozenTokens[from]) return (CODE_INSUFFICIENT_UNFROZEN_BALANCE, address(0));
-        if (!identityRegistry.isVerified(to)) return (CODE_RECEIVER_NOT_VERIFIED, address(0));
+        if (!_verified(to)) return (CODE_RECEIVER_NOT_VERIFIED, address(0));
         (bool ok, address failing) = compliance.checkTransfer(from, to, amount);
         if (!ok) return (CODE_COMPLIANCE_FAILURE, failing);
         return (CODE_SUCCESS, address(0));
@@ -203,10 +253,11 @@ contract SecurityToken is IERC20 {
     }
 
     // ---- issuance and redemption --------------------------------------------------------
+    /// Issue units (the issuer's primary mint, a bridge delivery, a bridge refund): refused while
+    /// paused and to a frozen wallet, like any other receipt of units.
     function mint(address to, uint256 amount) public onlyAgent {
-        if (!identityRegistry.isVerified(to)) revert TransferRestricted(CODE_RECEIVER_NOT_VERIFIED, messageForTransferRestriction(CODE_RECEIVER_NOT_VERIFIED));
-        (bool ok, address failing) = compliance.checkTransfer(address(0), to, amount);
-        if (!ok) revert TransferRestricted(CODE_COMPLIANCE_FAILURE, _message(CODE_COMPLIANCE_FAILURE, failing));
+        (uint8 code, address failing) = _mintRestriction(to, amount);
+        if (code != CODE_SUCCESS) revert TransferRestricted(code, _message(code, failing));
         totalSupply += amount;
         balanceOf[to] += amount;
         emit Transfer(address(0), to, amount);
@@ -218,9 +269,23 @@ contract SecurityToken is IERC20 {
         for (uint256 i = 0; i < to.length; i++) mint(to[i], amounts[i]);
     }
 
-    /// Burns units (redemption, bridge outflow). Frozen units are released first if the free
-    /// balance is short, as in ERC-3643, so a redemption can always complete.
+    /// Burns units for redemption. Frozen units are released first if the free balance is short,
+    /// as in ERC-3643, so a redemption can always complete. Not for units that leave for another
+    /// chain or space: those go through `bridgeBurn`, which a frozen holder cannot use.
     function burn(address from, uint256 amount) public onlyAgent {
+        _burn(from, amount);
+    }
+
+    /// Burns units that leave for another chain or space (the bridge gateway's `send`, a cross-space
+    /// call): the holder's own send, so it obeys the rule like a transfer (not paused, the wallet
+    /// not frozen, only unfrozen units).
+    function bridgeBurn(address from, uint256 amount) external onlyAgent {
+        uint8 code = _sendRestriction(from, amount);
+        if (code != CODE_SUCCESS) revert TransferRestricted(code, messageForTransferRestriction(code));
+        _burn(from, amount);
+    }
+
+    function _burn(address from, uint256 amount) private {
         uint256 balance = balanceOf[from];
         if (balance < amount) revert InsufficientBalance(balance, amount);
         uint256 free = balance - getFrozenTokens[from];
@@ -237,7 +302,7 @@ contract SecurityToken is IERC20 {
 
     function batchBurn(address[] calldata from, uint256[] calldata amounts) external onlyAgent {
         if (from.length != amounts.length) revert LengthMismatch(from.length, amounts.length);
-        for (uint256 i = 0; i < from.length; i++) burn(from[i], amounts[i]);
+        for (uint256 i = 0; i < from.length; i++) _burn(from[i], amounts[i]);
     }
 
     // ---- enforcement ---------------------------------------------------------------------
@@ -275,13 +340,16 @@ contract SecurityToken is IERC20 {
         emit TokensUnfrozen(wallet, amount);
     }
 
-    /// An agent moves units without the holder's signature (court order, error correction).
-    /// Unlike the reference implementation: only unfrozen units move, the sender's freeze flag and
-    /// the pause do not stop it, but the receiver must be verified and pass compliance.
+    /// An agent moves units without the holder's signature (court order, error correction, a lost
+    /// key): a recovery action. The pause does not stop it and neither does the sender's freeze
+    /// flag (seizing a frozen wallet's units is what a court order is for; the holder does not
+    /// act). Unlike the reference implementation, frozen units never move, and the receiver must
+    /// be unfrozen, verified and pass compliance.
     function forcedTransfer(address from, address to, uint256 amount) external onlyAgent returns (bool) {
         uint256 free = balanceOf[from] - getFrozenTokens[from];
         if (amount > free) revert TransferRestricted(CODE_INSUFFICIENT_UNFROZEN_BALANCE, messageForTransferRestriction(CODE_INSUFFICIENT_UNFROZEN_BALANCE));
-        if (!identityRegistry.isVerified(to)) revert TransferRestricted(CODE_RECEIVER_NOT_VERIFIED, messageForTransferRestriction(CODE_RECEIVER_NOT_VERIFIED));
+        if (isFrozen[to]) revert TransferRestricted(CODE_RECEIVER_FROZEN, messageForTransferRestriction(CODE_RECEIVER_FROZEN));
+        if (!_verified(to)) revert TransferRestricted(CODE_RECEIVER_NOT_VERIFIED, messageForTransferRestriction(CODE_RECEIVER_NOT_VERIFIED));
         (bool ok, address failing) = compliance.checkTransfer(from, to, amount);
         if (!ok) revert TransferRestricted(CODE_COMPLIANCE_FAILURE, _message(CODE_COMPLIANCE_FAILURE, failing));
         _move(from, to, amount);
@@ -290,11 +358,14 @@ contract SecurityToken is IERC20 {
     }
 
     /// Moves everything (balance, frozen amount and flag) from a lost wallet to the investor's new,
-    /// verified wallet. The investor is the same, so compliance is not re-checked.
+    /// verified wallet: a recovery action, allowed while paused. The investor is the same, so
+    /// compliance is not re-checked and the freeze travels with the units; a new wallet that is
+    /// itself frozen receives nothing.
     function recoveryAddress(address lostWallet, address newWallet) external onlyAgent returns (bool) {
         uint256 amount = balanceOf[lostWallet];
         if (amount == 0) revert NothingToRecover(lostWallet);
-        if (!identityRegistry.isVerified(newWallet)) revert WalletNotVerified(newWallet);
+        if (isFrozen[newWallet]) revert TransferRestricted(CODE_RECEIVER_FROZEN, messageForTransferRestriction(CODE_RECEIVER_FROZEN));
+        if (!_verified(newWallet)) revert WalletNotVerified(newWallet);
         uint256 frozen = getFrozenTokens[lostWallet];
         balanceOf[lostWallet] = 0;
         balanceOf[newWallet] += amount;

@@ -58,7 +58,10 @@ def run(ctx):
             chain.transact(cash, "mint", wallet[n], cash_of[n], sender=eth_bank)
         handles = [
             issuer.submit("asset.register", {"asset_id": NOTE, "term_sheet_hash": "0x" + "5a" * 32, "rules": RULES}),
-            bank.submit("asset.register", {"asset_id": CASH, "term_sheet_hash": "0x" + "00" * 32}),
+            bank.submit(
+                "asset.register",
+                {"asset_id": CASH, "term_sheet_hash": "0x" + "00" * 32, "trusted_claim_issuers": ["bank", "issuer"]},
+            ),
         ]
         client = {}
         for n in names:

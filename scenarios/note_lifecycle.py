@@ -46,16 +46,17 @@ TERMS = {
     "knock_out_barrier": "1.03",
     "knock_in_barrier": "0.75",
     "strike": "1.00",
-    "knock_out_dates": ["2026-04-06", "2026-07-06", "2026-10-05", "2027-01-05"],
+    "knock_out_dates": ["2026-04-06", "2026-07-06", "2026-10-05", "2027-01-05"],  # 6 April: 8 April (HK holidays)
     "eligible_investor_classes": ["professional", "accredited"],
     "eligible_countries": [344, 702, 826],
     "document_hash": "0x" + "3c" * 32,
 }
-STORIES = {  # anchor closes: the knock-out note rises through 20,600 on 6 July; the other falls through 15,000
-    "HSN-KO-2027": {D(2026, 1, 5): 20000, D(2026, 4, 6): 20300, D(2026, 7, 6): 21100, D(2027, 1, 5): 21500},
+STORIES = {  # anchor closes on HK business days: the knock-out note rises through 20,600 on 6 July; the other
+    # falls through 15,000
+    "HSN-KO-2027": {D(2026, 1, 5): 20000, D(2026, 4, 8): 20300, D(2026, 7, 6): 21100, D(2027, 1, 5): 21500},
     "HSN-KI-2027": {
         D(2026, 1, 5): 20000,
-        D(2026, 4, 6): 19000,
+        D(2026, 4, 8): 19000,
         D(2026, 6, 15): 14600,
         D(2026, 10, 5): 16500,
         D(2027, 1, 5): 18000,
@@ -98,7 +99,8 @@ def run(ctx):
         )
 
     for note_id, market in markets.items():
-        path = shaped_path(stories[note_id], seed=derive_seed(ctx.sim.seed, "HSI", note_id))
+        sheet = market.note.term_sheet
+        path = shaped_path(stories[note_id], seed=derive_seed(ctx.sim.seed, "HSI", note_id), calendar=sheet.calendar)
         units = market.note.units_issued()
         with ctx.phase(f"lifecycle {note_id}"):
             outcome = market.lifecycle(path).run()

@@ -5,7 +5,7 @@ import {BridgeTypes, IMessageVerifier} from "./BridgeTypes.sol";
 
 interface IBridgedToken {
     function mint(address to, uint256 amount) external;
-    function burn(address from, uint256 amount) external;
+    function bridgeBurn(address from, uint256 amount) external;
     function canMint(address to, uint256 amount) external view returns (uint8 code, string memory message);
 }
 
@@ -218,7 +218,9 @@ contract BridgeGateway {
     }
 
     // ---- outbound: Ethereum -> consortium ----------------------------------------------------
-    /// Burn wrapped units here; the consortium releases them to `receiver` from its escrow.
+    /// Burn wrapped units here; the consortium releases them to `receiver` from its escrow. The
+    /// burn is the token's `bridgeBurn`, which obeys the compliance rule like a transfer: a paused
+    /// token, a frozen sender or frozen units revert the send with the token's restriction code.
     function send(uint256 lane, address receiver, uint256 amount) external returns (bytes32 id) {
         if (amount == 0) revert ZeroAmount();
         Lane storage l = _open(lane);
@@ -228,7 +230,7 @@ contract BridgeGateway {
                                                            msg.sender, receiver, amount, bytes32(0));
         id = keccak256(abi.encode(BridgeTypes.MESSAGE_TAG, m));
         status[id] = Status.Sent;
-        IBridgedToken(l.token).burn(msg.sender, amount);
+        IBridgedToken(l.token).bridgeBurn(msg.sender, amount);
         emit MessageSent(id, lane, nonce, msg.sender, receiver, amount, l.asset, l.remoteChain);
     }
 

@@ -4,6 +4,14 @@ pragma solidity ^0.8.24;
 import {IComplianceModule} from "../interfaces/IComplianceModule.sol";
 import {IIdentityRegistry} from "../interfaces/IIdentityRegistry.sol";
 
+interface IBoundCompliance {
+    function token() external view returns (address);
+}
+
+interface IClaimTrust {
+    function trustedClaimIssuers() external view returns (address[] memory);
+}
+
 /// Shared plumbing of the modules: the owner, the compliance allowed to call the hooks, and the
 /// identity registry used to exempt system accounts (escrows, HTLCs, the bridge) from investor rules.
 abstract contract ComplianceModule is IComplianceModule {
@@ -32,6 +40,11 @@ abstract contract ComplianceModule is IComplianceModule {
 
     function _isSystem(address wallet) internal view returns (bool) {
         return identityRegistry.isSystem(wallet);
+    }
+
+    /// The claim issuers the bound token trusts: a module reads only their claims.
+    function _trustedIssuers() internal view returns (address[] memory) {
+        return IClaimTrust(IBoundCompliance(compliance).token()).trustedClaimIssuers();
     }
 
     function moduleTransferAction(address, address, uint256) external virtual onlyCompliance {}

@@ -4,7 +4,8 @@ pragma solidity ^0.8.24;
 import {ComplianceModule} from "./ComplianceModule.sol";
 
 /// Receivers must hold one of the allowed investor classes (bit i set = class i allowed;
-/// classes as in IdentityRegistry: 1 retail, 2 accredited, 3 professional).
+/// classes as in IdentityRegistry: 1 retail, 2 accredited, 3 professional), read only from the
+/// claims of the issuers the token trusts.
 contract InvestorClassModule is ComplianceModule {
     uint8 public allowedClassMask;
 
@@ -24,7 +25,7 @@ contract InvestorClassModule is ComplianceModule {
 
     function moduleCheck(address, address to, uint256) external view returns (bool) {
         if (to == address(0) || _isSystem(to)) return true;
-        uint8 class_ = identityRegistry.investorClass(to);
+        uint8 class_ = identityRegistry.investorClassBy(to, _trustedIssuers());
         return class_ != 0 && (allowedClassMask >> class_) & 1 == 1;
     }
 }

@@ -7,5 +7,6 @@ interface IIdentityRegistry {
     function isSystem(address wallet) external view returns (bool);
     function contains(address wallet) external view returns (bool);
     function investorCountry(address wallet) external view returns (uint16);
-    function investorClass(address wallet) external view returns (uint8);
+    function isVerifiedBy(address wallet, address[] memory issuers) external view returns (bool);
+    function investorClassBy(address wallet, address[] memory issuers) external view returns (uint8);
 }

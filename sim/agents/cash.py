@@ -64,6 +64,8 @@ class Bank:
                     "asset_id": self.asset_id,
                     "term_sheet_hash": "0x" + "00" * 32,
                     "name": f"Tokenized {currency} deposit (cents)",
+                    # the bank relies on the licensed issuer's KYC of the investors it onboards
+                    "trusted_claim_issuers": ["bank", "issuer"],
                 },
             )
             ledger.settle(handle)

@@ -215,6 +215,7 @@ class LicensedIssuer:
                     "name": term_sheet.id,
                     "term_sheet_hash": term_sheet_hash(term_sheet),
                     "rules": eligibility_rules(term_sheet),
+                    "trusted_claim_issuers": [self.org_id],  # only the broker's own KYC counts for its note
                     "documents": [
                         ["term-sheet", document_uri or f"rwasim://{term_sheet.id}/term-sheet", term_sheet.document_hash]
                     ],

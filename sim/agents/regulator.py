@@ -142,8 +142,8 @@ class Regulator:
     def _consortium_problem(self, note: IssuedNote, holder: str) -> str | None:
         if holder in _SYSTEM:
             return None
-        identity = self.ledger.state.identity(holder)
-        if identity is None or not identity["kyc"]:
+        identity = self.ledger.state.trusted_claim(note.asset_id, holder)  # the claims the note trusts
+        if identity is None:
             return "receiver has no verified identity"
         if not note.term_sheet.admits(identity["class"], identity["country"]):
             return f"receiver not eligible: {identity['class']} in {identity['country']}"
@@ -156,11 +156,12 @@ class Regulator:
         registry = suite.identity_registry
         if registry.call("isSystem", wallet):
             return None
-        if not registry.call("isVerified", wallet):
+        trusted = note.wrapped.call("trustedClaimIssuers")  # only the claims the token trusts
+        if not registry.call("isVerifiedBy", wallet, trusted):
             return "receiver has no verified identity"
         country, klass = (
             registry.call("investorCountry", wallet),
-            _CLASS_NAMES.get(registry.call("investorClass", wallet)),
+            _CLASS_NAMES.get(registry.call("investorClassBy", wallet, trusted)),
         )
         if klass is None or not note.term_sheet.admits(klass, country):
             return f"receiver not eligible: {klass} in {country}"

@@ -164,7 +164,18 @@ class LedgerState:
         return dict(sorted((k[2], v) for k, v in self.data.items() if k[0] == "bal" and k[1] == asset_id and v))
 
     def identity(self, holder: str) -> dict | None:
+        """The latest registration of ``holder`` by any organisation (``by`` names it), for lookups:
+        eligibility never reads it, only the claims an asset trusts (:meth:`trusted_claim`)."""
         return self.data.get(("identity", holder))
+
+    def claims(self, holder: str) -> dict[str, dict]:
+        """Every organisation's claim on ``holder`` (organisation -> country, class, kyc), sorted."""
+        return dict(sorted((k[2], v) for k, v in self.data.items() if k[0] == "claim" and k[1] == holder))
+
+    def trusted_claim(self, asset_id: str, holder: str) -> dict | None:
+        """The claim on ``holder`` that decides eligibility for ``asset_id``, or None."""
+        asset = self.asset(asset_id)
+        return None if asset is None else trusted_claim(_ReadOnly(self.data), asset, holder)
 
     def htlc(self, lock_id: str) -> dict | None:
         return self.data.get(("htlc", lock_id))
@@ -375,11 +386,27 @@ def _system(s) -> frozenset[str]:
     return getattr(s, "system", SYSTEM_ACCOUNTS)
 
 
-def verified(s, holder: str) -> bool:
-    if holder in _system(s):
-        return True
-    identity = s.get(("identity", holder))
-    return identity is not None and identity["kyc"] and identity["class"] in CLASSES
+def trusted_issuers(asset: dict) -> list[str]:
+    """The organisations whose claims count for ``asset``, in priority order (ERC-3643's trusted issuers)."""
+    return asset.get("trusted_claim_issuers") or [asset["issuer_org"]]
+
+
+def trusted_claim(s, asset: dict, holder: str) -> dict | None:
+    """The first valid (KYC passed) claim on ``holder`` by an organisation ``asset`` trusts, or None.
+
+    Claims are kept per organisation, so one organisation cannot overwrite another's: the bank
+    classing the issuer's retail investor as professional changes nothing for the issuer's note.
+    """
+    for org in trusted_issuers(asset):
+        claim = s.get(("claim", holder, org))
+        if claim is not None and claim["kyc"] and claim["class"] in CLASSES:
+            return claim
+    return None
+
+
+def verified(s, holder: str, asset: dict) -> bool:
+    """Whether ``holder`` may receive ``asset`` at all: a system account, or a trusted valid claim."""
+    return holder in _system(s) or trusted_claim(s, asset, holder) is not None
 
 
 def compliance_failure(
@@ -390,7 +417,7 @@ def compliance_failure(
     system = _system(s)
     if receiver in system:
         return None
-    identity = s.get(("identity", receiver))
+    identity = trusted_claim(s, asset, receiver)
     if rules.get("countries") and identity["country"] not in rules["countries"]:
         return "CountryAllowModule"
     if rules.get("investor_classes") and identity["class"] not in rules["investor_classes"]:
@@ -407,25 +434,60 @@ def compliance_failure(
     return None
 
 
-def restriction(s, asset_id: str, sender: str, receiver: str, amount: int, timestamp: int) -> tuple[int, str]:
-    """The Ethereum token's pre-check on this ledger: ``(code, message)``."""
+ROUTES = ("transfer", "mint", "recovery")
+
+
+def route_restriction(
+    s,
+    asset_id: str,
+    sender: str | None,
+    receiver: str,
+    amount: int,
+    timestamp: int,
+    *,
+    route: str = "transfer",
+    owner: str | None = None,
+) -> tuple[int, str]:
+    """The compliance rule on every route that moves units: ``(code, message)``, ``(0, "ok")`` if allowed.
+
+    The one check every handler that moves units calls (transfers, mints, forced transfers, DvP
+    delivery, HTLC claims, bridge locks and releases), so the rule is stated once: a frozen wallet
+    neither sends nor receives, frozen units do not move, and a paused asset moves nothing but the
+    issuer's recovery actions. ``route`` is ``"transfer"`` (the holder's own move, or an escrow's
+    on the holder's behalf), ``"mint"`` (new units: ``sender`` is None) or ``"recovery"`` (the
+    issuer's forced transfer: the pause and the sender's freeze flag do not stop it, frozen units
+    and a frozen receiver still do). ``owner`` is whose units an escrow is delivering (the DvP
+    seller), checked like a sender. The redemption burn is the one exception and does not call it.
+    """
+    if route not in ROUTES:
+        raise ValueError(f"unknown route {route!r}")
     asset = s.get(("asset", asset_id))
     if asset is None:
         return COMPLIANCE, f"unknown asset {asset_id!r}"
-    if s.get(("paused", asset_id), False):
+    if route != "recovery" and s.get(("paused", asset_id), False):
         return PAUSED, RESTRICTION_MESSAGES[PAUSED]
-    if s.get(("frozen", asset_id, sender), False):
+    if route == "transfer" and any(s.get(("frozen", asset_id, w), False) for w in (sender, owner) if w is not None):
         return SENDER_FROZEN, RESTRICTION_MESSAGES[SENDER_FROZEN]
     if s.get(("frozen", asset_id, receiver), False):
         return RECEIVER_FROZEN, RESTRICTION_MESSAGES[RECEIVER_FROZEN]
-    if s.get(("bal", asset_id, sender), 0) < amount + s.get(("frozen_amt", asset_id, sender), 0):
+    if sender is not None and s.get(("bal", asset_id, sender), 0) < amount + s.get(("frozen_amt", asset_id, sender), 0):
         return INSUFFICIENT, RESTRICTION_MESSAGES[INSUFFICIENT]
-    if not verified(s, receiver):
+    if not verified(s, receiver, asset):
         return NOT_VERIFIED, RESTRICTION_MESSAGES[NOT_VERIFIED]
     failing = compliance_failure(s, asset_id, asset, sender, receiver, amount, timestamp)
     if failing:
         return COMPLIANCE, f"compliance: {failing}"
     return OK, "ok"
+
+
+def restriction(s, asset_id: str, sender: str, receiver: str, amount: int, timestamp: int) -> tuple[int, str]:
+    """The Ethereum token's transfer pre-check on this ledger: ``(code, message)``."""
+    return route_restriction(s, asset_id, sender, receiver, amount, timestamp)
+
+
+def _need_route(s, asset_id: str, sender: str | None, receiver: str, amount: int, timestamp: int, **how) -> None:
+    code, message = route_restriction(s, asset_id, sender, receiver, amount, timestamp, **how)
+    _need(code == OK, f"restricted ({code}): {message}")
 
 
 def _move(
@@ -454,9 +516,9 @@ def _transfer_checked(
     timestamp: int,
     events: list,
     kind: str = "token.transfer",
+    owner: str | None = None,
 ) -> None:
-    code, message = restriction(s, asset_id, sender, receiver, amount, timestamp)
-    _need(code == OK, f"restricted ({code}): {message}")
+    _need_route(s, asset_id, sender, receiver, amount, timestamp, owner=owner)
     _move(s, asset_id, sender, receiver, amount, events, kind)
 
 
@@ -556,24 +618,13 @@ def _enact(s, action: str, args: dict, events: list) -> None:
 
 
 def _identity_register(s, tx, p, events, ts):
+    """The sending organisation's claim on a holder: kept under its name, never over another's."""
     _need(p["investor_class"] in CLASSES, f"unknown investor class {p['investor_class']!r}")
-    s[("identity", p["holder"])] = {
-        "country": int(p["country"]),
-        "class": p["investor_class"],
-        "kyc": bool(p.get("kyc", True)),
-        "by": _org_of(s, tx.sender),
-    }
-    events.append(
-        LedgerEvent(
-            "identity.registered",
-            {
-                "holder": p["holder"],
-                "country": int(p["country"]),
-                "class": p["investor_class"],
-                "kyc": bool(p.get("kyc", True)),
-            },
-        )
-    )
+    org = _org_of(s, tx.sender)
+    claim = {"country": int(p["country"]), "class": p["investor_class"], "kyc": bool(p.get("kyc", True))}
+    s[("claim", p["holder"], org)] = claim
+    s[("identity", p["holder"])] = {**claim, "by": org}
+    events.append(LedgerEvent("identity.registered", {"holder": p["holder"], **claim, "by": org}))
 
 
 def _asset_register(s, tx, p, events, ts):
@@ -582,8 +633,16 @@ def _asset_register(s, tx, p, events, ts):
     rules = dict(p.get("rules", {}))
     unknown = sorted(set(rules) - {"countries", "investor_classes", "max_holders", "max_balance", "locked_until"})
     _need(not unknown, f"unknown compliance rules {unknown}")
+    trusted = p.get("trusted_claim_issuers", [_org_of(s, tx.sender)])
+    _need(
+        isinstance(trusted, list) and trusted and all(isinstance(o, str) for o in trusted),
+        "trusted_claim_issuers must be a non-empty list of organisations",
+    )
+    for org in trusted:
+        _need(s.get(("org", org)) is not None, f"unknown organisation {org!r} in trusted_claim_issuers")
     s[("asset", asset_id)] = {
         "issuer_org": _org_of(s, tx.sender),
+        "trusted_claim_issuers": list(trusted),
         "name": p.get("name", asset_id),
         "term_sheet_hash": p["term_sheet_hash"],
         "rules": rules,
@@ -634,9 +693,7 @@ def _token_mint(s, tx, p, events, ts):
     asset_id, to, amount = p["asset_id"], p["to"], _amount(p["amount"])
     asset = _asset(s, asset_id)
     _need(_is_asset_agent(s, asset, tx.sender), "only the asset's issuer may mint")
-    _need(verified(s, to), f"restricted ({NOT_VERIFIED}): {RESTRICTION_MESSAGES[NOT_VERIFIED]}")
-    failing = compliance_failure(s, asset_id, asset, None, to, amount, ts)
-    _need(failing is None, f"restricted ({COMPLIANCE}): compliance: {failing}")
+    _need_route(s, asset_id, None, to, amount, ts, route="mint")
     before = s.get(("bal", asset_id, to), 0)
     s[("bal", asset_id, to)] = before + amount
     s[("supply", asset_id)] = s.get(("supply", asset_id), 0) + amount
@@ -702,11 +759,7 @@ def _token_forced_transfer(s, tx, p, events, ts):
     asset_id, source, to, amount = p["asset_id"], p["from"], p["to"], _amount(p["amount"])
     asset = _asset(s, asset_id)
     _need(_is_asset_agent(s, asset, tx.sender), "only the asset's issuer may force a transfer")
-    free = s.get(("bal", asset_id, source), 0) - s.get(("frozen_amt", asset_id, source), 0)
-    _need(amount <= free, f"restricted ({INSUFFICIENT}): {RESTRICTION_MESSAGES[INSUFFICIENT]}")
-    _need(verified(s, to), f"restricted ({NOT_VERIFIED}): {RESTRICTION_MESSAGES[NOT_VERIFIED]}")
-    failing = compliance_failure(s, asset_id, asset, source, to, amount, ts)
-    _need(failing is None, f"restricted ({COMPLIANCE}): compliance: {failing}")
+    _need_route(s, asset_id, source, to, amount, ts, route="recovery")  # a recovery action
     _move(s, asset_id, source, to, amount, events, "token.forced_transfer")
 
 
@@ -822,7 +875,9 @@ def _dvp_accept(s, tx, p, events, ts):
     _need(buyer == trade["buyer"], "only the named buyer may accept")
     _need(ts < trade["deadline"], f"trade expired at {trade['deadline']} (block time {ts})")
     _transfer_checked(s, trade["cash_asset"], buyer, trade["seller"], trade["cash_amount"], ts, events)
-    _transfer_checked(s, trade["asset_id"], DVP, buyer, trade["amount"], ts, events, "dvp.delivery")
+    _transfer_checked(  # the seller's units wait in escrow, but the delivery is still the seller's send
+        s, trade["asset_id"], DVP, buyer, trade["amount"], ts, events, "dvp.delivery", owner=trade["seller"]
+    )
     s[("dvp", trade_id)] = {**trade, "state": "settled"}
     events.append(LedgerEvent("dvp.settled", {"trade_id": trade_id}))
 

@@ -73,7 +73,8 @@ def deploy_token_suite(
     agents : list of str, optional
         Further token and registry agents (a transfer agent, the bridge gateway).
     claim_issuer : str, optional
-        The trusted issuer of KYC and investor-class claims (defaults to ``issuer``).
+        The issuer of KYC and investor-class claims that the registry and the token trust
+        (defaults to ``issuer``); the token reads no one else's claims.
     modules : dict, optional
         Compliance modules to bind: ``countries`` (list of ISO numeric codes),
         ``max_holders`` (int), ``max_balance`` (int), ``locked_until`` (Unix time),
@@ -86,6 +87,8 @@ def deploy_token_suite(
     chain.transact(compliance, "bindToken", token.address, sender=issuer)
     for topic in (TOPIC_KYC, TOPIC_INVESTOR_CLASS):
         chain.transact(registry, "setTrustedIssuer", claim_issuer, topic, True, sender=issuer)
+    # the token counts only its own claim issuer's claims, whoever else the registry trusts
+    chain.transact(token, "setTrustedClaimIssuers", [claim_issuer], sender=issuer)
     for agent in [issuer, *(agents or [])]:
         chain.transact(token, "addAgent", agent, sender=issuer)
         if agent != issuer:

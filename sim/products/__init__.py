@@ -6,6 +6,13 @@ the underlying's closes, and :func:`cash_flows` turns both into the payments the
 owes per unit, each explaining itself (knock-in, knock-out, accrual period).
 """
 
+from rwasim.products.calendar import (
+    BUSINESS_DAY_CONVENTIONS,
+    CALENDARS,
+    CalendarError,
+    HolidayCalendar,
+    holiday_calendar,
+)
 from rwasim.products.day_count import CONVENTIONS, days_30_360, year_fraction
 from rwasim.products.payoff import CASH_FLOW_KINDS, CashFlow, cash_flows, redemption_value, to_cents
 from rwasim.products.prices import MissingPriceError, PricePath, business_days, gbm_path, given_path, is_weekday
@@ -23,6 +30,11 @@ from rwasim.products.term_sheet import (
 )
 
 __all__ = [
+    "BUSINESS_DAY_CONVENTIONS",
+    "CALENDARS",
+    "CalendarError",
+    "HolidayCalendar",
+    "holiday_calendar",
     "CASH_FLOW_KINDS",
     "CONVENTIONS",
     "INVESTOR_CLASSES",

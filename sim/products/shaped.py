@@ -14,28 +14,42 @@ import random
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from rwasim.products.calendar import HolidayCalendar
 from rwasim.products.prices import PricePath, business_days, given_path
 
 
-def shaped_path(anchors: Mapping[dt.date, Decimal | int | str], *, seed: int, noise: float = 0.004) -> PricePath:
-    """Closes on every weekday from the first to the last anchor, passing through each anchor.
+def shaped_path(
+    anchors: Mapping[dt.date, Decimal | int | str],
+    *,
+    seed: int,
+    noise: float = 0.004,
+    calendar: HolidayCalendar | None = None,
+) -> PricePath:
+    """Closes on every business day from the first to the last anchor, passing through each anchor.
 
     Parameters
     ----------
     anchors : mapping of date to price
-        At least two, on weekdays.
+        At least two, on business days.
     seed : int
         Seeds the noise (``random.Random(seed)``), so one seed is one path.
     noise : float
         Standard deviation of the log-price noise at mid-segment (a bridge, zero at anchors).
+    calendar : HolidayCalendar, optional
+        The market's business days (a term sheet's ``calendar``, so the path has a close on every
+        adjusted observation date and none on a holiday); weekdays if omitted.
     """
     points = sorted((day, Decimal(str(price))) for day, price in anchors.items())
     if len(points) < 2:
         raise ValueError("a shaped path needs at least two anchors")
+    if calendar is not None:
+        closed = [day.isoformat() for day, _ in points if not calendar.is_business_day(day)]
+        if closed:
+            raise ValueError(f"anchors {closed} are not business days in the {calendar.name} calendar")
     rng = random.Random(seed)
     closes: dict[dt.date, Decimal] = {}
     for (start, p0), (end, p1) in zip(points, points[1:]):
-        days = business_days(start, end)
+        days = calendar.business_days(start, end) if calendar is not None else business_days(start, end)
         span = len(days) - 1
         for i, day in enumerate(days):
             w = i / span if span else 0.0

@@ -10,6 +10,12 @@ Money and rates are :class:`decimal.Decimal`; floats are refused because ``0.1``
 binary float is not 0.1. Load JSON with ``json.loads(text, parse_float=Decimal)`` and TOML
 with ``tomllib.loads(text, parse_float=Decimal)``, or write the numbers as strings.
 Dates are :class:`datetime.date` objects or ``YYYY-MM-DD`` strings.
+
+Scheduled dates (knock-out observations, coupon dates, the maturity) are moved to business
+days of the sheet's ``holiday_calendar`` by its ``business_day_convention`` when the sheet is
+loaded (default: Hong Kong general holidays, Modified Following), so a date on a holiday is
+settled once, here, instead of failing months later with ``MissingPriceError``; with the
+convention ``"none"`` such a date is refused, naming the field.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
+from rwasim.products.calendar import BUSINESS_DAY_CONVENTIONS, CALENDARS, CalendarError, HolidayCalendar
 from rwasim.products.day_count import CONVENTIONS
 
 CENT = Decimal("0.01")
@@ -152,6 +159,20 @@ def _parse_day_count(value: object) -> str:
     return convention
 
 
+def _parse_business_day_convention(value: object) -> str:
+    convention = _parse_text(value)
+    if convention not in BUSINESS_DAY_CONVENTIONS:
+        raise _Invalid(f"must be one of {', '.join(BUSINESS_DAY_CONVENTIONS)}, not {convention!r}")
+    return convention
+
+
+def _parse_holiday_calendar(value: object) -> str:
+    name = _parse_text(value)
+    if name not in CALENDARS:
+        raise _Invalid(f"must be one of {', '.join(CALENDARS)}, not {name!r}")
+    return name
+
+
 def _parse_investor_classes(value: object) -> frozenset[str]:
     if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
         raise _Invalid(f"must be a list of investor classes, not {_type_name(value)}")
@@ -255,6 +276,8 @@ def _check_initial_fixing(sheet: TermSheet, value: Decimal | None) -> None:
 def _check_knock_in(sheet: Autocallable, value: Decimal) -> None:
     if not 0 < value < sheet.knock_out_barrier:
         raise _Invalid("must be between 0 and the knock-out barrier")
+    if value >= 1:
+        raise _Invalid(f"must be below 1 (100% of the initial fixing), not {value}: the note would knock in at once")
 
 
 def _strictly_increasing(dates: tuple[dt.date, ...]) -> None:
@@ -281,11 +304,41 @@ def _check_coupon_dates(sheet: FixedCoupon, value: tuple[dt.date, ...]) -> None:
         raise _Invalid(f"must end on the maturity date ({sheet.maturity_date.isoformat()})")
 
 
-def _spec(parse: Callable[[object], Any], check: _Check | None = None, *, optional: bool = False) -> Any:
-    """A dataclass field that knows how to parse and check itself."""
-    metadata = {"parse": parse, "check": check, "optional": optional}
+def _adjust_date(sheet: TermSheet, value: dt.date) -> dt.date:
+    """``value`` on a business day by the sheet's convention (``none`` refuses a non-business day)."""
+    try:
+        return sheet.calendar.adjust(value, sheet.business_day_convention)
+    except CalendarError as exc:
+        raise _Invalid(str(exc)) from None
+
+
+def _adjust_dates(sheet: TermSheet, value: tuple[dt.date, ...]) -> tuple[dt.date, ...]:
+    adjusted = []
+    for index, day in enumerate(value):
+        try:
+            adjusted.append(_adjust_date(sheet, day))
+        except _Invalid as exc:
+            raise _Invalid(f"item {index} {exc}") from None
+    return tuple(adjusted)
+
+
+_NO_DEFAULT: Any = object()
+
+
+def _spec(
+    parse: Callable[[object], Any],
+    check: _Check | None = None,
+    *,
+    optional: bool = False,
+    default: Any = _NO_DEFAULT,
+    adjust: Callable[[Any, Any], Any] | None = None,
+) -> Any:
+    """A dataclass field that knows how to parse, adjust (to business days) and check itself."""
+    metadata = {"parse": parse, "check": check, "optional": optional, "adjust": adjust}
     if optional:
         return field(default=None, metadata=metadata)
+    if default is not _NO_DEFAULT:
+        return field(default=default, metadata=metadata)
     return field(metadata=metadata)
 
 
@@ -313,9 +366,11 @@ class TermSheet:
     currency: str = _spec(_parse_currency)
     denomination: Decimal = _spec(_parse_money, _positive)
     notional: Decimal = _spec(_parse_money, _check_notional)
+    business_day_convention: str = _spec(_parse_business_day_convention, default="modified_following")
+    holiday_calendar: str = _spec(_parse_holiday_calendar, default="HK")
     issue_date: dt.date = _spec(_parse_date)
     strike_date: dt.date = _spec(_parse_date, _check_strike_date)
-    maturity_date: dt.date = _spec(_parse_date, _check_maturity_date)
+    maturity_date: dt.date = _spec(_parse_date, _check_maturity_date, adjust=_adjust_date)
     settlement_lag_days: int = _spec(_parse_int, _check_settlement_lag)
     underlying: str = _spec(_parse_text, _check_underlying)
     initial_fixing: Decimal | None = _spec(_parse_decimal, _check_initial_fixing, optional=True)
@@ -332,12 +387,24 @@ class TermSheet:
             try:
                 if not (spec.metadata["optional"] and value is None):
                     value = spec.metadata["parse"](value)
+                    if spec.metadata["adjust"] is not None:
+                        value = spec.metadata["adjust"](self, value)
                     object.__setattr__(self, spec.name, value)
                 check = spec.metadata["check"]
                 if check is not None:
                     check(self, value)
             except _Invalid as exc:
                 raise TermSheetError(spec.name, str(exc)) from None
+
+    @property
+    def calendar(self) -> HolidayCalendar:
+        """The holiday calendar the sheet's dates are adjusted on (and its price path is sampled on)."""
+        return CALENDARS[self.holiday_calendar]
+
+    def business_days(self, start: dt.date | None = None, end: dt.date | None = None) -> list[dt.date]:
+        """The calendar's business days from ``start`` (the strike date) to ``end`` (the maturity):
+        the days a price path of the underlying has closes on."""
+        return self.calendar.business_days(start or self.strike_date, end or self.maturity_date)
 
     @property
     def units_issued(self) -> int:
@@ -391,7 +458,7 @@ class Autocallable(TermSheet):
     knock_out_barrier: Decimal = _spec(_parse_decimal, _positive)
     knock_in_barrier: Decimal = _spec(_parse_decimal, _check_knock_in)
     strike: Decimal = _spec(_parse_decimal, _positive)
-    knock_out_dates: tuple[dt.date, ...] = _spec(_parse_date_list, _check_knock_out_dates)
+    knock_out_dates: tuple[dt.date, ...] = _spec(_parse_date_list, _check_knock_out_dates, adjust=_adjust_dates)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -405,7 +472,7 @@ class FixedCoupon(TermSheet):
     kind: ClassVar[str] = "fixed_coupon"
 
     coupon_rate: Decimal = _spec(_parse_decimal, _not_negative)
-    coupon_dates: tuple[dt.date, ...] = _spec(_parse_date_list, _check_coupon_dates)
+    coupon_dates: tuple[dt.date, ...] = _spec(_parse_date_list, _check_coupon_dates, adjust=_adjust_dates)
 
 
 #: Product kind (the ``kind`` field of a term sheet) to its class.

@@ -15,7 +15,12 @@ def _settle(market, client, kind, payload):
 
 def _with_cash(market, holder: str, cents: int) -> None:
     bank = market.ledger.org_client("bank")
-    handles = [bank.submit("asset.register", {"asset_id": CASH, "term_sheet_hash": "0x" + "00" * 32})]
+    handles = [
+        bank.submit(
+            "asset.register",
+            {"asset_id": CASH, "term_sheet_hash": "0x" + "00" * 32, "trusted_claim_issuers": ["bank", "issuer"]},
+        )
+    ]
     handles.append(bank.submit("token.mint", {"asset_id": CASH, "to": holder, "amount": cents}))
     market.ledger.settle(*handles)
     assert [h.reason for h in handles if not h.ok] == []

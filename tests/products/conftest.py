@@ -53,7 +53,7 @@ def autocallable_terms() -> Callable[..., dict]:
             knock_out_barrier="1.03",  # KO level 20,600
             knock_in_barrier="0.75",  # KI level 15,000
             strike="1.00",  # strike level 20,000
-            knock_out_dates=["2026-04-06", "2026-07-06", "2026-10-05", "2027-01-05"],
+            knock_out_dates=["2026-04-08", "2026-07-06", "2026-10-05", "2027-01-05"],  # HK business days
         )
         terms.update(overrides)
         return terms

@@ -20,9 +20,9 @@ D = dt.date
 
 def test_knocked_out_on_second_date_exactly_at_the_barrier(autocallable_terms, flat_path):
     sheet = load_term_sheet(autocallable_terms())
-    # 1st KO date 2026-04-06 closes one cent below 20,600: no knock-out.
+    # 1st KO date 2026-04-08 closes one cent below 20,600: no knock-out.
     # 2nd KO date 2026-07-06 closes exactly at 20,600: a touch counts as a knock-out.
-    path = flat_path({D(2026, 4, 6): "20599.99", D(2026, 7, 6): "20600"})
+    path = flat_path({D(2026, 4, 8): "20599.99", D(2026, 7, 6): "20600"})
     [flow] = cash_flows(sheet, path)
     # t = days 2026-01-05 -> 2026-07-06 = 26+28+31+30+31+30+6 = 182 -> 182/365
     # amount = 10,000 * (1 + 0.10 * 182/365) = 10,000 + 498.630136... = 10,498.63
@@ -111,7 +111,7 @@ def test_knock_in_on_the_strike_date_is_not_observed(autocallable_terms):
     path = given_path(
         {
             D(2026, 1, 5): "100",
-            D(2026, 4, 6): "20000",
+            D(2026, 4, 8): "20000",
             D(2026, 7, 6): "20000",
             D(2026, 10, 5): "20000",
             D(2027, 1, 5): "20000",

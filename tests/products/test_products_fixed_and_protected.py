@@ -66,20 +66,22 @@ def test_fixed_coupon_30_360_bond_basis(fixed_coupon_terms):
         )
     )
     flows = cash_flows(sheet, units=2)
-    # Period 1, 2025-08-31 -> 2026-02-28: D1 31 -> 30, D2 28 stays.
-    #   days = 360*1 + 30*(2-8) + (28-30) = 178 -> 10,000 * 0.05 * 178/360 = 247.222... -> 247.22
-    # Period 2, 2026-02-28 -> 2026-08-31: D1 28, D2 31 stays (D1 is not 30).
-    #   days = 30*6 + (31-28) = 183 -> 500 * 183/360 = 254.1666... -> 254.17
+    # 2026-02-28 is a Saturday: Modified Following would give Mon 2 March, the next month, so the
+    # coupon date is Fri 27 February (HK calendar); 2026-08-31 is a Monday and stays.
+    # Period 1, 2025-08-31 -> 2026-02-27: D1 31 -> 30, D2 27 stays.
+    #   days = 360*1 + 30*(2-8) + (27-30) = 177 -> 10,000 * 0.05 * 177/360 = 245.8333... -> 245.83
+    # Period 2, 2026-02-27 -> 2026-08-31: D1 27, D2 31 stays (D1 is not 30).
+    #   days = 30*6 + (31-27) = 184 -> 500 * 184/360 = 255.5555... -> 255.56
     assert [(f.kind, f.event_date, f.date, f.amount) for f in flows] == [
-        ("coupon", D(2026, 2, 28), D(2026, 3, 1), Decimal("247.22")),
-        ("coupon", D(2026, 8, 31), D(2026, 9, 1), Decimal("254.17")),
+        ("coupon", D(2026, 2, 27), D(2026, 2, 28), Decimal("245.83")),
+        ("coupon", D(2026, 8, 31), D(2026, 9, 1), Decimal("255.56")),
         ("redemption", D(2026, 8, 31), D(2026, 9, 1), Decimal("10000.00")),
     ]
-    assert [f.year_fraction for f in flows[:2]] == [Fraction(178, 360), Fraction(183, 360)]
-    assert (flows[0].accrual_start, flows[0].accrual_end) == (D(2025, 8, 31), D(2026, 2, 28))
-    assert (flows[1].accrual_start, flows[1].accrual_end) == (D(2026, 2, 28), D(2026, 8, 31))
-    # 2 units: 494.44, 508.34, 20,000.00
-    assert [f.total for f in flows] == [Decimal("494.44"), Decimal("508.34"), Decimal("20000.00")]
+    assert [f.year_fraction for f in flows[:2]] == [Fraction(177, 360), Fraction(184, 360)]
+    assert (flows[0].accrual_start, flows[0].accrual_end) == (D(2025, 8, 31), D(2026, 2, 27))
+    assert (flows[1].accrual_start, flows[1].accrual_end) == (D(2026, 2, 27), D(2026, 8, 31))
+    # 2 units: 491.66, 511.12, 20,000.00
+    assert [f.total for f in flows] == [Decimal("491.66"), Decimal("511.12"), Decimal("20000.00")]
 
 
 def test_fixed_coupon_act_365f(fixed_coupon_terms):

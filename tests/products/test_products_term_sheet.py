@@ -30,7 +30,7 @@ def test_autocallable_loads_into_typed_frozen_fields(autocallable_terms):
     assert sheet.denomination == Decimal("10000.00") and sheet.notional == Decimal("1000000.00")
     assert sheet.units_issued == 100
     assert sheet.issue_date == D(2026, 1, 5) and sheet.maturity_date == D(2027, 1, 5)
-    assert sheet.knock_out_dates == (D(2026, 4, 6), D(2026, 7, 6), D(2026, 10, 5), D(2027, 1, 5))
+    assert sheet.knock_out_dates == (D(2026, 4, 8), D(2026, 7, 6), D(2026, 10, 5), D(2027, 1, 5))
     assert sheet.knock_in_barrier == Decimal("0.75")
     assert sheet.eligible_investor_classes == frozenset({"professional", "accredited"})
     assert sheet.eligible_countries == (344, 702)

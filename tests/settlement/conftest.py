@@ -31,7 +31,10 @@ class Venue:
         self.names = ["alice", "bob", "rita"]
         handles = [
             issuer.submit("asset.register", {"asset_id": NOTE, "term_sheet_hash": "0x" + "ab" * 32, "rules": RULES}),
-            bank.submit("asset.register", {"asset_id": CASH, "term_sheet_hash": "0x" + "00" * 32}),
+            bank.submit(
+                "asset.register",
+                {"asset_id": CASH, "term_sheet_hash": "0x" + "00" * 32, "trusted_claim_issuers": ["bank", "issuer"]},
+            ),
         ]
         self.client = {}
         for name in self.names:
