@@ -175,7 +175,7 @@ class LedgerState:
     def trusted_claim(self, asset_id: str, holder: str) -> dict | None:
         """The claim on ``holder`` that decides eligibility for ``asset_id``, or None."""
         asset = self.asset(asset_id)
-        return None if asset is None else trusted_claim(_ReadOnly(self.data), asset, holder)
+        return None if asset is None else trusted_claim(self.view(), asset, holder)
 
     def htlc(self, lock_id: str) -> dict | None:
         return self.data.get(("htlc", lock_id))
@@ -418,6 +418,8 @@ def compliance_failure(
     if receiver in system:
         return None
     identity = trusted_claim(s, asset, receiver)
+    if identity is None:  # route_restriction refuses unverified receivers first; a direct caller gets the rule
+        return "IdentityRegistry"
     if rules.get("countries") and identity["country"] not in rules["countries"]:
         return "CountryAllowModule"
     if rules.get("investor_classes") and identity["class"] not in rules["investor_classes"]:

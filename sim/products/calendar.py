@@ -120,7 +120,9 @@ class HolidayCalendar:
 
     def why_closed(self, day: dt.date) -> str | None:
         """Why ``day`` is not a business day (``"a Saturday"``, a holiday's name), or None if it is one."""
-        if self.first_year is not None and not self.first_year <= day.year <= self.last_year:
+        first = self.first_year if self.first_year is not None else day.year
+        last = self.last_year if self.last_year is not None else day.year
+        if not first <= day.year <= last:
             raise CalendarError(
                 f"{day.isoformat()} is outside the {self.name} holiday calendar ({self.first_year}-{self.last_year})"
             )
