@@ -16,7 +16,7 @@ from rwasim.params import Param
 from rwasim.products import load_term_sheet
 
 PARAMS = {
-    "investors": Param(24, min=12, max=200, help="investors drawn from the seed and onboarded on both chains"),
+    "investors": Param(24, min=16, max=200, help="investors drawn from the seed and onboarded on both chains"),
     "moves": Param(4, min=2, max=50, help="Ethereum holders who try to move units home (and move after reopening)"),
     "trades": Param(6, min=0, max=200, help="secondary trades while cross-border movement is halted"),
     "halt_for": Param(
