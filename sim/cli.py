@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run one scenario and write its report")
     run.add_argument("scenario", help="scenario name (see `rwasim list`) or path to a scenario file")
-    run.add_argument("--seed", type=seed_option, default=0, help="base seed of the run, 0 <= seed < 2**63 (default 0)")
+    run.add_argument("--seed", type=seed_option, default=0, help="base seed of the run, 0 <= seed < 2**64 (default 0)")
     run.add_argument("--out", type=Path, default=None, help="output folder (default runs/SCENARIO-seedN)")
     run.add_argument(
         "--backend", default="eth-tester", help="Ethereum backend: eth-tester (default), anvil, or a JSON-RPC URL"

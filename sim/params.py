@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-#: Seeds are non-negative 63-bit integers (they are hashed into every random stream of a run).
-SEED_MAX = 2**63 - 1
+#: Seeds are non-negative 64-bit integers: what ``derive_seed`` gives ``rwasim compare``'s runs (and
+#: their rerun commands), and what every random stream of a run is hashed from.
+SEED_MAX = 2**64 - 1
 
 
 class ParamError(ValueError):
@@ -237,7 +238,7 @@ def int_option(low: int, high: int, what: str = "an integer") -> Callable[[str],
         except ValueError:
             value = None
         if value is None or not low <= value <= high:
-            top = "2**63-1" if high == SEED_MAX else str(high)
+            top = "2**64-1" if high == SEED_MAX else str(high)
             raise argparse.ArgumentTypeError(f"must be {what} from {low} to {top}, not {raw!r}")
         return value
 

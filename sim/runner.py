@@ -155,9 +155,9 @@ def check_backend(spec: str) -> str:
 
 
 def check_seed(seed: int) -> int:
-    """``seed`` if it is an integer 0 <= seed < 2**63 (what every random stream is derived from)."""
+    """``seed`` if it is an integer 0 <= seed < 2**64 (what every random stream is derived from)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
-        raise ScenarioError(f"bad --seed {seed!r}: must be an integer from 0 to 2**63-1")
+        raise ScenarioError(f"bad --seed {seed!r}: must be an integer from 0 to 2**64-1")
     return seed
 
 

@@ -206,7 +206,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         "--base-seed",
         type=seed_option,
         default=0,
-        help="base seed the run seeds derive from, 0 <= seed < 2**63 (default 0)",
+        help="base seed the run seeds derive from, 0 <= seed < 2**64 (default 0)",
     )
     parser.add_argument("--backend", default="eth-tester", help="Ethereum backend of every run (default eth-tester)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")

@@ -298,12 +298,12 @@ def test_backend_is_checked_before_a_run_that_never_touches_ethereum(backend, tm
     assert not out.exists()
 
 
-@pytest.mark.parametrize("seed", ["abc", "-1", str(2**63), "1.5", ""])
-def test_seed_outside_0_to_2_63_is_one_line(seed, tmp_path, capsys):
+@pytest.mark.parametrize("seed", ["abc", "-1", str(2**64), "1.5", ""])
+def test_seed_outside_0_to_2_64_is_one_line(seed, tmp_path, capsys):
     code, err = _call(["run", "consortium_faults", "--quiet", "--out", str(tmp_path / "o"), "--seed", seed], capsys)
     assert code == 2
     assert _one_line(err) == (
-        f"rwasim run: argument --seed: must be an integer from 0 to 2**63-1, not {seed!r} (see rwasim run --help)"
+        f"rwasim run: argument --seed: must be an integer from 0 to 2**64-1, not {seed!r} (see rwasim run --help)"
     )
 
 
@@ -321,7 +321,7 @@ def test_other_argparse_mistakes_are_one_line(capsys):
         (["--seeds", "0"], "rwasim compare: argument --seeds: must be an integer from 1 to 10000, not '0'"),
         (["--seeds", "x"], "rwasim compare: argument --seeds: must be an integer from 1 to 10000, not 'x'"),
         (["--workers", "0"], "rwasim compare: argument --workers: must be an integer from 1 to 256, not '0'"),
-        (["--base-seed", "-1"], "rwasim compare: argument --base-seed: must be an integer from 0 to 2**63-1"),
+        (["--base-seed", "-1"], "rwasim compare: argument --base-seed: must be an integer from 0 to 2**64-1"),
         (["--topology", "ring"], "rwasim: bad --topology: unknown topology 'ring' (choose one of consortium-only, "),
         (["--backend", "nonsense"], "rwasim: bad --backend 'nonsense': choose eth-tester, anvil or an http(s)://"),
         (["--set", "investors=0"], "rwasim: bad --set investors=0: investors must be an integer from 1 to 500"),
@@ -336,3 +336,15 @@ def test_compare_mistakes_are_one_line_exit_2(argv, message, tmp_path, capsys):
     assert code == 2
     assert _one_line(err).startswith(message)
     assert not out.exists()
+
+
+def test_seed_range_covers_the_seeds_compare_derives_for_its_runs():
+    """rwasim compare runs (and prints rerun commands for) 64-bit derived seeds: all must be accepted."""
+    from rwasim.engine import derive_seed
+    from rwasim.params import seed_option
+    from rwasim.runner import check_seed
+
+    seeds = [derive_seed(0, "compare", "replicate", r) for r in range(64)]
+    assert max(seeds) >= 2**63  # a 63-bit range would refuse them
+    assert all(check_seed(s) == s == seed_option(str(s)) for s in seeds)
+    assert seed_option(str(2**64 - 1)) == 2**64 - 1
