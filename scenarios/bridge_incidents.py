@@ -9,8 +9,15 @@ the monitor raises an alert with the time of detection and the value at risk.
 """
 
 from rwasim.ethereum.suite import register_investor
+from rwasim.params import Param
 
-PARAMS = {"stolen_keys": 5, "theft": 50_000, "confirmations": 6}
+PARAMS = {
+    "stolen_keys": Param(5, min=0, max=9, help="committee keys of 9 the attacker steals (6 or more forge a mint)"),
+    "theft": Param(50_000, min=1, max=10**12, help="units the attacker tries to mint with the stolen keys"),
+    "confirmations": Param(
+        6, min=1, max=64, help="Ethereum blocks the lane waits before a deposit is final (the reorg here is 1 deep)"
+    ),
+}
 
 ASSET = "HKSN-2027-B"
 

@@ -9,14 +9,17 @@ at one height, every transfer final exactly once, supply conserved, all validato
 and the equivocation is on record.
 """
 
+from rwasim.params import Param
+from rwasim.topology import SHAPES
+
 PARAMS = {
-    "validators": 4,
-    "investors": 6,
-    "rounds": 10,
-    "transfers_per_round": 6,
-    "latency": 0.02,
-    "jitter": 0.005,
-    "shape": "mesh",
+    "validators": Param(4, min=4, max=16, help="QBFT validators (4 or more, so f >= 1 and the faults fit)"),
+    "investors": Param(6, min=2, max=200, help="investors onboarded and trading (a transfer needs two)"),
+    "rounds": Param(10, min=1, max=100, help="trading rounds, one every 12 simulated seconds, while faults strike"),
+    "transfers_per_round": Param(6, min=1, max=50, help="transfers submitted in each round"),
+    "latency": Param(0.02, min=0.0, max=1.0, help="one-way link latency between validators, seconds"),
+    "jitter": Param(0.005, min=0.0, max=0.5, help="random extra link delay, seconds"),
+    "shape": Param("mesh", choices=SHAPES, help="how the validators are linked"),
 }
 
 ASSET = "HKSN-2027-CONS"

@@ -13,16 +13,22 @@ custodian, flags what should have been impossible and reconciles holders and sup
 """
 
 from rwasim.agents.market import open_note_market
+from rwasim.params import Param
 from rwasim.products import cash_flows, load_term_sheet, to_cents
+from rwasim.topology import VERIFIERS
 
 PARAMS = {
-    "investors": 24,
-    "custodian_clients": 4,
-    "ethereum_share": 0.5,
-    "trades": 8,
-    "moves": 3,
-    "day_seconds": 20.0,
-    "verifier": "quorum",
+    "investors": Param(24, min=4, max=200, help="investors drawn from the seed and onboarded on both chains"),
+    "custodian_clients": Param(
+        4, min=0, max=50, help="further investors holding through the custodian's omnibus account"
+    ),
+    "ethereum_share": Param(
+        0.5, min=0.0, max=1.0, help="share of investors holding on Ethereum (the rest on the consortium)"
+    ),
+    "trades": Param(8, min=0, max=200, help="secondary trades in the trading round"),
+    "moves": Param(3, min=0, max=50, help="units moved across the bridge by investors"),
+    "day_seconds": Param(20.0, min=1.0, max=120.0, help="simulated seconds one calendar day of the note lasts"),
+    "verifier": Param("quorum", choices=VERIFIERS, help="how the Ethereum gateway checks consortium messages"),
 }
 
 TERM_SHEET = {

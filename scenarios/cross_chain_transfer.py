@@ -10,15 +10,25 @@ Invariants: every message final, units conserved across chains, nothing executed
 """
 
 from rwasim.ethereum.suite import register_investor
+from rwasim.params import Param, Rule
+from rwasim.topology import VERIFIERS
 
 PARAMS = {
-    "investors": 4,
-    "units_each": 250,
-    "send_back": 40,
-    "verifier": "quorum",
-    "confirmations": 12,
-    "batch_size": 10,
+    "investors": Param(4, min=2, max=100, help="eligible Ethereum investors the issuer bridges units to"),
+    "units_each": Param(250, min=1, max=10_000, help="units bridged to each investor (and to the unverified wallet)"),
+    "send_back": Param(40, min=1, max=10_000, help="units two investors send home (at most units_each)"),
+    "verifier": Param("quorum", choices=VERIFIERS, help="how the Ethereum gateway checks consortium messages"),
+    "confirmations": Param(12, min=0, max=64, help="Ethereum blocks the lane waits before a burn is final"),
+    "batch_size": Param(10, min=1, max=100, help="messages a relayer carries in one transaction"),
 }
+PARAM_RULES = [
+    Rule(
+        "send_back <= units_each", lambda p: p["send_back"] <= p["units_each"]
+    ),  # an investor sends home what it holds
+    Rule(  # the issuer mints 1,000,000 units and bridges units_each to each investor and the unverified wallet
+        "(investors + 1) * units_each <= 1000000", lambda p: (p["investors"] + 1) * p["units_each"] <= 1_000_000
+    ),
+]
 
 ASSET = "HKSN-2027-X"
 

@@ -15,15 +15,23 @@ off, every lock is final, units and cash are conserved.
 
 from rwasim.bridge.htlc import HTLCDesk, HTLCSwap, SwapTerms, Trader
 from rwasim.ethereum.suite import deploy_cash_token
+from rwasim.params import Param, Rule
 
 PARAMS = {
-    "units": 100,
-    "price_cents": 10_000,
-    "seller_timeout": 1800,
-    "buyer_timeout": 900,
-    "margin": 300,
-    "poll": 12.0,
+    "units": Param(100, min=2, max=10**9, help="most units in one swap (each swap draws between half and all)"),
+    "price_cents": Param(10_000, min=1, max=10**9, help="price of one unit in HKD cents"),
+    "seller_timeout": Param(1800, min=60, max=43_200, help="T1: seconds until the seller may refund the units"),
+    "buyer_timeout": Param(900, min=60, max=21_600, help="T2: seconds until the buyer may refund the cash"),
+    "margin": Param(300, min=0, max=3_600, help="seconds the buyer needs between T2 and T1 to claim the units"),
+    "poll": Param(12.0, min=1.0, max=600.0, help="seconds between the parties' looks at the other chain"),
 }
+PARAM_RULES = [
+    Rule(  # the buyer locks cash only if T1 leaves it the margin after T2; it may look up to a poll late
+        "seller_timeout >= buyer_timeout + margin + 2 * poll + 60",
+        lambda p: p["seller_timeout"] >= p["buyer_timeout"] + p["margin"] + 2 * p["poll"] + 60,
+    ),
+    Rule("buyer_timeout >= 2 * poll", lambda p: p["buyer_timeout"] >= 2 * p["poll"]),  # a claim one poll before T2
+]
 
 NOTE = "HKSN-2027-HTLC"
 # swap name -> (seller plan, buyer locks, seller asks for T1 before T2, expected outcome)

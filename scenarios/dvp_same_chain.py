@@ -9,9 +9,23 @@ trade moved both legs exactly, every failed one moved neither, units and cash ar
 """
 
 from rwasim.ethereum.suite import deploy_cash_token, deploy_token_suite, register_investor
+from rwasim.params import Param, Rule
 from rwasim.settlement import ConsortiumDvP, EthereumDvP
 
-PARAMS = {"investors": 4, "trades": 6, "units_each": 1_000, "cash_each": 5_000_000, "max_units": 50, "ttl": 600}
+PARAMS = {
+    "investors": Param(4, min=2, max=100, help="professional investors trading (a trade needs two)"),
+    "trades": Param(6, min=0, max=200, help="seeded trades settled on each chain"),
+    "units_each": Param(1_000, min=20, max=10**9, help="units of the note each investor starts with"),
+    "cash_each": Param(5_000_000, min=200_000, max=10**12, help="HKD cents each investor starts with"),
+    "max_units": Param(50, min=1, max=10**6, help="most units in one seeded trade"),
+    "ttl": Param(600, min=60, max=86_400, help="seconds a proposed trade stays open"),
+}
+PARAM_RULES = [  # every seeded trade must be affordable even if one investor sells (or buys) them all
+    Rule("trades * max_units <= units_each", lambda p: p["trades"] * p["max_units"] <= p["units_each"]),
+    Rule(  # a unit is priced at most 10,500 cents
+        "trades * max_units * 10500 <= cash_each", lambda p: p["trades"] * p["max_units"] * 10_500 <= p["cash_each"]
+    ),
+]
 
 NOTE, CASH, RULES = "HKSN-2027-DVP", "HKD-DEPOSIT", {"investor_classes": ["professional"], "countries": [344, 702]}
 PEOPLE = ["poor", "retail"]  # a professional with almost no cash, and a retail investor the note excludes

@@ -8,8 +8,15 @@ code while supply equals the sum of balances.
 
 from rwasim.ethereum import TransactionReverted
 from rwasim.ethereum.suite import deploy_token_suite, register_investor
+from rwasim.params import Param
 
-PARAMS = {"investors": 5, "units_each": 100, "retail_investors": 1}
+PARAMS = {
+    "investors": Param(
+        5, min=1, max=100, help="professional investors onboarded and minted to on Ethereum (one batch mint)"
+    ),
+    "units_each": Param(100, min=1, max=10**12, help="units of the note minted to each professional investor"),
+    "retail_investors": Param(1, min=0, max=50, help="retail investors whose transfer the class rule must refuse"),
+}
 
 HONG_KONG, SINGAPORE = 344, 702
 

@@ -15,17 +15,22 @@ import datetime as dt
 
 from rwasim.agents.market import open_note_market
 from rwasim.engine import derive_seed
+from rwasim.params import Param
 from rwasim.products import cash_flows, load_term_sheet, to_cents
 from rwasim.products.shaped import shaped_path
 
 PARAMS = {
-    "investors": 16,
-    "custodian_clients": 4,
-    "ethereum_share": 0.5,
-    "day_seconds": 20.0,
-    "trades": 6,
-    "notes": "both",
-    "notional": "5000000.00",
+    "investors": Param(16, min=4, max=200, help="investors drawn from the seed for each note"),
+    "custodian_clients": Param(
+        4, min=0, max=50, help="further investors holding through the custodian's omnibus account"
+    ),
+    "ethereum_share": Param(
+        0.5, min=0.0, max=1.0, help="share of investors holding on Ethereum (the rest on the consortium)"
+    ),
+    "day_seconds": Param(20.0, min=1.0, max=120.0, help="simulated seconds one calendar day of a note lasts"),
+    "trades": Param(6, min=0, max=200, help="secondary trades in each note's trading round"),
+    "notes": Param("both", choices=("both", "knock_out", "knock_in"), help="which autocallable notes to issue"),
+    "notional": Param("5000000.00", min=10_000, max=10**10, help="HKD notional of each note (a decimal text)"),
 }
 
 D = dt.date

@@ -12,9 +12,17 @@ regulator's reconciliation held before, during and after.
 """
 
 from rwasim.agents.market import open_note_market
+from rwasim.params import Param
 from rwasim.products import load_term_sheet
 
-PARAMS = {"investors": 24, "moves": 4, "trades": 6, "halt_for": 1800.0}
+PARAMS = {
+    "investors": Param(24, min=16, max=200, help="investors drawn from the seed and onboarded on both chains"),
+    "moves": Param(4, min=2, max=50, help="Ethereum holders who try to move units home (and move after reopening)"),
+    "trades": Param(6, min=0, max=200, help="secondary trades while cross-border movement is halted"),
+    "halt_for": Param(
+        1800.0, min=600.0, max=86_400.0, help="seconds the lane stays halted (long enough for the overdue alert)"
+    ),
+}
 
 TERM_SHEET = {
     "kind": "fixed_coupon",

@@ -13,9 +13,21 @@ refused transfers moved nothing; trading left supply unchanged; balances sum to 
 """
 
 from rwasim.ethereum.suite import deploy_token_suite, register_investor
+from rwasim.params import Param, Rule
 from rwasim.settlement import consortium_transfer, ethereum_transfer
 
-PARAMS = {"investors": 5, "units_each": 1_000, "trades": 18, "max_amount": 50, "lockup_seconds": 600}
+PARAMS = {
+    "investors": Param(5, min=2, max=100, help="professional investors trading (a trade needs two)"),
+    "units_each": Param(1_000, min=100, max=10**9, help="units each investor starts with"),
+    "trades": Param(18, min=0, max=200, help="seeded trades attempted on both chains"),
+    "max_amount": Param(50, min=1, max=10**6, help="most units in one seeded trade"),
+    "lockup_seconds": Param(
+        600, min=64, max=86_400, help="seconds after issuance during which no transfer may settle (outlasts the setup)"
+    ),
+}
+PARAM_RULES = [  # each setup transaction mines an Ethereum block a second later: the lock-up must outlast them
+    Rule("lockup_seconds >= 60 + 2 * investors", lambda p: p["lockup_seconds"] >= 60 + 2 * p["investors"]),
+]
 
 NOTE = "HKSN-2027-SEC"
 EXPECTED = {

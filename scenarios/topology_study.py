@@ -11,9 +11,9 @@ Topologies: consortium-only, public-only, bridged, dual-space, hub. Faults: none
 relayer_crash, validator_crash, bridge_pause. The machinery is in sim/topology_workload.py.
 """
 
-from rwasim.topology_workload import WORKLOAD_DEFAULTS, run_workload
+from rwasim.topology_workload import WORKLOAD_PARAMS, run_workload
 
-PARAMS = dict(WORKLOAD_DEFAULTS)
+PARAMS = dict(WORKLOAD_PARAMS)
 
 
 def run(ctx):

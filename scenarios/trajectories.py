@@ -18,9 +18,16 @@ detection, whether the border is open) is in the report under ``trajectories``.
 
 from rwasim.agents.market import open_note_market
 from rwasim.bridge.ledger_module import lane_halted
+from rwasim.params import Param
 from rwasim.products import load_term_sheet
 
-PARAMS = {"hub_investors": 24, "club_investors": 5, "trades": 10, "moves": 4, "forged_units": 500}
+PARAMS = {
+    "hub_investors": Param(24, min=12, max=200, help="investors of the offshore hub and of the ending futures"),
+    "club_investors": Param(5, min=2, max=12, help="investors of the club future (Hong Kong professionals only)"),
+    "trades": Param(10, min=3, max=200, help="secondary trades in the hub and ending futures (the club trades 2)"),
+    "moves": Param(4, min=0, max=50, help="units moved across the bridge in the hub and ending futures"),
+    "forged_units": Param(500, min=1, max=10**9, help="units the verifier bug mints in the ending future"),
+}
 
 BASE = {
     "kind": "fixed_coupon",

@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from rwasim import __version__
 
@@ -23,8 +24,17 @@ class UsageError(Exception):
     """A mistake in how the command was called; printed as one line, exit status 2."""
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (no usage block), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from rwasim.params import seed_option
+
+    parser = _OneLineParser(
         prog="rwasim",
         description="Multi-chain tokenization simulator: consortium ledger + Ethereum + bridge.",
     )
@@ -33,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run one scenario and write its report")
     run.add_argument("scenario", help="scenario name (see `rwasim list`) or path to a scenario file")
-    run.add_argument("--seed", type=int, default=0, help="base seed of the run (default 0)")
+    run.add_argument("--seed", type=seed_option, default=0, help="base seed of the run, 0 <= seed < 2**64 (default 0)")
     run.add_argument("--out", type=Path, default=None, help="output folder (default runs/SCENARIO-seedN)")
     run.add_argument(
         "--backend", default="eth-tester", help="Ethereum backend: eth-tester (default), anvil, or a JSON-RPC URL"

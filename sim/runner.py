@@ -3,8 +3,11 @@
 A scenario is a Python file in ``scenarios/`` (or any path) that defines
 
 ``PARAMS``
-    a dict of parameter defaults that ``--set key=value`` may override (the value is parsed
-    to the default's type, so a typo or a wrong type is caught before the run);
+    a dict of the parameters ``--set key=value`` may override: each value a
+    :class:`rwasim.params.Param` (default, range or choices, one-line help) or a plain default
+    (type only); a value of the wrong type or outside its range is refused before the run;
+``PARAM_RULES`` (optional)
+    :class:`rwasim.params.Rule` conditions between parameters, checked with them;
 ``run(ctx)``
     the script itself, written against :class:`RunContext` and the public API;
 ``ARTIFACTS`` (optional)
@@ -24,17 +27,20 @@ import contextlib
 import importlib.util
 import json
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 from rwasim.engine import Simulation
 from rwasim.engine.events import _jsonable
 from rwasim.metrics import MetricsCollector
 from rwasim.packaged import scenarios_folder
+from rwasim.params import SEED_MAX, ParamError, Rule, param_specs
 from rwasim.progress import RunProgress
 from rwasim.report import build_topology_graph, write_html
 
@@ -130,35 +136,76 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
     return parsed
 
 
-def _coerce(key: str, raw: str, default: Any) -> Any:
-    try:
-        if isinstance(default, bool):
-            lowered = raw.lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError("expected true or false")
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-        if isinstance(default, (list, tuple)):
-            return type(default)(json.loads(raw) if raw.startswith("[") else raw.split(","))
-        return raw
-    except ValueError as exc:
-        raise ScenarioError(f"bad --set {key}={raw}: {exc}") from None
-
-
-def apply_overrides(defaults: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
-    """Scenario parameters: its defaults with ``--set`` values parsed to each default's type."""
-    params = dict(defaults)
+def apply_overrides(declared: dict[str, Any], overrides: dict[str, str], rules: Sequence[Rule] = ()) -> dict[str, Any]:
+    """Scenario parameters: the defaults of ``declared`` (a PARAMS dict of Param objects or plain
+    defaults) with each ``--set`` value parsed and checked against its declaration, then the
+    scenario's ``rules`` between parameters checked on the result."""
+    specs = param_specs(declared)
+    params = {name: spec.default for name, spec in specs.items()}
     for key, raw in overrides.items():
-        if key not in defaults:
-            known = ", ".join(sorted(defaults)) or "none"
+        if key not in specs:
+            known = ", ".join(sorted(specs)) or "none"
             raise ScenarioError(f"bad --set {key}={raw}: unknown parameter (this scenario takes: {known})")
-        params[key] = _coerce(key, raw, defaults[key])
+        try:
+            params[key] = specs[key].parse(key, raw)
+        except ParamError as exc:
+            raise ScenarioError(f"bad --set {key}={raw}: {exc}") from None
+    for rule in rules:
+        if not rule.holds(params):
+            names = rule.names(params)
+            given = " ".join(f"{k}={overrides[k]}" for k in names if k in overrides) or "(defaults)"
+            here = ", ".join(f"{k}={_jsonable(params[k])}" for k in names)
+            raise ScenarioError(f"bad --set {given}: needs {rule.text} (here {here})")
     return params
+
+
+#: Backend names ``make_backend`` knows (kept here so checking one needs no Ethereum import).
+BACKEND_NAMES = ("eth-tester", "ethtester", "py-evm", "anvil")
+
+
+def check_backend(spec: str) -> str:
+    """``spec`` if it names a backend (eth-tester, anvil, or an http(s):// URL with a host).
+
+    Checked before the run, because a scenario that never touches Ethereum would otherwise
+    accept any spelling silently; whether the URL answers is found out when the chain starts.
+    """
+    if spec in BACKEND_NAMES:
+        return spec
+    parts = urlsplit(spec)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number in 0..65535
+        except ValueError:
+            pass
+        else:
+            return spec
+    raise ScenarioError(f"bad --backend {spec!r}: choose eth-tester, anvil or an http(s)://HOST[:PORT] JSON-RPC URL")
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` if it is an integer 0 <= seed < 2**64 (what every random stream is derived from)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+        raise ScenarioError(f"bad --seed {seed!r}: must be an integer from 0 to 2**64-1")
+    return seed
+
+
+def prepare_out_dir(path: Path, option: str = "--out") -> Path:
+    """Create the output folder and prove it takes files, before any work is done.
+
+    An existing file, a path under a file, or a place this user cannot write would
+    otherwise fail only when the first output is written, with a traceback.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ScenarioError(f"bad {option} {str(path)!r}: it is an existing file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ScenarioError(f"bad {option} {str(path)!r}: cannot create or write a folder there ({reason})") from None
+    return path
 
 
 @dataclass
@@ -428,11 +475,12 @@ def run_scenario(
         The scenario is unknown, fails to load, gets a bad ``--set``, names a backend that
         cannot be used, or raises while running (the message names the exception).
     """
+    check_seed(seed)
+    check_backend(backend)
     path = resolve_scenario(scenario)
     module = load_scenario(path)
-    params = apply_overrides(dict(getattr(module, "PARAMS", {})), overrides or {})
-    out_dir = Path(out_dir) if out_dir is not None else Path("runs") / f"{path.stem}-seed{seed}"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    params = apply_overrides(dict(getattr(module, "PARAMS", {})), overrides or {}, getattr(module, "PARAM_RULES", ()))
+    out_dir = prepare_out_dir(Path(out_dir) if out_dir is not None else Path("runs") / f"{path.stem}-seed{seed}")
 
     display = RunProgress(path.stem) if progress else None
     say = display.say if display is not None else (lambda _: None)

@@ -39,49 +39,93 @@ from typing import Any
 import networkx as nx
 
 from rwasim.agents import Licences, LicensedIssuer, draw_investors
-from rwasim.agents.investors import InvestorProfile
+from rwasim.agents.investors import CLASSES, COUNTRIES, InvestorProfile
 from rwasim.agents.note import EthereumHolderIndex
 from rwasim.metrics import percentile
-from rwasim.topology import TOPOLOGIES, lanes, nodes_of_kind, topology_preset, validate_system, venues
+from rwasim.params import Param, defaults
+from rwasim.topology import (
+    SHAPES,
+    TOPOLOGIES,
+    VERIFIERS,
+    lanes,
+    nodes_of_kind,
+    topology_preset,
+    validate_system,
+    venues,
+)
 
 OP_KINDS = ("onboard", "issue", "trade", "cross")
 FAULTS = ("none", "relayer_crash", "validator_crash", "bridge_pause")
 ISSUER_COUNTRY = 344
 
 #: Defaults of the workload; ``scenarios/topology_study.py`` exposes them as its PARAMS.
-WORKLOAD_DEFAULTS: dict[str, Any] = {
-    "topology": "bridged",
-    "investors": 40,
-    "ethereum_share": 0.5,
-    "class_weights": [0.6, 0.25, 0.15],
-    "country_weights": [0.5, 0.25, 0.1, 0.1, 0.05],
-    "classes": ["professional", "accredited"],
-    "countries": [344, 702, 156, 826],
-    "public_barred": [156],
-    "trades_per_investor": 1.0,
-    "cross_share": 0.2,
-    "trade_interval": 2.0,
-    "max_trade": 50,
-    "validators": 4,
-    "shape": "mesh",
-    "link_latency": 0.02,
-    "link_jitter": 0.005,
-    "block_period": 1.0,
-    "eth_slot": 12.0,
-    "confirmations": 12,
-    "verifier": "quorum",
-    "relayers": 2,
-    "batch_size": 50,
-    "hub_consortia": 2,
-    "regulator_indexer": False,
-    "fault": "none",
-    "fault_at": 60.0,
-    "fault_duration": 300.0,
-    "watch_interval": 5.0,
-    "gas_price_gwei": 20.0,
-    "eth_usd": 3000.0,
-    "consortium_fee_usd": 0.0,
+WORKLOAD_PARAMS: dict[str, Param] = {
+    "topology": Param("bridged", choices=TOPOLOGIES, help="the system topology preset the workload runs on"),
+    "investors": Param(40, min=1, max=500, help="investors drawn from the seed"),
+    "ethereum_share": Param(0.5, min=0.0, max=1.0, help="share of investors keeping assets on the public chain"),
+    "class_weights": Param(
+        [0.6, 0.25, 0.15],
+        min=0.0,
+        max=1000.0,
+        min_items=len(CLASSES),
+        max_items=len(CLASSES),
+        min_sum=0.001,
+        help="draw weights of the investor classes " + ", ".join(CLASSES),
+    ),
+    "country_weights": Param(
+        [0.5, 0.25, 0.1, 0.1, 0.05],
+        min=0.0,
+        max=1000.0,
+        min_items=len(COUNTRIES),
+        max_items=len(COUNTRIES),
+        min_sum=0.001,
+        help="draw weights of the investor countries " + ", ".join(map(str, COUNTRIES)),
+    ),
+    "classes": Param(
+        ["professional", "accredited"],
+        choices=CLASSES,
+        min_items=1,
+        unique=True,
+        help="investor classes the note admits",
+    ),
+    "countries": Param(
+        [344, 702, 156, 826], choices=COUNTRIES, min_items=1, unique=True, help="investor countries the note admits"
+    ),
+    "public_barred": Param(
+        [156],
+        choices=COUNTRIES,
+        min_items=0,
+        unique=True,
+        help="countries whose investors may not hold on a public chain",
+    ),
+    "trades_per_investor": Param(1.0, min=0.0, max=20.0, help="secondary trades per eligible holder"),
+    "cross_share": Param(0.2, min=0.0, max=1.0, help="share of trades that cross venues where the topology joins them"),
+    "trade_interval": Param(2.0, min=0.1, max=3600.0, help="mean seconds between trades (exponential)"),
+    "max_trade": Param(50, min=1, max=10**6, help="most units in one trade"),
+    "validators": Param(4, min=4, max=16, help="validators of each consortium ledger"),
+    "shape": Param("mesh", choices=SHAPES, help="how a consortium's validators are linked"),
+    "link_latency": Param(0.02, min=0.0, max=1.0, help="one-way latency of a validator link, seconds"),
+    "link_jitter": Param(0.005, min=0.0, max=0.5, help="random extra delay of a validator link, seconds"),
+    "block_period": Param(1.0, min=0.1, max=60.0, help="least seconds between consortium blocks"),
+    "eth_slot": Param(12.0, min=1.0, max=60.0, help="seconds between Ethereum blocks"),
+    "confirmations": Param(12, min=0, max=64, help="Ethereum blocks a lane waits before a burn is final"),
+    "verifier": Param("quorum", choices=VERIFIERS, help="how the Ethereum gateway checks consortium messages"),
+    "relayers": Param(2, min=1, max=8, help="relayers per bridge lane"),
+    "batch_size": Param(50, min=1, max=500, help="messages a relayer carries in one transaction"),
+    "hub_consortia": Param(2, min=1, max=8, help="consortium ledgers around Ethereum in the hub topology"),
+    "regulator_indexer": Param(False, help="the regulator runs a node and an indexer on the public chain"),
+    "fault": Param("none", choices=FAULTS, help="the fault that strikes during trading"),
+    "fault_at": Param(60.0, min=0.0, max=86_400.0, help="seconds into trading the fault strikes"),
+    "fault_duration": Param(300.0, min=0.0, max=86_400.0, help="seconds the fault lasts"),
+    "watch_interval": Param(5.0, min=0.1, max=3600.0, help="seconds between the watchdog's looks for value at risk"),
+    "gas_price_gwei": Param(20.0, min=0.0, max=10_000.0, help="gas price for the cost figures, gwei"),
+    "eth_usd": Param(3000.0, min=0.0, max=1e6, help="USD per ETH for the cost figures"),
+    "consortium_fee_usd": Param(
+        0.0, min=0.0, max=1000.0, help="USD fee per consortium transaction for the cost figures"
+    ),
 }
+#: Plain defaults of the workload (what ``run_workload`` falls back to).
+WORKLOAD_DEFAULTS: dict[str, Any] = defaults(WORKLOAD_PARAMS)
 
 
 def graph_from_params(p: dict[str, Any]) -> nx.Graph:

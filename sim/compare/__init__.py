@@ -15,10 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rwasim.compare.executors import EXECUTORS, execute_point, require_dask, run_dir, run_points
-from rwasim.compare.grid import SCENARIO, CompareError, GridPoint, build_grid, describe_grid, parse_sets, split_values
+from rwasim.compare.executors import EXECUTORS, MAX_WORKERS, check_executor, execute_point, run_dir, run_points
+from rwasim.compare.grid import (
+    MAX_SEEDS,
+    SCENARIO,
+    CompareError,
+    GridPoint,
+    build_grid,
+    describe_grid,
+    parse_sets,
+    split_values,
+)
 from rwasim.compare.output import run_rows, summary_rows, write_csv, write_html
 from rwasim.compare.stats import mean_ci, t_quantile
+from rwasim.params import int_option, seed_option
 
 __all__ = [
     "CompareError",
@@ -75,19 +85,31 @@ def run_compare(
     """
     import time
 
-    from rwasim.runner import load_scenario, resolve_scenario
+    from rwasim.runner import (
+        ScenarioError,
+        apply_overrides,
+        check_backend,
+        check_seed,
+        load_scenario,
+        prepare_out_dir,
+        resolve_scenario,
+    )
 
-    params = dict(getattr(load_scenario(resolve_scenario(SCENARIO)), "PARAMS", {}))
-    parsed = parse_sets(list(sets or []), params)
-    points = build_grid(list(topologies), parsed, seeds, base_seed)
-    if executor not in EXECUTORS:
-        raise CompareError(f"unknown executor {executor!r} (choose local or dask)")
-    if executor == "dask":
-        require_dask()  # before any run starts
+    check_executor(executor, workers, scheduler)
+    try:  # everything the command names is checked before the first run starts
+        check_seed(base_seed)
+        check_backend(backend)
+        module = load_scenario(resolve_scenario(SCENARIO))
+        params, rules = dict(getattr(module, "PARAMS", {})), getattr(module, "PARAM_RULES", ())
+        parsed = parse_sets(list(sets or []), params)
+        points = build_grid(list(topologies), parsed, seeds, base_seed)
+        for overrides in {point.label(): point.overrides for point in points}.values():
+            apply_overrides(params, overrides, rules)  # each combination of swept values, with the rules
+        out_dir = prepare_out_dir(Path(out_dir))
+    except ScenarioError as exc:
+        raise CompareError(str(exc).replace("--seed", "--base-seed")) from None
     grid_line = describe_grid(list(topologies), parsed, seeds, base_seed, len(points))
     say(grid_line)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     bar = _progress(len(points)) if progress else None
     try:
@@ -153,7 +175,12 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="a topology to compare (repeatable): consortium-only, public-only, bridged, dual-space, hub",
     )
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per topology and parameter point (default 3)")
+    parser.add_argument(
+        "--seeds",
+        type=int_option(1, MAX_SEEDS),
+        default=3,
+        help=f"seeds per topology and parameter point, 1 to {MAX_SEEDS} (default 3)",
+    )
     parser.add_argument(
         "--set",
         dest="sets",
@@ -162,7 +189,12 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=V1[,V2...]",
         help="sweep a topology_study parameter over values (repeatable; lists as [a,b])",
     )
-    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--workers",
+        type=int_option(1, MAX_WORKERS),
+        default=2,
+        help=f"worker processes, 1 to {MAX_WORKERS} (default 2)",
+    )
     parser.add_argument("--executor", default="local", help="local (processes on this machine) or dask")
     parser.add_argument(
         "--scheduler",
@@ -170,7 +202,12 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="a Dask scheduler address (tcp://host:8786); default: a local Dask cluster",
     )
-    parser.add_argument("--base-seed", type=int, default=0, help="base seed the run seeds derive from (default 0)")
+    parser.add_argument(
+        "--base-seed",
+        type=seed_option,
+        default=0,
+        help="base seed the run seeds derive from, 0 <= seed < 2**64 (default 0)",
+    )
     parser.add_argument("--backend", default="eth-tester", help="Ethereum backend of every run (default eth-tester)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

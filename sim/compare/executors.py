@@ -17,6 +17,20 @@ from typing import Any
 from rwasim.compare.grid import SCENARIO, CompareError, GridPoint
 
 EXECUTORS = ("local", "dask")
+#: More worker processes than this is a typo, not a machine (each holds a whole EVM).
+MAX_WORKERS = 256
+
+
+def check_executor(executor: str, workers: int, scheduler: str | None) -> None:
+    """Refuse an executor set-up that cannot run, before any output is written."""
+    if executor not in EXECUTORS:
+        raise CompareError(f"unknown executor {executor!r} (choose local or dask)")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise CompareError(f"--workers must be an integer from 1 to {MAX_WORKERS}, not {workers}")
+    if scheduler is not None and executor != "dask":
+        raise CompareError("--scheduler needs --executor dask")
+    if executor == "dask":
+        require_dask()
 
 
 def run_dir(out_dir: Path, point: GridPoint) -> Path:
@@ -126,12 +140,7 @@ def run_points(
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run every point and return the results in grid order (whatever order they finished in)."""
-    if executor not in EXECUTORS:
-        raise CompareError(f"unknown executor {executor!r} (choose local or dask)")
-    if workers < 1:
-        raise CompareError("--workers must be at least 1")
-    if scheduler is not None and executor != "dask":
-        raise CompareError("--scheduler needs --executor dask")
+    check_executor(executor, workers, scheduler)
     stream = (
         _local(points, out_dir, backend, workers)
         if executor == "local"

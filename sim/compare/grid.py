@@ -16,6 +16,8 @@ from typing import Any
 from rwasim.engine import derive_seed
 
 SCENARIO = "topology_study"
+#: Seeds per point; more is a typo (each seed is a full run per topology and parameter point).
+MAX_SEEDS = 10_000
 
 
 class CompareError(Exception):
@@ -106,11 +108,11 @@ def build_grid(
         raise CompareError("name at least one topology with --topology (one of " + ", ".join(TOPOLOGIES) + ")")
     for name in topologies:
         if name not in TOPOLOGIES:
-            raise CompareError(f"unknown topology {name!r} (known: {', '.join(TOPOLOGIES)})")
+            raise CompareError(f"bad --topology: unknown topology {name!r} (choose one of {', '.join(TOPOLOGIES)})")
     if len(set(topologies)) != len(topologies):
         raise CompareError("a topology is named twice")
-    if seeds < 1:
-        raise CompareError("--seeds must be at least 1")
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise CompareError(f"--seeds must be an integer from 1 to {MAX_SEEDS}, not {seeds}")
     keys = [key for key, _ in sets]
     points: list[GridPoint] = []
     for topology in topologies:

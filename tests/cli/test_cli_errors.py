@@ -63,7 +63,7 @@ def test_scenario_that_fails_to_import(capsys, tmp_path):
         ("n", "expected KEY=VALUE"),
         ("n=abc", "bad --set n=abc"),
         ("zz=1", "unknown parameter"),
-        ("flag=maybe", "expected true or false"),
+        ("flag=maybe", "flag must be true or false"),
     ],
 )
 def test_bad_set(capsys, tmp_path, setting, message):
