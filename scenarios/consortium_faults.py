@@ -9,8 +9,8 @@ at one height, every transfer final exactly once, supply conserved, all validato
 and the equivocation is on record.
 """
 
+from rwasim.consortium.shapes import SHAPES
 from rwasim.params import Param
-from rwasim.topology import SHAPES
 
 PARAMS = {
     "validators": Param(4, min=4, max=16, help="QBFT validators (4 or more, so f >= 1 and the faults fit)"),

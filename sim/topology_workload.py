@@ -41,10 +41,10 @@ import networkx as nx
 from rwasim.agents import Licences, LicensedIssuer, draw_investors
 from rwasim.agents.investors import CLASSES, COUNTRIES, InvestorProfile
 from rwasim.agents.note import EthereumHolderIndex
+from rwasim.consortium.shapes import SHAPES
 from rwasim.metrics import percentile
 from rwasim.params import Param, defaults
 from rwasim.topology import (
-    SHAPES,
     TOPOLOGIES,
     VERIFIERS,
     lanes,
