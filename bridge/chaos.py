@@ -605,8 +605,11 @@ class InvariantChecker:
         ts = w.sim.timestamp()
         for holder in w.consortium_holders():
             frozen = bool(state.data.get(("frozen", ASSET, holder), False))
-            barred = not verified(state.data, holder) or (
-                asset is not None and compliance_failure(state.data, ASSET, asset, None, holder, 1, ts) is not None
+            view = state.view()
+            barred = (
+                asset is None
+                or not verified(view, holder, asset)
+                or compliance_failure(view, ASSET, asset, None, holder, 1, ts) is not None
             )
             out[("consortium", ASSET, holder)] = _Status(state.balance_of(ASSET, holder), barred, frozen)
         eth = self._ethereum_statuses()

@@ -381,11 +381,6 @@ def test_no_barred_holder_gains(campaign) -> None:
     check(campaign, "barred_gain")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 defect 2: frozen holders escape through the bridge (the gateway mints to a frozen "
-    "wallet and burns a frozen wallet's units: canMint and send ignore isFrozen)",
-)
 def test_no_frozen_holder_moves(campaign) -> None:
     """A frozen holder neither gains units nor moves any out."""
     check(campaign, "frozen_moved")
