@@ -12,6 +12,10 @@ transaction kinds when a lane is opened on it (:func:`install`), as a
   message's rejection id, and refunds the burn on Ethereum);
 * ``bridge.refund`` returns a lock the gateway refused, on 2f+1 attestations;
 * ``bridge.halt`` lets a regulator or the issuer stop (or reopen) new locks on a lane.
+
+Payloads are checked against :data:`SCHEMAS` at admission (uint256 lanes, chain ids and
+nonces, positive amounts, 0x addresses, a registered asset), so a malformed lock is refused
+with the reason instead of failing the block its event would be proven in.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from rwasim.consortium.block import LedgerEvent, asset_key
 from rwasim.consortium.crypto import InvalidSignature, recover_address
 from rwasim.consortium.ledger import ConsortiumLedger
 from rwasim.consortium.membership import OrgRole
-from rwasim.consortium.modules import LedgerModule
+from rwasim.consortium.modules import Field, LedgerModule
 from rwasim.consortium.state import (
     OK,
     LedgerState,
@@ -193,6 +197,44 @@ def _rejected_id(chain_id: int, f: dict) -> bytes:
     return rejection_id(bytes.fromhex(f["message_id"][2:]))
 
 
+def _attestations(value: list) -> str | None:
+    ok = all(
+        isinstance(entry, list)
+        and len(entry) == 2
+        and all(isinstance(x, str) and x.startswith("0x") and len(x) <= 200 for x in entry)
+        for entry in value
+    )
+    return None if ok else "each attestation is [validator address, signature], two 0x strings"
+
+
+UINT = Field("uint256")
+SCHEMAS = {
+    "bridge.lock": {
+        "asset_id": Field("asset"),
+        "amount": Field("amount"),
+        "lane": UINT,
+        "receiver": Field("address"),
+        "destination_chain": UINT,
+    },
+    "bridge.release": {
+        "source_chain": UINT,
+        "lane": UINT,
+        "nonce": UINT,
+        "asset_id": Field("asset"),
+        "sender": Field("address"),
+        "receiver": Field("address"),
+        "amount": Field("amount"),
+        "attestations": Field("list", check=_attestations),
+    },
+    "bridge.refund": {
+        "lane": UINT,
+        "nonce": UINT,
+        "reason": Field("text", optional=True),
+        "attestations": Field("list", check=_attestations),
+    },
+    "bridge.halt": {"lane": UINT, "halted": Field("bool"), "reason": Field("text", optional=True)},
+}
+
 BRIDGE_MODULE = LedgerModule(
     "bridge",
     handlers={
@@ -211,6 +253,7 @@ BRIDGE_MODULE = LedgerModule(
     event_ids={"bridge.lock": _lock_id, "bridge.rejected": _rejected_id},
     system_accounts=frozenset({ESCROW}),
     escrow_accounts=frozenset({ESCROW}),
+    schemas=SCHEMAS,
 )
 
 
