@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from rwasim.bridge import ledger_module
 from rwasim.bridge.attestation import AttestationPool, Attestor
@@ -23,6 +24,9 @@ from rwasim.consortium.block import CommittedBlock
 from rwasim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
 from rwasim.engine import Simulation
 from rwasim.ethereum.chain import EthereumChain
+
+# ledger -> lane -> its running bridge: one lane number is one escrow, one nonce space, one book
+_OPEN_LANES: WeakKeyDictionary[ConsortiumLedger, dict[int, Bridge]] = WeakKeyDictionary()
 
 GATEWAY_EVENTS = (
     "MessageDelivered",
@@ -107,7 +111,15 @@ class Bridge:
         on_alert: Callable[..., None] | None = None,
         fresh: bool = True,
     ) -> None:
+        lanes = _OPEN_LANES.setdefault(ledger, {})
+        running = lanes.get(end.lane)
+        if running is not None and not running.stopped:
+            raise ValueError(
+                f"lane {end.lane} of ledger {ledger.name!r} is already open (asset {running.end.asset_id!r}); "
+                "a second bridge on it would share its nonces, escrow and locks: open another lane number"
+            )
         ledger_module.install(ledger)  # idempotent: the lane's end may have installed it already
+        lanes[end.lane] = self
         self.sim = sim
         self.ledger = ledger
         self.chain = chain

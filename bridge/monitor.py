@@ -1,6 +1,6 @@
 """The bridge's invariants, checked after every observation, with alerts when they break.
 
-* Conservation: units in the consortium escrow = wrapped supply on Ethereum + inbound
+* Conservation, per lane: units in the lane's consortium escrow = its wrapped supply on Ethereum + inbound
   messages not yet delivered or refunded + outbound messages burned but not yet released or
   refunded. A forged mint (a stolen committee key, a verifier bug) shows up here as value at
   risk: wrapped units with nothing behind them.
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rwasim.bridge.book import TO_CONSORTIUM, TO_ETHEREUM
-from rwasim.bridge.ledger_module import ESCROW
+from rwasim.bridge.ledger_module import lane_escrow
 
 if TYPE_CHECKING:
     from rwasim.bridge.bridge import Bridge
@@ -38,7 +38,7 @@ class BridgeMonitor:
     def balances(self) -> dict[str, int]:
         """The four terms of the conservation invariant, now."""
         bridge = self.bridge
-        escrow = bridge.ledger.state.balance_of(bridge.end.asset_id, ESCROW)
+        escrow = lane_escrow(bridge.ledger.state, bridge.end.lane, bridge.end.asset_id)  # this lane's share only
         wrapped = self._wrapped_supply()
         inbound = sum(r.message.amount for r in bridge.book.in_flight(TO_ETHEREUM))
         outbound = sum(r.message.amount for r in bridge.book.in_flight(TO_CONSORTIUM))
