@@ -28,6 +28,8 @@ from rwasim.ethereum.chain import EthereumChain
 # ledger -> lane -> its running bridge: one lane number is one escrow, one nonce space, one book
 _OPEN_LANES: WeakKeyDictionary[ConsortiumLedger, dict[int, Bridge]] = WeakKeyDictionary()
 
+GATEWAY_SENT = 4  # BridgeGateway.Status.Sent: burned here, not refunded
+
 GATEWAY_EVENTS = (
     "MessageDelivered",
     "MessageRejected",
@@ -211,13 +213,42 @@ class Bridge:
         """Read the gateway's logs up to the head now, so a snapshot taken mid-slot misses no burn."""
         self._read_gateway()
 
-    def finality_bound(self, direction: str) -> float:
-        """Simulated seconds within which a message of ``direction`` should be final."""
+    def delivery_budget(self) -> float:
+        """Simulated seconds a lock may wait for delivery on Ethereum before relayers give up.
+
+        Relaying, the fraud window and the large-transfer delay, plus the time the lane's
+        inbound bucket takes to refill from empty (a rate-limited message waits at most that
+        long while the lane's traffic stays within its rate). After it, a message the bucket
+        still cannot cover is expired on the gateway (``BridgeGateway.expire``): rejected on
+        chain, then refunded on the consortium.
+        """
+        lane = self.end.gateway.call("lanes", self.end.lane)
+        delay, (capacity, _, refill, _) = lane[6], lane[8]
+        refill_time = -(-capacity // refill) if capacity and refill else 0
         slot = self.chain.slot_seconds
+        return 3 * self.poll_interval + 6 * slot + self.fraud_window + delay + refill_time + 60
+
+    def finality_bound(self, direction: str) -> float:
+        """Simulated seconds within which a message of ``direction`` is final on this lane:
+        delivered, or rejected and then refunded.
+
+        Consortium -> Ethereum: the delivery budget, then (if the gateway rejected or expired
+        it) the lane's confirmations, 2f+1 attestations and the refund on the consortium.
+        Ethereum -> consortium: confirmations, attestations and the release, then (if the
+        consortium rejected it) the refund proven on Ethereum through the lane's verifier. It holds while the gateway is
+        not paused by its guardian, the consortium has a quorum online and the lane's verifier
+        accepts honest evidence; past it the monitor raises ``bridge_message_overdue``.
+        """
+        slot, poll = self.chain.slot_seconds, self.poll_interval
+        consortium_side = (self.confirmations + 4) * slot + 3 * poll + 4 * self.ledger.config.block_period + 60
         if direction == TO_ETHEREUM:
-            delay = self.end.gateway.call("lanes", self.end.lane)[6]
-            return 3 * self.poll_interval + 6 * slot + self.fraud_window + delay + 60
-        return (self.confirmations + 4) * slot + 3 * self.poll_interval + 4 * self.ledger.config.block_period + 60
+            return self.delivery_budget() + consortium_side
+        return consortium_side + 3 * poll + 4 * slot + self.fraud_window  # the refund's proof passes the verifier
+
+    @property
+    def finality_bound_s(self) -> float:
+        """The lane's promise: every message final within this many simulated seconds."""
+        return max(self.finality_bound(TO_ETHEREUM), self.finality_bound(TO_CONSORTIUM))
 
     # ---- reading the chains -------------------------------------------------------------------
     def locks_in(self, committed: CommittedBlock) -> Iterator[tuple[bytes, int, BridgeMessage]]:
@@ -312,26 +343,34 @@ class Bridge:
 
         A burn erased before validators attested it simply never happened (``reorged_out``);
         one erased after the consortium released it means the units now exist on both
-        chains — reported with the value at risk. A delivery erased goes back in flight and
-        relayers deliver it again.
+        chains — reported with the value at risk. A delivery (or a gateway rejection) erased
+        goes back in flight, no longer counted as an execution, and relayers deliver it again;
+        a refund on Ethereum erased sends its message back to ``rejected`` and relayers prove
+        the rejection again.
         """
         gateway = self.end.gateway
         affected = []
         for record in list(self.book.records.values()):
-            if record.state == "reorged_out" or gateway.call("status", record.id) != 0:
+            if record.state == "reorged_out":
                 continue
+            status = gateway.call("status", record.id)
             if record.direction == TO_CONSORTIUM:
-                if (
-                    record.state == "in_flight"
-                    and self.pool.count("sent", record.id) < self.ledger.validator_set.quorum
-                ):
-                    self.pool.messages.pop(record.id, None)
-                    self.pool.signatures.pop(("sent", record.id), None)
-                    self.book.transition(record.id, "reorged_out")
-                else:
-                    affected.append(record)
-            elif record.state in ("delivered", "rejected"):
-                self.book.transition(record.id, "in_flight")
+                if status == 0:
+                    if (
+                        record.state == "in_flight"
+                        and self.pool.count("sent", record.id) < self.ledger.validator_set.quorum
+                    ):
+                        self.pool.messages.pop(record.id, None)
+                        self.pool.signatures.pop(("sent", record.id), None)
+                        self.book.transition(record.id, "reorged_out")
+                    else:
+                        affected.append(record)
+                elif status == GATEWAY_SENT and record.state == "refunded":  # the refund was erased
+                    self.book.undo(record.id, "rejected")
+                    for relayer in self.relayers:
+                        relayer.forget(record.rejection_id, None)
+            elif status == 0 and record.state in ("delivered", "rejected"):  # the decision was erased
+                self.book.undo(record.id, "in_flight")
                 for relayer in self.relayers:
                     relayer.forget(record.id, record.source_height)
         final = self.chain.block_number - self.confirmations
@@ -443,6 +482,8 @@ class Bridge:
             "alerts": len(self.monitor.alerts),
             "max_value_at_risk": self.monitor.max_value_at_risk,
             "balances": self.monitor.balances(),
+            "finality_bound_s": {d: self.finality_bound(d) for d in (TO_ETHEREUM, TO_CONSORTIUM)},
+            "delivery_budget_s": self.delivery_budget(),
         }
 
     def stop(self) -> None:
