@@ -228,6 +228,15 @@ class Bridge:
         slot = self.chain.slot_seconds
         return 3 * self.poll_interval + 6 * slot + self.fraud_window + delay + refill_time + 60
 
+    def delivery_bound(self, direction: str) -> float:
+        """Simulated seconds within which a message of ``direction`` is delivered when nothing
+        refuses it: the delivery budget towards Ethereum; towards the consortium the lane's
+        confirmations, 2f+1 attestations and the release."""
+        if direction == TO_ETHEREUM:
+            return self.delivery_budget()
+        slot, poll = self.chain.slot_seconds, self.poll_interval
+        return (self.confirmations + 4) * slot + 3 * poll + 4 * self.ledger.config.block_period + 60
+
     def finality_bound(self, direction: str) -> float:
         """Simulated seconds within which a message of ``direction`` is final on this lane:
         delivered, or rejected and then refunded.
@@ -235,15 +244,16 @@ class Bridge:
         Consortium -> Ethereum: the delivery budget, then (if the gateway rejected or expired
         it) the lane's confirmations, 2f+1 attestations and the refund on the consortium.
         Ethereum -> consortium: confirmations, attestations and the release, then (if the
-        consortium rejected it) the refund proven on Ethereum through the lane's verifier. It holds while the gateway is
-        not paused by its guardian, the consortium has a quorum online and the lane's verifier
-        accepts honest evidence; past it the monitor raises ``bridge_message_overdue``.
+        consortium rejected it) the refund proven on Ethereum through the lane's verifier. It
+        holds while the gateway is not paused by its guardian, the consortium has a quorum
+        online and the lane's verifier accepts honest evidence; past it the monitor raises
+        ``bridge_message_overdue``.
         """
         slot, poll = self.chain.slot_seconds, self.poll_interval
-        consortium_side = (self.confirmations + 4) * slot + 3 * poll + 4 * self.ledger.config.block_period + 60
         if direction == TO_ETHEREUM:
-            return self.delivery_budget() + consortium_side
-        return consortium_side + 3 * poll + 4 * slot + self.fraud_window  # the refund's proof passes the verifier
+            return self.delivery_budget() + self.delivery_bound(TO_CONSORTIUM)
+        # the refund's proof passes the lane's verifier (an optimistic lane: its fraud window)
+        return self.delivery_bound(TO_CONSORTIUM) + 3 * poll + 4 * slot + self.fraud_window
 
     @property
     def finality_bound_s(self) -> float:
