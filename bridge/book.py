@@ -10,9 +10,10 @@ reading both chains (committed consortium blocks, gateway logs), as an auditor w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from rwasim.bridge.codec import BridgeMessage
+from rwasim.bridge.codec import BridgeMessage, rejection_id
 
 TO_ETHEREUM = "to_ethereum"
 TO_CONSORTIUM = "to_consortium"
@@ -36,6 +37,11 @@ class MessageRecord:
     @property
     def id(self) -> bytes:
         return self.message.id
+
+    @cached_property
+    def rejection_id(self) -> bytes:
+        """Id of the consortium event that would record this message's rejection (hashed once)."""
+        return rejection_id(self.message.id)
 
     @property
     def final(self) -> bool:
@@ -63,12 +69,17 @@ class MessageBook:
     def __init__(self, sim) -> None:
         self.sim = sim
         self.records: dict[bytes, MessageRecord] = {}
+        # records not final yet, in the order first seen: what relayers and the monitor walk on
+        # each pass, so a pass scales with the open messages, not every message ever sent
+        self.open: dict[bytes, MessageRecord] = {}
+        self.doubled: list[MessageRecord] = []  # records that just reached a second execution
 
     def add(self, message: BridgeMessage, direction: str) -> MessageRecord:
         record = self.records.get(message.id)
         if record is None:
             record = MessageRecord(message, direction, self.sim.now, history=[(self.sim.now, "in_flight")])
             self.records[message.id] = record
+            self.open[message.id] = record
             self.sim.record(
                 "bridge.message",
                 "bridge",
@@ -88,12 +99,16 @@ class MessageBook:
             return
         if state in ("delivered", "released"):
             record.executions += 1
+            if record.executions == 2:
+                self.doubled.append(record)
             state = "delivered"
         if record.state == state:
             return
-        if state == "in_flight":  # a delivery undone by a reorg
-            record.decided_at = record.finalised_at = None
         record.state = state
+        if record.final:
+            self.open.pop(message_id, None)
+        else:
+            self.open[message_id] = record
         record.history.append((self.sim.now, state))
         if state in ("delivered", "rejected") and record.decided_at is None:
             record.decided_at = self.sim.now
@@ -113,9 +128,35 @@ class MessageBook:
             reason=reason,
         )
 
+    def undo(self, message_id: bytes, state: str) -> None:
+        """A reorg erased the decision that moved the message on: it goes back to ``state``
+        (``in_flight`` for an erased delivery or gateway rejection, ``rejected`` for an erased
+        refund), and an erased delivery no longer counts as an execution."""
+        record = self.records[message_id]
+        if record.state == "delivered":
+            record.executions = max(0, record.executions - 1)
+        if state == "in_flight":
+            record.decided_at = None
+            record.reason = record.code = None
+        record.finalised_at = None
+        record.state = state
+        record.history.append((self.sim.now, state))
+        self.open[message_id] = record
+        self.sim.record(
+            "bridge.message",
+            "bridge",
+            id=message_id,
+            direction=record.direction,
+            lane=record.message.lane,
+            nonce=record.message.nonce,
+            amount=record.message.amount,
+            state=state,
+            reason="undone by an Ethereum reorg",
+        )
+
     def in_flight(self, direction: str | None = None) -> list[MessageRecord]:
         """Messages not yet final (in flight, or rejected and not yet refunded)."""
-        return [r for r in self.records.values() if not r.final and (direction is None or r.direction == direction)]
+        return [r for r in self.open.values() if direction is None or r.direction == direction]
 
     def listing(self) -> list[dict[str, Any]]:
         return [r.to_json() for r in self.records.values()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from rwasim.bridge import ledger_module
 from rwasim.bridge.attestation import AttestationPool, Attestor
@@ -23,6 +24,11 @@ from rwasim.consortium.block import CommittedBlock
 from rwasim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
 from rwasim.engine import Simulation
 from rwasim.ethereum.chain import EthereumChain
+
+# ledger -> lane -> its running bridge: one lane number is one escrow, one nonce space, one book
+_OPEN_LANES: WeakKeyDictionary[ConsortiumLedger, dict[int, Bridge]] = WeakKeyDictionary()
+
+GATEWAY_SENT = 4  # BridgeGateway.Status.Sent: burned here, not refunded
 
 GATEWAY_EVENTS = (
     "MessageDelivered",
@@ -91,6 +97,13 @@ class Bridge:
         Delete relayer checkpoints left in ``checkpoint_dir`` by an earlier run.
     """
 
+    # Declared here because __init__ reads another open Bridge's before assigning its own.
+    sim: Simulation
+    ledger: ConsortiumLedger
+    chain: EthereumChain
+    end: EthereumEnd
+    stopped: bool
+
     def __init__(
         self,
         sim: Simulation,
@@ -107,7 +120,15 @@ class Bridge:
         on_alert: Callable[..., None] | None = None,
         fresh: bool = True,
     ) -> None:
+        lanes = _OPEN_LANES.setdefault(ledger, {})
+        running = lanes.get(end.lane)
+        if running is not None and not running.stopped:
+            raise ValueError(
+                f"lane {end.lane} of ledger {ledger.name!r} is already open (asset {running.end.asset_id!r}); "
+                "a second bridge on it would share its nonces, escrow and locks: open another lane number"
+            )
         ledger_module.install(ledger)  # idempotent: the lane's end may have installed it already
+        lanes[end.lane] = self
         self.sim = sim
         self.ledger = ledger
         self.chain = chain
@@ -199,13 +220,52 @@ class Bridge:
         """Read the gateway's logs up to the head now, so a snapshot taken mid-slot misses no burn."""
         self._read_gateway()
 
-    def finality_bound(self, direction: str) -> float:
-        """Simulated seconds within which a message of ``direction`` should be final."""
+    def delivery_budget(self) -> float:
+        """Simulated seconds a lock may wait for delivery on Ethereum before relayers give up.
+
+        Relaying, the fraud window and the large-transfer delay, plus the time the lane's
+        inbound bucket takes to refill from empty (a rate-limited message waits at most that
+        long while the lane's traffic stays within its rate). After it, a message the bucket
+        still cannot cover is expired on the gateway (``BridgeGateway.expire``): rejected on
+        chain, then refunded on the consortium.
+        """
+        lane = self.end.gateway.call("lanes", self.end.lane)
+        delay, (capacity, _, refill, _) = lane[6], lane[8]
+        refill_time = -(-capacity // refill) if capacity and refill else 0
         slot = self.chain.slot_seconds
+        return 3 * self.poll_interval + 6 * slot + self.fraud_window + delay + refill_time + 60
+
+    def delivery_bound(self, direction: str) -> float:
+        """Simulated seconds within which a message of ``direction`` is delivered when nothing
+        refuses it: the delivery budget towards Ethereum; towards the consortium the lane's
+        confirmations, a quorum of attestations and the release."""
         if direction == TO_ETHEREUM:
-            delay = self.end.gateway.call("lanes", self.end.lane)[6]
-            return 3 * self.poll_interval + 6 * slot + self.fraud_window + delay + 60
-        return (self.confirmations + 4) * slot + 3 * self.poll_interval + 4 * self.ledger.config.block_period + 60
+            return self.delivery_budget()
+        slot, poll = self.chain.slot_seconds, self.poll_interval
+        return (self.confirmations + 4) * slot + 3 * poll + 4 * self.ledger.config.block_period + 60
+
+    def finality_bound(self, direction: str) -> float:
+        """Simulated seconds within which a message of ``direction`` is final on this lane:
+        delivered, or rejected and then refunded.
+
+        Consortium -> Ethereum: the delivery budget, then (if the gateway rejected or expired
+        it) the lane's confirmations, a quorum of attestations and the refund on the consortium.
+        Ethereum -> consortium: confirmations, attestations and the release, then (if the
+        consortium rejected it) the refund proven on Ethereum through the lane's verifier. It
+        holds while the gateway is not paused by its guardian, the consortium has a quorum
+        online and the lane's verifier accepts honest evidence; past it the monitor raises
+        ``bridge_message_overdue``.
+        """
+        slot, poll = self.chain.slot_seconds, self.poll_interval
+        if direction == TO_ETHEREUM:
+            return self.delivery_budget() + self.delivery_bound(TO_CONSORTIUM)
+        # the refund's proof passes the lane's verifier (an optimistic lane: its fraud window)
+        return self.delivery_bound(TO_CONSORTIUM) + 3 * poll + 4 * slot + self.fraud_window
+
+    @property
+    def finality_bound_s(self) -> float:
+        """The lane's promise: every message final within this many simulated seconds."""
+        return max(self.finality_bound(TO_ETHEREUM), self.finality_bound(TO_CONSORTIUM))
 
     # ---- reading the chains -------------------------------------------------------------------
     def locks_in(self, committed: CommittedBlock) -> Iterator[tuple[bytes, int, BridgeMessage]]:
@@ -300,26 +360,34 @@ class Bridge:
 
         A burn erased before validators attested it simply never happened (``reorged_out``);
         one erased after the consortium released it means the units now exist on both
-        chains — reported with the value at risk. A delivery erased goes back in flight and
-        relayers deliver it again.
+        chains — reported with the value at risk. A delivery (or a gateway rejection) erased
+        goes back in flight, no longer counted as an execution, and relayers deliver it again;
+        a refund on Ethereum erased sends its message back to ``rejected`` and relayers prove
+        the rejection again.
         """
         gateway = self.end.gateway
         affected = []
         for record in list(self.book.records.values()):
-            if record.state == "reorged_out" or gateway.call("status", record.id) != 0:
+            if record.state == "reorged_out":
                 continue
+            status = gateway.call("status", record.id)
             if record.direction == TO_CONSORTIUM:
-                if (
-                    record.state == "in_flight"
-                    and self.pool.count("sent", record.id) < self.ledger.validator_set.quorum
-                ):
-                    self.pool.messages.pop(record.id, None)
-                    self.pool.signatures.pop(("sent", record.id), None)
-                    self.book.transition(record.id, "reorged_out")
-                else:
-                    affected.append(record)
-            elif record.state in ("delivered", "rejected"):
-                self.book.transition(record.id, "in_flight")
+                if status == 0:
+                    if (
+                        record.state == "in_flight"
+                        and self.pool.count("sent", record.id) < self.ledger.validator_set.quorum
+                    ):
+                        self.pool.messages.pop(record.id, None)
+                        self.pool.signatures.pop(("sent", record.id), None)
+                        self.book.transition(record.id, "reorged_out")
+                    else:
+                        affected.append(record)
+                elif status == GATEWAY_SENT and record.state == "refunded":  # the refund was erased
+                    self.book.undo(record.id, "rejected")
+                    for relayer in self.relayers:
+                        relayer.forget(record.rejection_id, None)
+            elif status == 0 and record.state in ("delivered", "rejected"):  # the decision was erased
+                self.book.undo(record.id, "in_flight")
                 for relayer in self.relayers:
                     relayer.forget(record.id, record.source_height)
         final = self.chain.block_number - self.confirmations
@@ -431,6 +499,8 @@ class Bridge:
             "alerts": len(self.monitor.alerts),
             "max_value_at_risk": self.monitor.max_value_at_risk,
             "balances": self.monitor.balances(),
+            "finality_bound_s": {d: self.finality_bound(d) for d in (TO_ETHEREUM, TO_CONSORTIUM)},
+            "delivery_budget_s": self.delivery_budget(),
         }
 
     def stop(self) -> None:

@@ -16,6 +16,7 @@ proven with the consortium event whose id is ``keccak256(abi.encode(REJECTED_TAG
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from rwasim.consortium.block import asset_key, word  # the ABI words and asset key the ledger hashes with
@@ -65,8 +66,9 @@ class BridgeMessage:
     amount: int
     payload_hash: bytes = ZERO32
 
-    @property
+    @cached_property
     def id(self) -> bytes:
+        """Computed once: the book, relayers and monitor ask for it on every pass."""
         return message_id(
             self.source_chain,
             self.destination_chain,

@@ -12,6 +12,15 @@ transaction kinds when a lane is opened on it (:func:`install`), as a
   message's rejection id, and refunds the burn on Ethereum);
 * ``bridge.refund`` returns a lock the gateway refused, on a quorum of attestations;
 * ``bridge.halt`` lets a regulator or the issuer stop (or reopen) new locks on a lane.
+
+Every lane has its own escrow: the units sit in the one :data:`ESCROW` token account, but the
+module books them per ``(lane, asset)`` (:func:`lane_escrow`), and a release or refund on a lane
+is paid only out of that lane's share. A forged mint on one lane, burned back, can never be
+paid with another lane's backing; each lane's monitor checks its own share.
+
+Payloads are checked against :data:`SCHEMAS` at admission (uint256 lanes, chain ids and
+nonces, positive amounts, 0x addresses, a registered asset), so a malformed lock is refused
+with the reason instead of failing the block its event would be proven in.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from rwasim.consortium.block import LedgerEvent, asset_key
 from rwasim.consortium.crypto import InvalidSignature, recover_address
 from rwasim.consortium.ledger import ConsortiumLedger
 from rwasim.consortium.membership import OrgRole, bft_quorum
-from rwasim.consortium.modules import LedgerModule
+from rwasim.consortium.modules import Field, LedgerModule
 from rwasim.consortium.state import (
     OK,
     LedgerState,
@@ -37,11 +46,22 @@ from rwasim.consortium.state import (
 )
 
 ESCROW = "bridge-escrow"  # the account holding units locked for other chains
+ESCROW_SHORT = 250  # a release's code when its lane's escrow holds fewer units (beside the restriction codes)
 
 
 def lock_of(state: LedgerState, lane: int, nonce: int) -> dict | None:
     """The ``nonce``-th lock of ``lane`` (its state: locked, then refunded if the gateway refused it)."""
     return state.data.get(("lock", lane, nonce))
+
+
+def lane_escrow(state: LedgerState, lane: int, asset_id: str) -> int:
+    """Units of ``asset_id`` held in escrow for ``lane``: what backs that lane's wrapped supply."""
+    return state.data.get(("bridge_escrow", lane, asset_id), 0)
+
+
+def _book_escrow(s, lane: int, asset_id: str, delta: int) -> None:
+    key = ("bridge_escrow", lane, asset_id)
+    s[key] = s.get(key, 0) + delta
 
 
 def lane_halted(state: LedgerState, lane: int) -> bool:
@@ -64,6 +84,7 @@ def _bridge_lock(s, tx, p, events, ts):
     nonce = s.get(("lock_nonce", lane), 0) + 1
     s[("lock_nonce", lane)] = nonce
     move(s, asset_id, sender, ESCROW, amount, events)
+    _book_escrow(s, lane, asset_id, amount)
     s[("lock", lane, nonce)] = {
         "asset_id": asset_id,
         "sender": sender,
@@ -120,14 +141,18 @@ def _bridge_release(s, tx, p, events, ts):
     mid_hex = hx(mid)
     need(s.get(("processed", mid_hex)) is None, f"message {mid_hex} was already processed")
     _verify_attestations(s, "sent", mid, p["attestations"])
-    need(s.get(("bal", asset_id, ESCROW), 0) >= amount, "escrow holds fewer units than the release")
-    code, message = restriction(s, asset_id, ESCROW, to, amount, ts)
+    held = s.get(("bridge_escrow", lane, asset_id), 0)
+    if held < amount:  # units the lane never locked (a forged mint burned back): refused for good
+        code, message = ESCROW_SHORT, f"lane {lane}'s escrow holds {held} units, fewer than the release of {amount}"
+    else:
+        code, message = restriction(s, asset_id, ESCROW, to, amount, ts)
     if code != OK:  # the message is final as rejected; its units can be refunded on Ethereum
         s[("processed", mid_hex)] = {"state": "rejected", "code": code, "reason": message}
         events.append(LedgerEvent("bridge.rejected", {"message_id": mid_hex, "code": code, "reason": message}))
         return
     s[("processed", mid_hex)] = {"state": "released"}
     move(s, asset_id, ESCROW, to, amount, events, "bridge.release")
+    _book_escrow(s, lane, asset_id, -amount)
     events.append(LedgerEvent("bridge.released", {"message_id": mid_hex, "lane": lane, "amount": amount}))
 
 
@@ -150,6 +175,7 @@ def _bridge_refund(s, tx, p, events, ts):
     _verify_attestations(s, "rejected", mid, p["attestations"])
     s[("lock", lane, nonce)] = {**lock, "state": "refunded", "reason": p.get("reason", "")}
     move(s, lock["asset_id"], ESCROW, lock["sender"], lock["amount"], events, "bridge.refund")
+    _book_escrow(s, lane, lock["asset_id"], -lock["amount"])
     events.append(LedgerEvent("bridge.refunded", {"message_id": hx(mid), "lane": lane, "nonce": nonce}))
 
 
@@ -192,6 +218,44 @@ def _rejected_id(chain_id: int, f: dict) -> bytes:
     return rejection_id(bytes.fromhex(f["message_id"][2:]))
 
 
+def _attestations(value: list) -> str | None:
+    ok = all(
+        isinstance(entry, list)
+        and len(entry) == 2
+        and all(isinstance(x, str) and x.startswith("0x") and len(x) <= 200 for x in entry)
+        for entry in value
+    )
+    return None if ok else "each attestation is [validator address, signature], two 0x strings"
+
+
+UINT = Field("uint256")
+SCHEMAS = {
+    "bridge.lock": {
+        "asset_id": Field("asset"),
+        "amount": Field("amount"),
+        "lane": UINT,
+        "receiver": Field("address"),
+        "destination_chain": UINT,
+    },
+    "bridge.release": {
+        "source_chain": UINT,
+        "lane": UINT,
+        "nonce": UINT,
+        "asset_id": Field("asset"),
+        "sender": Field("address"),
+        "receiver": Field("address"),
+        "amount": Field("amount"),
+        "attestations": Field("list", check=_attestations),
+    },
+    "bridge.refund": {
+        "lane": UINT,
+        "nonce": UINT,
+        "reason": Field("text", optional=True),
+        "attestations": Field("list", check=_attestations),
+    },
+    "bridge.halt": {"lane": UINT, "halted": Field("bool"), "reason": Field("text", optional=True)},
+}
+
 BRIDGE_MODULE = LedgerModule(
     "bridge",
     handlers={
@@ -210,6 +274,7 @@ BRIDGE_MODULE = LedgerModule(
     event_ids={"bridge.lock": _lock_id, "bridge.rejected": _rejected_id},
     system_accounts=frozenset({ESCROW}),
     escrow_accounts=frozenset({ESCROW}),
+    schemas=SCHEMAS,
 )
 
 

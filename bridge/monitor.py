@@ -1,11 +1,12 @@
 """The bridge's invariants, checked after every observation, with alerts when they break.
 
-* Conservation: units in the consortium escrow = wrapped supply on Ethereum + inbound
+* Conservation, per lane: units in the lane's consortium escrow = its wrapped supply on Ethereum + inbound
   messages not yet delivered or refunded + outbound messages burned but not yet released or
   refunded. A forged mint (a stolen committee key, a verifier bug) shows up here as value at
   risk: wrapped units with nothing behind them.
 * No message executed twice.
-* Every message reaches a final state within the bound its lane's parameters give.
+* Every message reaches a final state (delivered, or rejected and then refunded) within the
+  bound its lane states (:meth:`~rwasim.bridge.bridge.Bridge.finality_bound`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rwasim.bridge.book import TO_CONSORTIUM, TO_ETHEREUM
-from rwasim.bridge.ledger_module import ESCROW
+from rwasim.bridge.ledger_module import lane_escrow
 
 if TYPE_CHECKING:
     from rwasim.bridge.bridge import Bridge
@@ -38,7 +39,7 @@ class BridgeMonitor:
     def balances(self) -> dict[str, int]:
         """The four terms of the conservation invariant, now."""
         bridge = self.bridge
-        escrow = bridge.ledger.state.balance_of(bridge.end.asset_id, ESCROW)
+        escrow = lane_escrow(bridge.ledger.state, bridge.end.lane, bridge.end.asset_id)  # this lane's share only
         wrapped = self._wrapped_supply()
         inbound = sum(r.message.amount for r in bridge.book.in_flight(TO_ETHEREUM))
         outbound = sum(r.message.amount for r in bridge.book.in_flight(TO_CONSORTIUM))
@@ -82,8 +83,9 @@ class BridgeMonitor:
         self._open_mismatch = at_risk if at_risk != 0 else None
         self.max_value_at_risk = max(self.max_value_at_risk, at_risk)
         now = self.bridge.sim.now
-        bounds: dict[str, float] = {}  # read from the gateway only when a message is still open
-        for record in self.bridge.book.records.values():
+        book = self.bridge.book
+        while book.doubled:
+            record = book.doubled.pop(0)
             if record.executions > 1 and record.id not in self._doubled:
                 self._doubled.add(record.id)
                 self.alert(
@@ -92,7 +94,9 @@ class BridgeMonitor:
                     executions=record.executions,
                     value_at_risk=record.message.amount * (record.executions - 1),
                 )
-            if record.final or record.state == "rejected" or record.id in self._overdue:
+        bounds: dict[str, float] = {}  # read from the gateway only when a message is still open
+        for record in book.open.values():  # open = in flight, or rejected and not yet refunded
+            if record.id in self._overdue:
                 continue
             if record.direction not in bounds:
                 bounds[record.direction] = self.bridge.finality_bound(record.direction)
@@ -103,6 +107,7 @@ class BridgeMonitor:
                     "bridge_message_overdue",
                     id=record.id,
                     direction=record.direction,
+                    state=record.state,
                     age=now - record.created_at,
                     bound=bound,
                     value_at_risk=0,

@@ -9,7 +9,13 @@ in effect.
 
 Inbound (consortium → Ethereum): scan committed consortium blocks for ``bridge.lock`` events
 of the lane, build the lane verifier's evidence (one certificate per block for a batch) and
-call ``BridgeGateway.deliver``. Outbound (Ethereum → consortium): wait for a quorum (ceil(2n/3)) of validator
+call ``BridgeGateway.deliver``. A message the gateway cannot take now never holds up the lane:
+it is set aside in the checkpoint's retry table and tried again with exponential back-off
+while later messages go on; a rate-limited one still undeliverable after the lane's delivery
+budget (:meth:`~rwasim.bridge.bridge.Bridge.delivery_budget`) is expired on the gateway
+(``BridgeGateway.expire``: rejected on chain, so refunded on the consortium). Permanent
+refusals (another destination chain, an amount above the bucket's capacity, a receiver the
+token refuses) are recorded as rejections by the gateway itself. Outbound (Ethereum → consortium): wait for a quorum (ceil(2n/3)) of validator
 attestations of a burn, then submit ``bridge.release``; for a delivery the gateway refused,
 ``bridge.refund``; for a release the consortium refused, prove its ``bridge.rejected`` event
 to ``BridgeGateway.refund``.
@@ -22,7 +28,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rwasim.bridge.codec import BridgeMessage, asset_key, rejection_id
+from rwasim.bridge.codec import BridgeMessage, asset_key
 from rwasim.bridge.gateway import committee_evidence, quorum_evidence
 
 if TYPE_CHECKING:
@@ -35,7 +41,11 @@ class RelayerCrash(Exception):
 
 
 class _InboundBlocked(Exception):
-    """A delivery failed; inbound relaying waits (in order) and retries after a back-off."""
+    """The gateway is paused: inbound relaying waits and retries after a back-off."""
+
+
+PAUSED_ERRORS = ("BridgePaused", "LanePausedError")  # the guardian's decision: wait, never give up
+MAX_BACKOFF_SLOTS = 16  # the longest wait between two retries of one message, in Ethereum slots
 
 
 class _PassAborted(Exception):
@@ -81,6 +91,8 @@ class Relayer:
         self._db.executescript(
             "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS done (id BLOB PRIMARY KEY, outcome TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS retry (id BLOB PRIMARY KEY, height INTEGER NOT NULL,"
+            " attempts INTEGER NOT NULL, next_at REAL NOT NULL);"
         )
         self.batch_size = max(1, batch_size)
         self.poll_interval = poll_interval
@@ -102,6 +114,10 @@ class Relayer:
         row = self._db.execute("SELECT value FROM kv WHERE key = 'consortium_height'").fetchone()
         self.consortium_height = int(row[0]) if row else 0
         self.done: dict[bytes, str] = {bytes(i): o for i, o in self._db.execute("SELECT id, outcome FROM done")}
+        # deliveries set aside: id -> (consortium height of its lock, attempts, next try at)
+        self.retry: dict[bytes, tuple[int, int, float]] = {
+            bytes(i): (h, a, t) for i, h, a, t in self._db.execute("SELECT id, height, attempts, next_at FROM retry")
+        }
 
     def _mark(self, ids: list[bytes], outcome: str) -> None:
         self._db.execute("BEGIN")
@@ -109,6 +125,23 @@ class Relayer:
         self._db.execute("COMMIT")
         for i in ids:
             self.done[i] = outcome
+        self._unretry(ids)
+
+    def _defer(self, ids: list[bytes], height: int) -> None:
+        """Set deliveries aside (the lane goes on); each is tried again after a growing back-off."""
+        rows = []
+        for i in ids:
+            _, attempts, _ = self.retry.get(i, (height, 0, 0.0))
+            attempts += 1
+            wait = self.bridge.chain.slot_seconds * min(2 ** (attempts - 1), MAX_BACKOFF_SLOTS)
+            self.retry[i] = (height, attempts, self.sim.now + wait)
+            rows.append((i, height, attempts, self.sim.now + wait))
+        self._db.executemany("INSERT OR REPLACE INTO retry VALUES (?, ?, ?, ?)", rows)
+
+    def _unretry(self, ids: list[bytes]) -> None:
+        gone = [i for i in ids if self.retry.pop(i, None) is not None]
+        if gone:
+            self._db.executemany("DELETE FROM retry WHERE id = ?", [(i,) for i in gone])
 
     def _advance(self, height: int) -> None:
         self._db.execute("INSERT OR REPLACE INTO kv VALUES ('consortium_height', ?)", (str(height),))
@@ -148,6 +181,7 @@ class Relayer:
         """A delivery was undone by a reorg: deliver it again (rescan from its block)."""
         self._db.execute("DELETE FROM done WHERE id = ?", (message_id,))
         self.done.pop(message_id, None)
+        self._unretry([message_id])
         if source_height is not None and source_height <= self.consortium_height:
             self._advance(source_height - 1)
 
@@ -201,13 +235,14 @@ class Relayer:
             ]
             if fresh:
                 yield from self._post(fresh, incarnation)
+        yield from self._retries(incarnation)
         while self.consortium_height < bridge.ledger.height:
             height = self.consortium_height + 1
             committed = bridge.ledger.block(height)
             pending = [
                 (tx_hash, i, message)
                 for tx_hash, i, message in bridge.locks_in(committed)
-                if message.id not in self.done
+                if message.id not in self.done and message.id not in self.retry
             ]
             if pending and self.transport["drop"] and self._rng.random() < self.transport["drop"]:
                 self.sim.record(
@@ -227,36 +262,67 @@ class Relayer:
                 return  # come back next pass; later blocks wait behind this one (in order)
             for start in range(0, len(pending), self.batch_size):
                 batch = pending[start : start + self.batch_size]
-                yield from self._deliver(batch, incarnation)
+                yield from self._deliver(batch, height, incarnation)
             self._alive(incarnation)
             self._advance(height)
 
-    def _deliver(self, batch, incarnation: int) -> Generator[Any, Any, None]:
+    def _retries(self, incarnation: int) -> Generator[Any, Any, None]:
+        """Deliveries set aside whose back-off has passed: one at a time, or expired once stale."""
+        bridge = self.bridge
+        for message_id, (height, _, next_at) in sorted(self.retry.items(), key=lambda kv: (kv[1][0], kv[1][2])):
+            if next_at > self.sim.now or message_id not in self.retry:
+                continue
+            located = [item for item in bridge.locks_in(bridge.ledger.block(height)) if item[2].id == message_id]
+            if not located:  # not a lock of this lane at that height (cannot happen short of a bug)
+                self._unretry([message_id])
+                continue
+            record = bridge.book.records.get(message_id)
+            created = record.created_at if record is not None else self.sim.now
+            if self.sim.now - created >= bridge.delivery_budget():
+                yield from self._expire(located[0], height, incarnation)
+            else:
+                yield from self._deliver(located, height, incarnation)
+
+    def _expire(self, item, height: int, incarnation: int) -> Generator[Any, Any, None]:
+        """A message past the lane's delivery budget: have the gateway reject it, if the
+        bucket still cannot cover it (else deliver it now)."""
+        bridge, end = self.bridge, self.bridge.end
+        tx_hash, index, message = item
+        evidence = yield from self._evidence([message.id], [(tx_hash, index)], incarnation)
+        tx = bridge.chain.send(end.gateway, "expire", end.lane, message.as_tuple(), evidence, sender=self.account)
+        self._maybe_crash_after_submit()
+        receipt = yield from self._receipt(tx, incarnation)
+        self.gas_spent += receipt.gas_used
+        revert = receipt.revert.error if receipt.revert is not None else None
+        self.sim.record(
+            "bridge.delivery_expired" if receipt.status else "bridge.expiry_refused",
+            "bridge",
+            relayer=self.name,
+            id=message.id,
+            error=revert,
+            gas_used=receipt.gas_used,
+        )
+        if receipt.status:
+            self._mark([message.id], "expired")
+        elif revert == "AlreadyProcessed":
+            self._mark([message.id], "duplicate")
+        elif revert == "NotStuck":  # the bucket has room now: deliver it
+            yield from self._deliver([item], height, incarnation)
+        else:
+            self._defer([message.id], height)
+
+    def _deliver(self, batch, height: int, incarnation: int) -> Generator[Any, Any, None]:
         bridge, end = self.bridge, self.bridge.end
         messages = [m for _, _, m in batch]
         ids = [m.id for m in messages]
         evidence = yield from self._evidence(ids, [(tx_hash, i) for tx_hash, i, _ in batch], incarnation)
-        while True:
-            tx = bridge.chain.send(
-                end.gateway, "deliver", end.lane, [m.as_tuple() for m in messages], evidence, sender=self.account
-            )
-            self._maybe_crash_after_submit()
-            receipt = yield from self._receipt(tx, incarnation)
-            self.gas_spent += receipt.gas_used
-            revert = receipt.revert.error if receipt.revert is not None else None
-            if revert in ("RateLimited", "BridgePaused", "LanePausedError"):  # wait, then try again
-                self.sim.record(
-                    "bridge.delivery_waiting",
-                    "bridge",
-                    relayer=self.name,
-                    messages=len(ids),
-                    error=revert,
-                    args=list(receipt.revert.args) if receipt.revert is not None else [],
-                )
-                yield self.sim.timeout(bridge.chain.slot_seconds * 5)
-                self._alive(incarnation)
-                continue
-            break
+        tx = bridge.chain.send(
+            end.gateway, "deliver", end.lane, [m.as_tuple() for m in messages], evidence, sender=self.account
+        )
+        self._maybe_crash_after_submit()
+        receipt = yield from self._receipt(tx, incarnation)
+        self.gas_spent += receipt.gas_used
+        revert = receipt.revert.error if receipt.revert is not None else None
         if receipt.status:
             self._mark(ids, "delivered")
             self.sim.record(
@@ -279,18 +345,27 @@ class Relayer:
                 gas_used=receipt.gas_used,
                 tx=tx,
             )
-        else:  # e.g. the verifier does not trust this certificate yet: back off, retry, never skip
+        elif revert in PAUSED_ERRORS:  # nothing can pass: wait for the guardian, in order
+            self.sim.record("bridge.delivery_waiting", "bridge", relayer=self.name, messages=len(ids), error=revert)
+            self._inbound_backoff_until = self.sim.now + 5 * bridge.chain.slot_seconds
+            raise _InboundBlocked()
+        elif len(batch) > 1:  # find the message that cannot pass; the others go through
+            for item in batch:
+                if item[2].id not in self.done:
+                    yield from self._deliver([item], height, incarnation)
+        else:  # rate limited, or the verifier does not trust this evidence yet: set aside, retry later
+            self._defer(ids, height)
             self.sim.record(
-                "bridge.delivery_failed",
+                "bridge.delivery_waiting" if revert == "RateLimited" else "bridge.delivery_failed",
                 "bridge",
                 relayer=self.name,
                 messages=len(ids),
                 error=revert,
+                args=list(receipt.revert.args) if receipt.revert is not None else [],
+                attempts=self.retry[ids[0]][1],
                 gas_used=receipt.gas_used,
                 tx=tx,
             )
-            self._inbound_backoff_until = self.sim.now + 10 * bridge.chain.slot_seconds
-            raise _InboundBlocked()
 
     def _evidence(
         self, ids: list[bytes], locations: list[tuple[bytes, int]], incarnation: int
@@ -372,7 +447,7 @@ class Relayer:
                 {
                     "lane": record.message.lane,
                     "nonce": record.message.nonce,
-                    "reason": bridge.pool.rejections[message_id][1],
+                    "reason": str(bridge.pool.rejections[message_id][1])[:200],
                     "attestations": bridge.pool.attestations("rejected", message_id),
                 },
             )
@@ -405,11 +480,16 @@ class Relayer:
                 self._mark([message_id], f"failed:{handle.reason}")
 
     def _refunds_on_ethereum(self, incarnation: int) -> Generator[Any, Any, None]:
-        """Outbound messages the consortium refused: prove the rejection to the gateway."""
+        """Outbound messages the consortium refused: prove the rejection to the gateway.
+
+        Walks only the book's open records and checks direction and state before touching
+        the (cached) rejection id: a pass costs the open messages, not every message sent.
+        """
         bridge, end = self.bridge, self.bridge.end
-        for record in list(bridge.book.records.values()):
-            key = rejection_id(record.id)
-            if record.direction != "to_consortium" or record.state != "rejected" or key in self.done:
+        todo = [r for r in bridge.book.open.values() if r.state == "rejected" and r.direction == "to_consortium"]
+        for record in todo:
+            key = record.rejection_id
+            if key in self.done or record.state != "rejected":
                 continue
             location = bridge.rejection_locations.get(record.id)
             if location is None:

@@ -461,7 +461,7 @@ def issue(world: World) -> None:
                     book.name,
                     h.profile.appetite,
                     world.sim.now,
-                    bridge.finality_bound("to_ethereum"),
+                    bridge.delivery_bound("to_ethereum"),
                     buyer=h,
                 )
                 ops.append(_follow_lock(world, op, bridge, bridge.lock(client, h.profile.appetite, h.wallet)))
@@ -646,11 +646,11 @@ def _submit_trade(world: World, seller: Holder, buyer: Holder, amount: int, cros
         if source.lane is None:
             raise ValueError(f"{source.name} has no bridge lane to cross")
         bridge = world.bridges[source.lane]
-        op = Op(kind, source.name, dest.name, amount, now, bridge.finality_bound("to_ethereum"), seller, buyer)
+        op = Op(kind, source.name, dest.name, amount, now, bridge.delivery_bound("to_ethereum"), seller, buyer)
         return _follow_lock(world, op, bridge, bridge.lock(seller.client, amount, buyer.wallet))
     if crossing and source.lane is not None:  # back over the lane to a consortium account
         bridge = world.bridges[source.lane]
-        op = Op(kind, source.name, dest.name, amount, now, bridge.finality_bound("to_consortium"), seller, buyer)
+        op = Op(kind, source.name, dest.name, amount, now, bridge.delivery_bound("to_consortium"), seller, buyer)
         return _follow_burn(world, op, bridge, bridge.send_back(seller.wallet, buyer.account, amount))
     bound = 3 * chain.slot_seconds
     if crossing:  # the cross-space call: burn in one space and mint in the other, in one transaction

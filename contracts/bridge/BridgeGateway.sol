@@ -78,6 +78,7 @@ contract BridgeGateway {
     error TooEarly(bytes32 id, uint256 executeAfter);
     error NotRefundable(bytes32 id);
     error ZeroAmount();
+    error NotStuck(bytes32 id);
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert NotOwner();
@@ -134,13 +135,15 @@ contract BridgeGateway {
     }
 
     /// Deliver messages of one lane proven by one piece of evidence (one certificate for a batch).
+    /// A proven message this gateway can never deliver — addressed to another chain, or larger
+    /// than the lane's rate-limit bucket can ever hold — is recorded as rejected (final), so its
+    /// units are refunded on the consortium instead of blocking the lane.
     function deliver(uint256 lane, BridgeTypes.Message[] calldata messages, bytes calldata evidence) external {
         Lane storage l = _open(lane);
         bytes32[] memory ids = new bytes32[](messages.length);
         for (uint256 i = 0; i < messages.length; i++) {
             BridgeTypes.Message calldata m = messages[i];
-            if (m.lane != lane || m.destinationChain != block.chainid || m.sourceChain != l.remoteChain
-                || m.token != l.asset) revert WrongRoute(i);
+            if (m.lane != lane || m.sourceChain != l.remoteChain || m.token != l.asset) revert WrongRoute(i);
             ids[i] = BridgeTypes.messageId(m);
         }
         if (!l.verifier.verifyMessages(ids, evidence)) revert VerificationFailed();
@@ -152,9 +155,34 @@ contract BridgeGateway {
                 continue;
             }
             fresh++;
+            if (messages[i].destinationChain != block.chainid) {
+                _reject(lane, id, CODE_WRONG_CHAIN, "addressed to another chain");
+                continue;
+            }
             _receive(l, lane, id, messages[i].receiver, messages[i].amount);
         }
         if (fresh == 0) revert AlreadyProcessed(ids.length > 0 ? ids[0] : bytes32(0));
+    }
+
+    /// Reject a proven message that has waited its lane's delivery budget and that the inbound
+    /// bucket still cannot cover now, so its units are refunded on the consortium. Anyone may
+    /// call it (relayers do, once their bounded retries are spent), but only while the bucket
+    /// is short of the amount: a message the gateway could deliver now cannot be expired.
+    function expire(uint256 lane, BridgeTypes.Message calldata m, bytes calldata evidence) external {
+        Lane storage l = _open(lane);
+        if (m.lane != lane || m.sourceChain != l.remoteChain || m.token != l.asset) revert WrongRoute(0);
+        bytes32 id = BridgeTypes.messageId(m);
+        if (status[id] != Status.None) revert AlreadyProcessed(id);
+        if (l.inbound.capacity == 0 || _available(l.inbound) >= m.amount) revert NotStuck(id);
+        bytes32[] memory ids = new bytes32[](1);
+        ids[0] = id;
+        if (!l.verifier.verifyMessages(ids, evidence)) revert VerificationFailed();
+        _reject(lane, id, CODE_EXPIRED, "rate limited beyond the lane's delivery budget");
+    }
+
+    function _reject(uint256 lane, bytes32 id, uint8 code, string memory reason) internal {
+        status[id] = Status.Rejected;
+        emit MessageRejected(id, lane, code, reason);
     }
 
     function _receive(Lane storage l, uint256 lane, bytes32 id, address receiver, uint256 amount) internal {
@@ -162,6 +190,11 @@ contract BridgeGateway {
         if (code != 0) {
             status[id] = Status.Rejected;
             emit MessageRejected(id, lane, code, reason);
+            return;
+        }
+        Bucket storage b = l.inbound;
+        if (b.capacity != 0 && (amount > b.capacity || (b.refillPerSecond == 0 && amount > _available(b)))) {
+            _reject(lane, id, CODE_ABOVE_CAPACITY, "amount above what the lane's rate limit can ever pass");
             return;
         }
         _consume(l.inbound, lane, amount);
@@ -189,6 +222,9 @@ contract BridgeGateway {
 
     bytes4 private constant TRANSFER_RESTRICTED = bytes4(keccak256("TransferRestricted(uint8,string)"));
     uint8 public constant CODE_TOKEN_REVERTED = 255;
+    uint8 public constant CODE_WRONG_CHAIN = 254;
+    uint8 public constant CODE_ABOVE_CAPACITY = 253;
+    uint8 public constant CODE_EXPIRED = 252;
 
     /// The token's restriction code and message when it reverted with TransferRestricted,
     /// otherwise code 255 with the revert's selector.
@@ -260,10 +296,14 @@ contract BridgeGateway {
         if (l.paused) revert LanePausedError(lane);
     }
 
+    function _available(Bucket storage b) internal view returns (uint256) {
+        uint256 refilled = uint256(b.available) + (block.timestamp - b.updatedAt) * b.refillPerSecond;
+        return refilled > b.capacity ? b.capacity : refilled;
+    }
+
     function _consume(Bucket storage b, uint256 lane, uint256 amount) internal {
         if (b.capacity == 0) return;
-        uint256 refilled = uint256(b.available) + (block.timestamp - b.updatedAt) * b.refillPerSecond;
-        uint256 available = refilled > b.capacity ? b.capacity : refilled;
+        uint256 available = _available(b);
         if (amount > available) revert RateLimited(lane, available, amount);
         b.available = uint128(available - amount);
         b.updatedAt = uint64(block.timestamp);

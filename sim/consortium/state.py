@@ -30,7 +30,7 @@ from typing import Any
 from rwasim.consortium.block import LedgerEvent, Receipt
 from rwasim.consortium.crypto import keccak
 from rwasim.consortium.membership import GOVERNANCE_ROLES, ROLE_PERMISSIONS, OrgRole, ValidatorSet, governance_threshold
-from rwasim.consortium.modules import LedgerModule, LedgerModules
+from rwasim.consortium.modules import Field, LedgerModule, LedgerModules, payload_problem
 from rwasim.consortium.transactions import Transaction, verify_signature
 
 HTLC = "htlc"  # the account holding units under hash time locks
@@ -313,6 +313,10 @@ def _admission(s, chain_id: int, tx: Transaction, modules: LedgerModules, mempoo
         tx.kind == "membership.add_client" and client.get("admin")
     ):
         return f"role {client['role']} may not {tx.kind}"
+    if mempool:
+        problem = modules.payload_problem(tx.kind, tx.payload)
+        if problem is not None:
+            return problem
     expected = s.get(("nonce", tx.sender), 0)
     if tx.nonce < expected:
         return f"nonce {tx.nonce} already used (next is {expected})"
@@ -326,14 +330,20 @@ def _execute(block: _Overlay, chain_id: int, tx: Transaction, timestamp: int, mo
     if reason is not None:
         return Receipt(tx.hash, False, reason)
     block[("nonce", tx.sender)] = tx.nonce + 1
+    problem = modules.payload_problem(tx.kind, tx.payload, lambda asset_id: block.get(("asset", asset_id)) is not None)
+    if problem is not None:  # the nonce is spent: a malformed transaction is final as rejected
+        return Receipt(tx.hash, False, problem)
     s = _TxOverlay(block)  # the transaction's own writes, merged only if it succeeds
     events: list[LedgerEvent] = []
     try:
         modules.handlers[tx.kind](s, tx, tx.payload, events, timestamp)
+        for event in events:  # an event that cannot be proven would fail the whole block later
+            if event.kind in modules.event_ids:
+                modules.event_ids[event.kind](chain_id, event.fields)
     except Rejected as exc:
         return Receipt(tx.hash, False, str(exc))
-    except (KeyError, TypeError, ValueError) as exc:
-        return Receipt(tx.hash, False, f"malformed payload: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a handler's bug must not crash a node; every node rejects alike
+        return Receipt(tx.hash, False, f"malformed payload: {type(exc).__name__}: {str(exc)[:200]}")
     block.writes.update(s.writes)
     return Receipt(tx.hash, True, None, tuple(events))
 
@@ -547,6 +557,8 @@ GOVERNANCE_ACTIONS = ("add_organisation", "remove_organisation", "add_validator"
 def _governance_propose(s, tx, p, events, ts):
     action = p["action"]
     _need(action in GOVERNANCE_ACTIONS, f"unknown governance action {action!r}")
+    problem = payload_problem(GOVERNANCE_ARGS[action], p.get("args", {}))
+    _need(problem is None, f"governance args: {problem}")
     _need(s.get(("client", tx.sender))["admin"], "only an organisation's admin key may propose")
     proposal_id = "0x" + tx.hash.hex()
     s[("proposal", proposal_id)] = {"action": action, "args": p.get("args", {}), "approvals": [], "done": False}
@@ -923,8 +935,100 @@ HANDLERS: dict[str, Callable] = {
     "dvp.cancel": _dvp_cancel,
 }
 
+
+# ---- payload schemas: what admission checks before any handler runs ---------------------------
+def _documents(value: list) -> str | None:
+    ok = all(
+        isinstance(d, list) and len(d) == 3 and all(isinstance(x, str) and len(x) <= 256 for x in d) for d in value
+    )
+    return None if ok else "each document is [name, uri, hash], three strings"
+
+
+def _rules(value: dict) -> str | None:
+    counts = ("max_holders", "max_balance", "locked_until")
+    for name in counts:
+        v = value.get(name)
+        if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 256):
+            return f"rule {name} must be a non-negative integer"
+    countries = value.get("countries")
+    if countries is not None and not (
+        isinstance(countries, list) and all(isinstance(c, int) and not isinstance(c, bool) for c in countries)
+    ):
+        return "rule countries must be a list of country codes"
+    classes = value.get("investor_classes")
+    if classes is not None and not (isinstance(classes, list) and all(c in CLASSES for c in classes)):
+        return f"rule investor_classes must be a list of {', '.join(CLASSES)}"
+    return None
+
+
+_ROLES = tuple(role.value for role in OrgRole)
+AMOUNT, ASSET, ACCOUNT = Field("amount"), Field("asset"), Field("name")
+GOVERNANCE_ARGS = {
+    "add_organisation": {"org_id": Field("name"), "role": Field("choice", choices=_ROLES), "address": Field("address")},
+    "remove_organisation": {"org_id": Field("name")},
+    "add_validator": {"org_id": Field("name"), "address": Field("address")},
+    "remove_validator": {"address": Field("address")},
+}
+SCHEMAS = {
+    "membership.add_client": {"role": Field("choice", choices=_ROLES), "address": Field("address")},
+    "governance.propose": {
+        "action": Field("choice", choices=GOVERNANCE_ACTIONS),
+        "args": Field("dict", optional=True),
+    },
+    "governance.vote": {"proposal": Field("bytes32")},
+    "identity.register": {
+        "holder": ACCOUNT,
+        "country": Field("uint64"),
+        "investor_class": Field("choice", choices=CLASSES),
+        "kyc": Field("bool", optional=True),
+    },
+    "asset.register": {
+        "asset_id": Field("name"),
+        "term_sheet_hash": Field("text"),
+        "name": Field("text", optional=True),
+        "rules": Field("dict", optional=True, check=_rules),
+        "documents": Field("list", optional=True, check=_documents),
+    },
+    "asset.document": {"asset_id": ASSET, "name": Field("name"), "uri": Field("text"), "hash": Field("text")},
+    "asset.fixing": {"asset_id": ASSET, "date": Field("scalar"), "close": Field("scalar")},
+    "asset.corporate_action": {
+        "asset_id": ASSET,
+        "action": Field("scalar"),
+        "date": Field("scalar"),
+        "detail": Field("dict", optional=True),
+    },
+    "token.mint": {"asset_id": ASSET, "to": ACCOUNT, "amount": AMOUNT},
+    "token.burn": {"asset_id": ASSET, "from": ACCOUNT, "amount": AMOUNT},
+    "token.transfer": {"asset_id": ASSET, "to": ACCOUNT, "amount": AMOUNT},
+    "token.pause": {"asset_id": ASSET, "paused": Field("bool")},
+    "token.freeze": {"asset_id": ASSET, "holder": ACCOUNT, "frozen": Field("bool")},
+    "token.freeze_partial": {"asset_id": ASSET, "holder": ACCOUNT, "amount": Field("int256")},
+    "token.forced_transfer": {"asset_id": ASSET, "from": ACCOUNT, "to": ACCOUNT, "amount": AMOUNT},
+    "htlc.lock": {
+        "asset_id": ASSET,
+        "amount": AMOUNT,
+        "expiry": Field("uint64"),
+        "hashlock": Field("bytes32"),
+        "receiver": ACCOUNT,
+    },
+    "htlc.claim": {"lock_id": Field("bytes32"), "preimage": Field("hex")},
+    "htlc.refund": {"lock_id": Field("bytes32")},
+    "dvp.propose": {
+        "asset_id": ASSET,
+        "cash_asset": ASSET,
+        "amount": AMOUNT,
+        "cash_amount": AMOUNT,
+        "deadline": Field("uint64"),
+        "buyer": ACCOUNT,
+    },
+    "dvp.accept": {"trade_id": Field("bytes32")},
+    "dvp.cancel": {"trade_id": Field("bytes32")},
+}
+
 # The base state machine every ledger has, as the first entry of its module table.
-CORE_MODULE = LedgerModule("consortium", HANDLERS, dict(ROLE_PERMISSIONS), system_accounts=SYSTEM_ACCOUNTS)
+CORE_MODULE = LedgerModule(
+    "consortium", HANDLERS, dict(ROLE_PERMISSIONS), system_accounts=SYSTEM_ACCOUNTS, schemas=SCHEMAS
+)
 
 
 def core_modules() -> LedgerModules:

@@ -135,12 +135,12 @@ def verify_signature(tx: Transaction) -> bool:
 
 
 def _verify(tx: Transaction) -> bool:
-    if (
-        _WELL_FORMED.get(id(tx)) is not tx
-        and keccak(TX_DOMAIN + encode_transaction(tx.chain_id, tx.kind, tx.sender, tx.nonce, tx.payload)) != tx.hash
-    ):
-        return False
-    try:
+    try:  # a transaction built by hand may hold anything: it is refused, never a crash
+        if (
+            _WELL_FORMED.get(id(tx)) is not tx
+            and keccak(TX_DOMAIN + encode_transaction(tx.chain_id, tx.kind, tx.sender, tx.nonce, tx.payload)) != tx.hash
+        ):
+            return False
         return recover_address(tx.hash, tx.signature) == tx.sender
-    except InvalidSignature:
+    except (InvalidSignature, TypeError, ValueError, AttributeError):
         return False

@@ -217,9 +217,10 @@ def test_asset_registry_and_documents(market):
     ).ok
     assert m.ledger.state.asset(ASSET)["documents"]["pricing-supplement"]["hash"] == "0x" + "12" * 32
     malformed = _settle(m, m.issuer, "token.mint", {"asset_id": ASSET, "to": m.investors[0].holder, "amount": -5})
-    assert malformed.reason == "amount must be a positive integer, not -5"
+    assert malformed.status == "refused"
+    assert malformed.reason == "malformed payload: field 'amount' must be a positive integer below 2**256, not -5"
     missing = _settle(m, m.issuer, "token.mint", {"asset_id": ASSET})
-    assert missing.status == "rejected" and missing.reason.startswith("malformed payload: KeyError")
+    assert missing.status == "refused" and missing.reason == "malformed payload: field 'to' is missing"
 
 
 def test_htlc_claim_and_refund_at_the_expiry_boundary(market):
