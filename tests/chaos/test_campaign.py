@@ -8,9 +8,7 @@ injected and cleared, with time advancing. After every step
 :class:`rwasim.bridge.chaos.InvariantChecker` checks the invariants on the live system.
 
 The machine runs once (bounded, derandomized) and records every violation with the steps
-that led to it; one test per invariant then asserts it was never broken. An invariant broken
-on main by a defect being fixed elsewhere is marked ``xfail(strict=True)`` with the defect's
-number, so the fix's merge turns it into a failure that says to remove the marker.
+that led to it; one test per invariant then asserts it was never broken, naming the steps.
 Set ``RWASIM_CHAOS_SHRINK=1`` to make the first violation fail the machine, so Hypothesis
 shrinks it to a minimal sequence of steps.
 """
@@ -391,11 +389,6 @@ def test_every_message_final_after_faults_clear(campaign) -> None:
     check(campaign, "finality")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 defect 6: two lanes share one escrow account, so each lane's monitor sees the other "
-    "lane's units as its own and raises bridge_supply_mismatch while nothing is lost",
-)
 def test_no_false_alerts(campaign) -> None:
     """Every monitor alert is a real breach (a false alarm hides the real ones)."""
     check(campaign, "false_alert")
