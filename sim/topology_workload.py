@@ -41,6 +41,7 @@ import networkx as nx
 from rwasim.agents import Licences, LicensedIssuer, draw_investors
 from rwasim.agents.investors import InvestorProfile
 from rwasim.agents.note import EthereumHolderIndex
+from rwasim.consortium.node import BESU_BLOCK_PERIOD
 from rwasim.metrics import percentile
 from rwasim.topology import TOPOLOGIES, lanes, nodes_of_kind, topology_preset, validate_system, venues
 
@@ -66,7 +67,7 @@ WORKLOAD_DEFAULTS: dict[str, Any] = {
     "shape": "mesh",
     "link_latency": 0.02,
     "link_jitter": 0.005,
-    "block_period": 1.0,
+    "block_period": BESU_BLOCK_PERIOD,  # Besu's documented QBFT blockperiodseconds
     "eth_slot": 12.0,
     "confirmations": 12,
     "verifier": "quorum",
