@@ -14,6 +14,7 @@ from typing import Any
 
 import networkx as nx
 
+from rwasim.consortium.node import BESU_BLOCK_PERIOD
 from rwasim.consortium.shapes import consortium_graph
 
 TOPOLOGIES = ("consortium-only", "public-only", "bridged", "dual-space", "hub")
@@ -42,7 +43,7 @@ def add_consortium(
     shape: str = "mesh",
     latency: float = 0.02,
     jitter: float = 0.005,
-    block_period: float = 1.0,
+    block_period: float = BESU_BLOCK_PERIOD,
     issuer: str = "issuer",
     seed: int | None = 0,
 ) -> str:
@@ -69,7 +70,7 @@ def add_consortium(
     )
     links = consortium_graph(validators, shape, latency=latency, jitter=jitter, seed=seed)
     for v in links.nodes:
-        g.add_node(f"{name}/{v}", kind="validator", chain=name, local=v)
+        g.add_node(f"{name}/{v}", kind="validator", chain=name, local=v, **links.nodes[v])
         g.add_edge(f"{name}/{v}", name, kind="runs")
     for a, b, data in links.edges(data=True):
         g.add_edge(f"{name}/{a}", f"{name}/{b}", kind="link", **data)
@@ -219,7 +220,7 @@ def topology_preset(
     shape: str = "mesh",
     latency: float = 0.02,
     jitter: float = 0.005,
-    block_period: float = 1.0,
+    block_period: float = BESU_BLOCK_PERIOD,
     slot_seconds: float = 12.0,
     confirmations: int = 12,
     verifier: str = "quorum",

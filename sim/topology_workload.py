@@ -41,6 +41,7 @@ import networkx as nx
 from rwasim.agents import Licences, LicensedIssuer, draw_investors
 from rwasim.agents.investors import CLASSES, COUNTRIES, InvestorProfile
 from rwasim.agents.note import EthereumHolderIndex
+from rwasim.consortium.node import BESU_BLOCK_PERIOD
 from rwasim.consortium.shapes import SHAPES
 from rwasim.metrics import percentile
 from rwasim.params import Param, defaults
@@ -106,7 +107,9 @@ WORKLOAD_PARAMS: dict[str, Param] = {
     "shape": Param("mesh", choices=SHAPES, help="how a consortium's validators are linked"),
     "link_latency": Param(0.02, min=0.0, max=1.0, help="one-way latency of a validator link, seconds"),
     "link_jitter": Param(0.005, min=0.0, max=0.5, help="random extra delay of a validator link, seconds"),
-    "block_period": Param(1.0, min=0.1, max=60.0, help="least seconds between consortium blocks"),
+    "block_period": Param(
+        BESU_BLOCK_PERIOD, min=0.1, max=60.0, help="least seconds between consortium blocks (Besu's QBFT default)"
+    ),
     "eth_slot": Param(12.0, min=1.0, max=60.0, help="seconds between Ethereum blocks"),
     "confirmations": Param(12, min=0, max=64, help="Ethereum blocks a lane waits before a burn is final"),
     "verifier": Param("quorum", choices=VERIFIERS, help="how the Ethereum gateway checks consortium messages"),

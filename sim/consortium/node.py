@@ -21,8 +21,10 @@ node tells its peers its height (``Status``), and one that is behind syncs at on
 an idle ledger; nodes also pass on the transactions they hold and their latest round change,
 which the cut could have lost.
 
-Blocks are produced only when there are transactions (Besu's empty-block period set to
-"never"), so a quiet ledger costs nothing while a scenario's months of coupon dates pass.
+Blocks are produced only when there are transactions, so a quiet ledger costs nothing while a
+scenario's months of coupon dates pass. Besu itself proposes a block every block period, empty
+or not; here a transaction arriving on an idle ledger is proposed at once if a block period has
+passed since the last block, and otherwise at that boundary (parent time + block period).
 """
 
 from __future__ import annotations
@@ -55,17 +57,33 @@ if TYPE_CHECKING:
 
     from rwasim.consortium.ledger import ConsortiumLedger
 
+# Besu's documented QBFT timing (https://besu.hyperledger.org/private-networks/how-to/configure/consensus/qbft,
+# "Genesis file" and "Block time"): blockperiodseconds 5, requesttimeoutseconds 10 (twice the block
+# period, as its "Tune block timeout" steps advise); round r's timer is requesttimeout * 2**r
+# (consensus/common/.../bft/RoundTimer.java: baseExpiryPeriod * 2^roundNumber).
+BESU_BLOCK_PERIOD = 5.0
+BESU_REQUEST_TIMEOUT = 10.0
+
 
 @dataclass(frozen=True)
 class ConsensusConfig:
     """Timing and sizing of consensus.
 
+    The timing defaults are Hyperledger Besu's documented QBFT configuration (the QBFT genesis
+    file of "Configure QBFT consensus", besu.hyperledger.org: ``blockperiodseconds`` 5,
+    ``requesttimeoutseconds`` 10, the round timer doubling per round), so latencies measured
+    here are those of a Besu network configured as its documentation shows.
+
     Attributes
     ----------
     block_period : float
         Minimum simulated seconds between a block and its parent (QBFT's ``blockperiodseconds``).
+        A proposer waits for it after the parent before proposing, as Besu's block timer does.
     round_timeout : float
-        First round's timer; each later round doubles it (capped at ``max_round_timeout``).
+        Round 0's timer (QBFT's ``requesttimeoutseconds``), started once the block period has
+        passed; round ``r``'s timer is ``round_timeout * 2**r`` (Besu's ``RoundTimer``).
+    max_round_timeout : float, optional
+        A cap on the doubling; ``None`` (Besu's behaviour) doubles without bound.
     max_block_txs : int
         Transactions per block at most.
     gossip_interval : float
@@ -74,16 +92,18 @@ class ConsensusConfig:
         Blocks per sync response.
     """
 
-    block_period: float = 1.0
-    round_timeout: float = 4.0
-    max_round_timeout: float = 120.0
+    block_period: float = BESU_BLOCK_PERIOD
+    round_timeout: float = BESU_REQUEST_TIMEOUT
+    max_round_timeout: float | None = None
     max_block_txs: int = 2000
     gossip_interval: float = 0.05
     sync_batch: int = 64
     sync_timeout: float = 5.0
 
     def timeout(self, round_: int) -> float:
-        return min(self.round_timeout * 2**round_, self.max_round_timeout)
+        """Round ``round_``'s timer: ``round_timeout * 2**round_`` (capped if a cap is set)."""
+        wait = self.round_timeout * 2.0**round_
+        return wait if self.max_round_timeout is None else min(wait, self.max_round_timeout)
 
 
 _TX_ROOTS: OrderedDict[int, tuple[tuple, bytes]] = OrderedDict()

@@ -54,12 +54,15 @@ def test_no_two_way_partition_commits_two_blocks_and_a_quorum_side_stays_live(n)
     names = sorted(ledger.nodes)
     quorum = ledger.validator_set.quorum
     splits = list(_two_way_partitions(names)) or [(names, [])]
+    # at most n - quorum rounds in a row have their proposer on the other side, each one timer
+    cfg = ledger.config
+    window = cfg.block_period + sum(cfg.timeout(r) for r in range(n - quorum + 1)) + 5
     for i, (a, b) in enumerate(splits):
         ledger.faults.inject("partition", groups=[a, b] if b else [a])
         ta = _register(ledger, "issuer", f"a-{i}", via=a[-1])
         tb = _register(ledger, "bank", f"b-{i}", via=b[-1]) if b else None
         height = ledger.height
-        sim.run(until=sim.now + 30)
+        sim.run(until=sim.now + window)
         for side, handle in ((a, ta), (b, tb)):
             if handle is None:
                 continue

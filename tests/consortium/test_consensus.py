@@ -109,6 +109,8 @@ def test_an_equivocating_proposer_is_detected_and_safety_holds(market):
     assert evidence and evidence[0]["proposer"] == liar and len(evidence[0]["blocks"]) == 2
     assert market.sim.log.of_kind("consortium.equivocation")
     assert ledger.monitor.violations == []
+    # a validator that prepared the other twin learns the decided block when its round timer fires
+    ledger.catch_up(ledger.height, grace=ledger.config.block_period + ledger.config.timeout(0))
     assert_nodes_agree(ledger)
     assert sum(market.ledger.state.holders(ASSET).values()) == 4000
 
