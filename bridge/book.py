@@ -116,17 +116,7 @@ class MessageBook:
             record.reason, record.code = reason, code
         if state in FINAL_STATES:
             record.finalised_at = self.sim.now
-        self.sim.record(
-            "bridge.message",
-            "bridge",
-            id=message_id,
-            direction=record.direction,
-            lane=record.message.lane,
-            nonce=record.message.nonce,
-            amount=record.message.amount,
-            state=state,
-            reason=reason,
-        )
+        self._log(record, reason)
 
     def undo(self, message_id: bytes, state: str) -> None:
         """A reorg erased the decision that moved the message on: it goes back to ``state``
@@ -142,16 +132,20 @@ class MessageBook:
         record.state = state
         record.history.append((self.sim.now, state))
         self.open[message_id] = record
+        self._log(record, "undone by an Ethereum reorg")
+
+    def _log(self, record: MessageRecord, reason: str | None) -> None:
+        """One ``bridge.message`` event line for the record's new state."""
         self.sim.record(
             "bridge.message",
             "bridge",
-            id=message_id,
+            id=record.id,
             direction=record.direction,
             lane=record.message.lane,
             nonce=record.message.nonce,
             amount=record.message.amount,
-            state=state,
-            reason="undone by an Ethereum reorg",
+            state=record.state,
+            reason=reason,
         )
 
     def in_flight(self, direction: str | None = None) -> list[MessageRecord]:
