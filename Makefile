@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # import-linter read packages from folders, so they read a copy laid out as installed.
 STAGE  := .typecheck
 
-.PHONY: all install node demo test lint stage wheel bench contracts contracts-check clean
+.PHONY: all install node demo test lint stage wheel bench chaos contracts contracts-check clean
 
 all: test
 
@@ -56,6 +56,12 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/ethereum_transfers.py
 	$(PY) benchmarks/consortium.py
 	$(PY) benchmarks/bridge.py
+
+# The standing campaign at full size: 1,000 schedules over both chains and the bridge, and the
+# consensus nemesis for n = 1..10 (tests/chaos and tests/consortium run small versions of both).
+chaos: $(STAMP) $(NODE_STAMP)
+	$(PY) benchmarks/chaos.py --schedules 1000 --lanes 2 --workers 2
+	$(PY) benchmarks/consensus_nemesis.py --seeds 100
 
 contracts: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/rwasim contracts build
