@@ -103,7 +103,7 @@ WORKLOAD_PARAMS: dict[str, Param] = {
     "cross_share": Param(0.2, min=0.0, max=1.0, help="share of trades that cross venues where the topology joins them"),
     "trade_interval": Param(2.0, min=0.1, max=3600.0, help="mean seconds between trades (exponential)"),
     "max_trade": Param(50, min=1, max=10**6, help="most units in one trade"),
-    "validators": Param(4, min=4, max=16, help="validators of each consortium ledger"),
+    "validators": Param(4, min=1, max=16, help="validators of each consortium ledger"),
     "shape": Param("mesh", choices=SHAPES, help="how a consortium's validators are linked"),
     "link_latency": Param(0.02, min=0.0, max=1.0, help="one-way latency of a validator link, seconds"),
     "link_jitter": Param(0.005, min=0.0, max=0.5, help="random extra delay of a validator link, seconds"),
