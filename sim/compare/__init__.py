@@ -2,9 +2,10 @@
 
 The grid is the full cross product (topologies x ``--set`` values x seeds, :mod:`.grid`); its
 points run in local processes or on Dask (:mod:`.executors`); the results are written in grid
-order as runs.csv, summary.csv (mean and Student-t 95% CI, :mod:`.stats`) and compare.html
-(:mod:`.output`). Nothing in runs.csv or summary.csv depends on the executor, the number of
-workers or the wall clock: wall time goes to timings.csv only.
+order as runs.csv, summary.csv (mean and a 95% CI inside each metric's domain, :mod:`.stats`)
+and compare.html (:mod:`.output`).
+Nothing in runs.csv or summary.csv depends on the executor, the number of workers or the wall
+clock: wall time goes to timings.csv only.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from rwasim.compare.executors import EXECUTORS, MAX_WORKERS, check_executor, exe
 from rwasim.compare.grid import (
     MAX_SEEDS,
     SCENARIO,
+    SEED_LIMIT,
     CompareError,
     GridPoint,
     build_grid,
     describe_grid,
     parse_sets,
+    replicate_seed,
     split_values,
 )
 from rwasim.compare.output import run_rows, summary_rows, write_csv, write_html
@@ -37,6 +40,8 @@ __all__ = [
     "build_grid",
     "execute_point",
     "mean_ci",
+    "replicate_seed",
+    "SEED_LIMIT",
     "run_compare",
     "run_dir",
     "split_values",
