@@ -16,7 +16,7 @@ all: test
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,dask,dev]"
+	$(PY) -m pip install --quiet -e ".[test,dask,analysis,dev]"
 	touch $@
 
 # The pinned Solidity compiler (npm `solc`) and anvil (npm `@foundry-rs/anvil`), from the lock file.

@@ -807,6 +807,45 @@ def _r(value: float | None, digits: int = 6) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, digits)
 
 
+#: What each metric of :func:`collect_metrics` can be, so a sweep's confidence intervals stay
+#: inside it (``rwasim.compare.stats``): shares are fractions in [0, 1]; every other figure is a
+#: count, a duration, a rate, gas or a price and is never negative. ``fault`` is a name, not a number.
+SHARE_METRICS = ("reach", "regulator_visibility", "fault_applies")
+METRIC_DOMAINS: dict[str, str] = {
+    **{
+        f"{kind}_{suffix}": "nonnegative"
+        for kind in OP_KINDS
+        for suffix in ("ops", "failed", "tps", "p50_s", "p95_s", "p99_s")
+    },
+    **{
+        name: "nonnegative"
+        for name in (
+            "finality_p50_s",
+            "finality_p95_s",
+            "failed_settlements",
+            "unsettled",
+            "investors",
+            "onboarded",
+            "gas",
+            "eth_txs",
+            "consortium_txs",
+            "fee_eth",
+            "cost_usd",
+            "cost_per_settlement_usd",
+            "value_at_risk",
+            "detection_s",
+            "alerts",
+            "msgs_per_validator",
+            "kb_per_validator",
+            "txs_per_relayer",
+            "trades_skipped",
+            "simulated_s",
+        )
+    },
+    **{name: "share" for name in SHARE_METRICS},
+}
+
+
 def collect_metrics(world: World, trading_start: float) -> dict[str, Any]:
     """The flat figures of one run (numbers, or None where a figure does not apply)."""
     p, graph = world.p, world.graph

@@ -2,9 +2,10 @@
 
 The grid is the full cross product (topologies x ``--set`` values x seeds, :mod:`.grid`); its
 points run in local processes or on Dask (:mod:`.executors`); the results are written in grid
-order as runs.csv, summary.csv (mean and Student-t 95% CI, :mod:`.stats`) and compare.html
-(:mod:`.output`). Nothing in runs.csv or summary.csv depends on the executor, the number of
-workers or the wall clock: wall time goes to timings.csv only.
+order as runs.csv, summary.csv (mean and a 95% CI inside each metric's domain, :mod:`.stats`),
+compare.html (:mod:`.output`) and, with ``parquet=True``, runs.parquet and summary.parquet.
+Nothing in runs.csv or summary.csv depends on the executor, the number of workers or the wall
+clock: wall time goes to timings.csv only.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from rwasim.compare.executors import EXECUTORS, MAX_WORKERS, check_executor, exe
 from rwasim.compare.grid import (
     MAX_SEEDS,
     SCENARIO,
+    SEED_LIMIT,
     CompareError,
     GridPoint,
     build_grid,
     describe_grid,
     parse_sets,
+    replicate_seed,
     split_values,
 )
 from rwasim.compare.output import run_rows, summary_rows, write_csv, write_html
@@ -37,6 +40,8 @@ __all__ = [
     "build_grid",
     "execute_point",
     "mean_ci",
+    "replicate_seed",
+    "SEED_LIMIT",
     "run_compare",
     "run_dir",
     "split_values",
@@ -74,6 +79,7 @@ def run_compare(
     scheduler: str | None = None,
     backend: str = "eth-tester",
     progress: bool = False,
+    parquet: bool = False,
     say=print,
 ) -> CompareResult:
     """Run the sweep and write its files into ``out_dir``.
@@ -81,10 +87,12 @@ def run_compare(
     Raises
     ------
     CompareError
-        An unknown topology or executor, a bad ``--set``, or an unreachable scheduler.
+        An unknown topology or executor, a bad ``--set``, an unreachable scheduler, or
+        ``parquet`` without pandas and pyarrow installed.
     """
     import time
 
+    from rwasim.analysis import AnalysisUnavailable, load_sweep, require_analysis
     from rwasim.runner import (
         ScenarioError,
         apply_overrides,
@@ -96,6 +104,11 @@ def run_compare(
     )
 
     check_executor(executor, workers, scheduler)
+    if parquet:
+        try:
+            require_analysis("--parquet", parquet=True)
+        except AnalysisUnavailable as exc:
+            raise CompareError(str(exc)) from None
     try:  # everything the command names is checked before the first run starts
         check_seed(base_seed)
         check_backend(backend)
@@ -136,6 +149,8 @@ def run_compare(
         [[str(r["index"]), f"{r['wall_s']:.3f}"] for r in results] + [["total", f"{wall:.3f}"]],
     )
     files["html"] = write_html(out_dir / "compare.html", grid_line, points, results, backend)
+    if parquet:
+        files.update(load_sweep(out_dir).to_parquet())
     return CompareResult(grid_line, points, results, files, wall)
 
 
@@ -211,6 +226,11 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="eth-tester", help="Ethereum backend of every run (default eth-tester)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--parquet",
+        action="store_true",
+        help="also write runs.parquet and summary.parquet (needs the extra rwasim[analysis])",
+    )
 
 
 def cli_compare(args: argparse.Namespace) -> int:
@@ -228,6 +248,7 @@ def cli_compare(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             backend=args.backend,
             progress=not args.quiet,
+            parquet=args.parquet,
         )
     except CompareError as exc:
         print(f"rwasim: {exc}", file=sys.stderr)

@@ -1,6 +1,8 @@
 """The sweep's grid: topologies x parameter values x seeds, each point with its own run seed.
 
-Every point's seed is ``derive_seed(base_seed, "compare", "replicate", r)``: the r-th seed is
+Every point's seed is :func:`replicate_seed`, ``derive_seed(base_seed, "compare", "replicate", r)``
+with its top bit cleared so it fits a signed 64-bit integer (pandas, Arrow and SQL columns
+overflow above 2**63; ``rwasim run --seed`` takes any seed below 2**64). The r-th seed is
 the same for every topology and parameter point, so topologies are compared on the same
 investor population and the same trade stream (common random numbers, a paired design),
 and any point can be rerun alone with ``rwasim run topology_study --seed ...``.
@@ -16,6 +18,8 @@ from typing import Any
 from rwasim.engine import derive_seed
 
 SCENARIO = "topology_study"
+#: Every seed a sweep produces is below this (int64's largest value + 1).
+SEED_LIMIT = 2**63
 #: Seeds per point; more is a typo (each seed is a full run per topology and parameter point).
 MAX_SEEDS = 10_000
 
@@ -51,6 +55,11 @@ class GridPoint:
         if backend != "eth-tester":
             words += ["--backend", backend]
         return shlex.join(words)
+
+
+def replicate_seed(base_seed: int, replicate: int) -> int:
+    """The run seed of the ``replicate``-th seed of a sweep, in [0, 2**63)."""
+    return derive_seed(base_seed, "compare", "replicate", replicate) % SEED_LIMIT
 
 
 def split_values(raw: str) -> list[str]:
@@ -118,7 +127,7 @@ def build_grid(
     for topology in topologies:
         for values in itertools.product(*(vals for _, vals in sets)):
             for replicate in range(seeds):
-                seed = derive_seed(base_seed, "compare", "replicate", replicate)
+                seed = replicate_seed(base_seed, replicate)
                 points.append(GridPoint(len(points), topology, tuple(zip(keys, values)), replicate, seed))
     return points
 

@@ -1,6 +1,9 @@
 """The sweep's files: runs.csv (one row per run, grid order), summary.csv (mean and 95% CI per
 topology, parameter point and metric), timings.csv (wall clock, kept apart) and compare.html
-(one self-contained page: inline SVG bar charts with CI whiskers, and the tables)."""
+(one self-contained page: inline SVG bar charts with CI whiskers, and the tables).
+
+Swept parameters are written as ``param.NAME`` columns, so they never share a header with a
+metric of the same name (``param.investors`` is what was asked, ``investors`` what the run had)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from rwasim.compare.grid import GridPoint
-from rwasim.compare.stats import Interval, mean_ci
+from rwasim.compare.stats import Domain, Interval, mean_ci
+from rwasim.topology_workload import METRIC_DOMAINS
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
@@ -35,14 +39,28 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+#: Prefix of a swept parameter's column in runs.csv and summary.csv.
+PARAM_PREFIX = "param."
+
+
+def param_columns(points: list[GridPoint]) -> list[str]:
+    """``["param.investors", ...]``: the swept parameters' columns, in --set order."""
+    return [PARAM_PREFIX + k for k, _ in points[0].params] if points else []
+
+
+def metric_domain(metric: str) -> Domain:
+    """The metric's domain for its interval; a metric the workload does not declare is ``real``."""
+    domain = METRIC_DOMAINS.get(metric, "real")
+    return domain if domain in ("nonnegative", "share") else "real"  # type: ignore[return-value]
+
+
 def run_rows(points: list[GridPoint], results: list[dict[str, Any]], backend: str) -> tuple[list[str], list[list[str]]]:
     """Header and rows of runs.csv: grid point, seed, outcome, every metric, the rerun command."""
-    keys = [k for k, _ in points[0].params] if points else []
     metrics = metric_names(results)
     header = [
         "index",
         "topology",
-        *keys,
+        *param_columns(points),
         "replicate",
         "seed",
         "status",
@@ -90,7 +108,7 @@ class Group:
             and isinstance(r["metrics"].get(metric), (int, float))
             and not isinstance(r["metrics"].get(metric), bool)
         ]
-        return mean_ci(values)
+        return mean_ci(values, domain=metric_domain(metric))
 
 
 def groups(points: list[GridPoint], results: list[dict[str, Any]]) -> list[Group]:
@@ -120,9 +138,20 @@ def _num(value: float | None) -> str:
 
 
 def summary_rows(points: list[GridPoint], results: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of summary.csv: per group and metric, n, mean, sd and the 95% t interval."""
-    keys = [k for k, _ in points[0].params] if points else []
-    header = ["topology", *keys, "metric", "n", "mean", "sd", "ci95_low", "ci95_high", "ci95_half_width"]
+    """Header and rows of summary.csv: per group and metric, its domain, n (and whether n is
+    below :data:`~rwasim.compare.stats.SMALL_N`), mean, sd and the 95% interval in the domain."""
+    header = [
+        "topology",
+        *param_columns(points),
+        "metric",
+        "domain",
+        "n",
+        "small_n",
+        "mean",
+        "sd",
+        "ci95_low",
+        "ci95_high",
+    ]
     rows = []
     metrics = numeric_metrics(results)
     for group in groups(points, results):
@@ -133,12 +162,13 @@ def summary_rows(points: list[GridPoint], results: list[dict[str, Any]]) -> tupl
                     group.topology,
                     *(v for _, v in group.params),
                     metric,
+                    ci.domain,
                     str(ci.n),
+                    _cell(ci.small_n),
                     _num(ci.mean),
                     _num(ci.sd),
                     _num(ci.low),
                     _num(ci.high),
-                    _num(ci.half_width),
                 ]
             )
     return header, rows
@@ -245,7 +275,8 @@ th {{ background: #f3f3f3; }}
 </style></head><body>
 <h1>Topology comparison: {html.escape(", ".join(dict.fromkeys(p.topology for p in points)))}</h1>
 <p>{html.escape(grid_line)}. Scenario <code>topology_study</code> on backend <code>{html.escape(backend)}</code>.
-Bars are means over seeds; whiskers are Student-t 95% confidence intervals (none with one seed).
+Bars are means over seeds; whiskers are 95% confidence intervals kept inside each metric's domain
+(log scale for non-negative figures, logit scale for shares; none with one seed, very wide below three).
 Every run can be rerun alone with the command in its row.</p>
 <h2>Metrics</h2>
 {"".join(charts)}

@@ -1,79 +1,39 @@
-"""Means and Student-t 95% confidence intervals, with the t quantile computed here (no SciPy).
+"""Means and 95% confidence intervals that stay inside each metric's domain.
 
-The quantile inverts the t distribution's CDF, written with the regularized incomplete beta
-function (continued fraction, as in Numerical Recipes), by bisection: exact to 1e-10, which
-the tests check against tabulated values.
+A plain Student-t interval ``mean +- t * se`` ignores what a metric can be: with two seeds the
+t factor is 12.7, so a latency gets a negative lower bound and a share an upper bound above 1.
+Each metric therefore has a domain, and the interval is built on a scale where the domain is
+the whole real line, then mapped back (the delta method, t quantile from SciPy):
+
+- ``real``: the plain t interval;
+- ``nonnegative`` (latencies, counts, costs): on the log scale of the mean,
+  ``mean * exp(+-t * se / mean)``, which is never below 0 (all-zero samples give [0, 0]);
+- ``share`` (a fraction in [0, 1]): on the logit scale of the mean,
+  ``expit(logit(mean) +- t * se / (mean * (1 - mean)))``, which stays inside [0, 1].
+
+These intervals are deterministic (no resampling), so summary.csv is byte-identical for a seed.
+With fewer than :data:`SMALL_N` values an interval is very wide and is flagged in summary.csv.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny, eps = 1e-300, 1e-15
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 500):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < eps:
-            break
-    return h
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """The regularized incomplete beta function I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
-
-
-def t_cdf(t: float, df: int) -> float:
-    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
-    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t >= 0 else tail
+Domain = Literal["real", "nonnegative", "share"]
+DOMAINS: tuple[Domain, ...] = ("real", "nonnegative", "share")
+#: Below this many values an interval rests on too few seeds to be read as more than a hint.
+SMALL_N = 3
 
 
 def t_quantile(p: float, df: int) -> float:
     """The ``p`` quantile of Student's t with ``df`` degrees of freedom (e.g. 0.975, 9 -> 2.2622)."""
     if not 0.0 < p < 1.0 or df < 1:
         raise ValueError("p must be in (0, 1) and df >= 1")
-    if p < 0.5:
-        return -t_quantile(1.0 - p, df)
-    low, high = 0.0, 1.0
-    while t_cdf(high, df) < p:
-        high *= 2.0
-    for _ in range(200):
-        mid = (low + high) / 2.0
-        if t_cdf(mid, df) < p:
-            low = mid
-        else:
-            high = mid
-        if high - low < 1e-12:
-            break
-    return (low + high) / 2.0
+    from scipy.stats import t  # imported here: SciPy takes a moment to load and only sweeps need it
+
+    return float(t.ppf(p, df))
 
 
 @dataclass(frozen=True)
@@ -85,21 +45,49 @@ class Interval:
     sd: float | None
     low: float | None
     high: float | None
+    domain: Domain = "real"
 
     @property
-    def half_width(self) -> float | None:
-        return None if self.low is None or self.mean is None else self.mean - self.low
+    def small_n(self) -> bool:
+        """True when the interval rests on fewer than :data:`SMALL_N` values."""
+        return self.n < SMALL_N
 
 
-def mean_ci(values: list[float], level: float = 0.95) -> Interval:
-    """Sample mean, sample standard deviation (n-1) and the Student-t interval
-    ``mean +- t_{(1+level)/2, n-1} * sd / sqrt(n)``; with one value there is no interval."""
+def _check_domain(values: list[float], domain: Domain) -> None:
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown domain {domain!r} (one of {', '.join(DOMAINS)})")
+    if domain == "nonnegative" and any(v < 0 for v in values):
+        raise ValueError("a nonnegative metric has a negative value")
+    if domain == "share" and any(not 0.0 <= v <= 1.0 for v in values):
+        raise ValueError("a share has a value outside [0, 1]")
+
+
+def mean_ci(values: list[float], level: float = 0.95, domain: Domain = "real") -> Interval:
+    """Sample mean, sample standard deviation (n-1) and the ``level`` interval for the mean on
+    the scale of ``domain`` (see the module docstring); with one value there is no interval."""
+    _check_domain(values, domain)
     n = len(values)
     if n == 0:
-        return Interval(0, None, None, None, None)
+        return Interval(0, None, None, None, None, domain)
     mean = math.fsum(values) / n
     if n == 1:
-        return Interval(1, mean, None, None, None)
+        return Interval(1, mean, None, None, None, domain)
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    half = t_quantile((1.0 + level) / 2.0, n - 1) * sd / math.sqrt(n)
-    return Interval(n, mean, sd, mean - half, mean + half)
+    if sd == 0.0:  # every value the same: the interval is that value, on any scale
+        return Interval(n, mean, sd, mean, mean, domain)
+    t_se = t_quantile((1.0 + level) / 2.0, n - 1) * sd / math.sqrt(n)
+    if domain == "nonnegative":  # mean > 0 here: sd > 0 needs a positive value
+        spread = math.exp(min(t_se / mean, 700.0))
+        return Interval(n, mean, sd, mean / spread, mean * spread, domain)
+    if domain == "share":  # 0 < mean < 1 here: sd > 0 needs two different values in [0, 1]
+        centre, step = math.log(mean / (1.0 - mean)), t_se / (mean * (1.0 - mean))
+        return Interval(n, mean, sd, _expit(centre - step), _expit(centre + step), domain)
+    return Interval(n, mean, sd, mean - t_se, mean + t_se, domain)
+
+
+def _expit(x: float) -> float:
+    """1 / (1 + e^-x) without overflow for large |x|."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)

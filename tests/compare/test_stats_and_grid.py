@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
-from rwasim.compare import CompareError, build_grid, mean_ci, split_values, t_quantile
+from rwasim.compare import SEED_LIMIT, CompareError, build_grid, mean_ci, split_values, t_quantile
 from rwasim.compare.grid import describe_grid, parse_sets
+from rwasim.compare.stats import SMALL_N
 from rwasim.engine import derive_seed
 from rwasim.topology_workload import WORKLOAD_DEFAULTS
 
@@ -33,7 +35,6 @@ def test_mean_ci_by_hand():
     assert ci.n == 5 and ci.mean == pytest.approx(4.4)
     assert ci.sd == pytest.approx(math.sqrt(3.3))
     assert ci.low == pytest.approx(4.4 - 2.255594, abs=1e-5) and ci.high == pytest.approx(4.4 + 2.255594, abs=1e-5)
-    assert ci.half_width == pytest.approx(2.255594, abs=1e-5)
 
 
 def test_mean_ci_edge_cases():
@@ -55,7 +56,8 @@ def test_grid_is_the_full_cross_product_in_a_fixed_order():
     assert points[0].params == (("investors", "8"), ("fault", "none"))
     assert points[3].params == (("investors", "8"), ("fault", "bridge_pause"))
     for p in points:  # the r-th seed is shared by every topology and parameter point (paired design)
-        assert p.seed == derive_seed(5, "compare", "replicate", p.replicate)
+        assert p.seed == derive_seed(5, "compare", "replicate", p.replicate) % 2**63
+        assert 0 <= p.seed < SEED_LIMIT == 2**63
     assert len({p.seed for p in points}) == 3
     line = describe_grid(["bridged", "hub", "public-only"], sets, 3, 5, len(points))
     assert line.endswith("= 36 runs") and "2 investors values" in line
@@ -95,3 +97,38 @@ def test_unknown_topology_and_bad_counts():
         build_grid(["mesh"], [], seeds=1)
     with pytest.raises(CompareError, match="--seeds"):
         build_grid(["hub"], [], seeds=0)
+
+
+def assert_inside(domain: str, low: float | None, high: float | None, mean: float | None) -> None:
+    if low is None:
+        return
+    assert low <= mean <= high
+    if domain in ("nonnegative", "share"):
+        assert low >= 0.0
+    if domain == "share":
+        assert high <= 1.0
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_synthetic_intervals_stay_in_their_domain(n):
+    rng = random.Random(n)
+    for _ in range(300):
+        latencies = [rng.choice([0.0, rng.expovariate(1 / 50), rng.uniform(0, 1e4)]) for _ in range(n)]
+        shares = [rng.choice([0.0, 1.0, rng.random(), rng.uniform(0.97, 1.0)]) for _ in range(n)]
+        for values, domain in ((latencies, "nonnegative"), (shares, "share")):
+            ci = mean_ci(values, domain=domain)
+            assert_inside(domain, ci.low, ci.high, ci.mean)
+    # the cases of the issue: two seeds, a t factor of 12.7
+    assert mean_ci([10.0, 800.0], domain="real").low < 0 <= mean_ci([10.0, 800.0], domain="nonnegative").low
+    assert mean_ci([0.95, 1.0], domain="real").high > 1 >= mean_ci([0.95, 1.0], domain="share").high
+
+
+def test_interval_edge_cases_and_refusals():
+    zeros = mean_ci([0.0, 0.0, 0.0], domain="nonnegative")
+    assert (zeros.low, zeros.high) == (0.0, 0.0)
+    ones = mean_ci([1.0, 1.0], domain="share")
+    assert (ones.low, ones.high) == (1.0, 1.0) and ones.small_n and not mean_ci([1.0] * SMALL_N).small_n
+    with pytest.raises(ValueError, match="negative"):
+        mean_ci([-1.0, 2.0], domain="nonnegative")
+    with pytest.raises(ValueError, match="outside"):
+        mean_ci([0.5, 1.5], domain="share")

@@ -65,7 +65,8 @@ def test_runs_csv_is_the_full_grid_in_grid_order_without_wall_clock(sweeps):
     rows = _rows(local.files["runs"])
     assert [int(r["index"]) for r in rows] == list(range(len(TOPOLOGIES) * 2))
     assert [(r["topology"], r["replicate"]) for r in rows] == [(t, str(i)) for t in TOPOLOGIES for i in range(2)]
-    assert {r["investors"] for r in rows} == {"8"} and {r["trades_per_investor"] for r in rows} == {"1.0"}
+    assert {r["param.investors"] for r in rows} == {"8"} and {r["param.trades_per_investor"] for r in rows} == {"1.0"}
+    assert {r["investors"] for r in rows} == {"8"}  # the metric: investors the run had
     assert not any("wall" in column for column in rows[0])
     for column in (
         "reach",
