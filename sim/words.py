@@ -41,3 +41,35 @@ def moved_across(to_consortium: int, to_ethereum: int) -> str:
 def hkd(cents: int) -> str:
     """An amount of cents as ``1,980,000.00 HKD``."""
     return f"{cents / 100:,.2f} HKD"
+
+
+def duration(seconds: float | None) -> str:
+    """A span of time at a precision a person reads: ``850 ms``, ``4.99 s``, ``2.07 h``, ``3.50 d``; None -> ``-``.
+
+    Latencies and run lengths range from microseconds to simulated years; six raw decimals
+    of seconds hide both ends.
+    """
+    if seconds is None:
+        return "-"
+    if seconds == 0:
+        return "0 ms"
+    if seconds < 0.01:
+        return f"{seconds * 1000:.2f} ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 3600:
+        return f"{seconds:,.2f} s"
+    if seconds < 86_400:
+        return f"{seconds / 3600:.2f} h"
+    return f"{seconds / 86_400:,.2f} d"
+
+
+def rate(per_second: float | None) -> str:
+    """Transactions per second with the digits that matter: ``0.79 tps``, ``12.5 tps``, ``1,204 tps``."""
+    if per_second is None:
+        return "-"
+    if per_second >= 100:
+        return f"{per_second:,.0f} tps"
+    if per_second >= 10:
+        return f"{per_second:.1f} tps"
+    return f"{per_second:.2f} tps"
