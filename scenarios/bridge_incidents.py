@@ -10,6 +10,7 @@ the monitor raises an alert with the time of detection and the value at risk.
 
 from rwasim.ethereum.suite import register_investor
 from rwasim.params import Param
+from rwasim.words import counted, yes_no
 
 PARAMS = {
     "stolen_keys": Param(5, min=0, max=9, help="committee keys of 9 the attacker steals (6 or more forge a mint)"),
@@ -49,7 +50,7 @@ def run(ctx):
         if back:
             bridge.send_back(alice, issuer.holder, back)
         bridge.settle(timeout=7200)
-        ctx.say(f"{title}: {bridge.book.counts()}")
+        ctx.say(f"{title}: bridge messages {counted(bridge.book.counts())}")
 
     with ctx.phase("incidents"):
         faults.inject("relayer_crash", stage="after_submit")
@@ -59,7 +60,7 @@ def run(ctx):
         faults.inject("relayer_restart")
         step("relayer crashed after submitting, resumed from its checkpoint")
         contained = not faults.inject("replay")
-        ctx.say(f"replayed message refused on chain: {contained}")
+        ctx.say(f"replayed message {yes_no(contained, 'refused', 'accepted')} on chain")
         faults.inject("rate_limit", capacity=500, refill=2)
         step("rate limit exhausted, then refilled", *[bridge.lock(issuer, 400, alice) for _ in range(2)])
         faults.inject("rate_limit", capacity=0, refill=0)

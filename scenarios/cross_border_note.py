@@ -16,6 +16,7 @@ from rwasim.agents.market import open_note_market
 from rwasim.params import Param
 from rwasim.products import cash_flows, load_term_sheet, to_cents
 from rwasim.topology import VERIFIERS
+from rwasim.words import hkd, moved_across
 
 PARAMS = {
     "investors": Param(24, min=4, max=200, help="investors drawn from the seed and onboarded on both chains"),
@@ -70,12 +71,21 @@ def run(ctx):
         offer = market.offer()
         allocations = offer.allocate()
         issued = offer.issue(allocations)
-        ctx.say(f"offer: {len(offer.book)} subscriptions, {len(offer.refused)} refused; issued {issued.to_json()}")
+        figures = issued.to_json()
+        cash = ", ".join(f"{hkd(c)} on {chain}" for chain, c in figures["cash_received_cents"].items()) or "none"
+        ctx.say(
+            f"offer: {len(offer.book)} subscriptions, {len(offer.refused)} refused; "
+            f"issued {figures['delivered_units']:,} units to {figures['investors']} investors, "
+            f"{len(figures['failed'])} deliveries failed; cash received: {cash}"
+        )
     with ctx.phase("trading"):
         trading = market.secondary_market()
         traded = trading.trade_round(p["trades"], name="q1")
         moved = trading.move_across(p["moves"])
-        ctx.say(f"trading: {traded.settled} of {traded.attempted} trades settled; moved {moved.to_json()}")
+        ctx.say(
+            f"trading: {traded.settled} of {traded.attempted} trades settled; moved across the bridge: "
+            + moved_across(moved.moved_to_consortium, moved.moved_to_ethereum)
+        )
     flags = market.regulator.review()
     before = market.regulator.reconcile(sheet.id)
     with ctx.phase("coupons and redemption"):

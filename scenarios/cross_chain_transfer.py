@@ -12,6 +12,7 @@ Invariants: every message final, units conserved across chains, nothing executed
 from rwasim.ethereum.suite import register_investor
 from rwasim.params import Param, Rule
 from rwasim.topology import VERIFIERS
+from rwasim.words import counted
 
 PARAMS = {
     "investors": Param(4, min=2, max=100, help="eligible Ethereum investors the issuer bridges units to"),
@@ -79,14 +80,14 @@ def run(ctx):
         locks.append(bridge.lock(issuer, p["units_each"], unverified))
         ledger.settle(*locks)
         bridge.settle(timeout=7200)
-        ctx.say(f"bridged to Ethereum: {bridge.book.counts()}")
+        ctx.say(f"bridged to Ethereum: messages {counted(bridge.book.counts())}")
 
     home, stranger = investors[0], ledger.new_client_key("no-identity")
     with ctx.phase("to_consortium"):
         bridge.send_back(home, issuer.holder, p["send_back"])
         bridge.send_back(investors[1], "0x" + stranger.address.hex(), p["send_back"])
         bridge.settle(timeout=7200)
-        ctx.say(f"back to the consortium: {bridge.book.counts()}")
+        ctx.say(f"back to the consortium: messages {counted(bridge.book.counts())}")
 
     token = bridge.end.token
     records = list(bridge.book.records.values())

@@ -16,6 +16,7 @@ off, every lock is final, units and cash are conserved.
 from rwasim.bridge.htlc import HTLCDesk, HTLCSwap, SwapTerms, Trader
 from rwasim.ethereum.suite import deploy_cash_token
 from rwasim.params import Param, Rule
+from rwasim.words import or_else
 
 PARAMS = {
     "units": Param(100, min=2, max=10**9, help="most units in one swap (each swap draws between half and all)"),
@@ -92,7 +93,8 @@ def run(ctx):
             ).run()
         states = swap.lock_states()
         ctx.say(
-            f"{name}: {swap.outcome} (units lock {states['units']}, cash lock {states['cash']})"
+            f"{name}: {swap.outcome.replace('_', ' ')} (units lock {or_else(states['units'], 'never made')}, "
+            f"cash lock {or_else(states['cash'], 'never made')})"
             + (f"; buyer declined: {swap.record.refusal}" if swap.record.refusal else "")
         )
 

@@ -18,6 +18,7 @@ from rwasim.engine import derive_seed
 from rwasim.params import Param
 from rwasim.products import cash_flows, load_term_sheet, to_cents
 from rwasim.products.shaped import shaped_path
+from rwasim.words import or_else
 
 PARAMS = {
     "investors": Param(16, min=4, max=200, help="investors drawn from the seed for each note"),
@@ -111,7 +112,8 @@ def run(ctx):
             outcome = market.lifecycle(path).run()
         engine = sum(to_cents(f.total) for f in cash_flows(market.note.term_sheet, path, units=units))
         ctx.say(
-            f"{note_id}: knock-in {outcome.knock_in}, knock-out {outcome.knock_out}, "
+            f"{note_id}: knock-in {or_else(outcome.knock_in, 'not reached')}, "
+            f"knock-out {or_else(outcome.knock_out, 'not reached')}, "
             f"paid {outcome.cash_paid_cents / 100:,.2f} HKD for {units} units (engine {engine:,.2f})"
         )
         ctx.extra.setdefault("lifecycle", {})[note_id] = outcome.to_json()

@@ -14,6 +14,7 @@ regulator's reconciliation held before, during and after.
 from rwasim.agents.market import open_note_market
 from rwasim.params import Param
 from rwasim.products import load_term_sheet
+from rwasim.words import counted, moved_across
 
 PARAMS = {
     "investors": Param(24, min=16, max=200, help="investors drawn from the seed and onboarded on both chains"),
@@ -81,14 +82,19 @@ def run(ctx):
         ctx.sim.run(until=ctx.sim.now + p["halt_for"])
         during = regulator.reconcile(note.asset_id)
         crossed_during = bridge.book.counts()
-        ctx.say(f"halted: {len(refused_locks)} locks refused, {len(burns)} burns reverted; book {crossed_during}")
+        ctx.say(
+            f"halted: {len(refused_locks)} locks refused, {len(burns)} burns reverted; bridge messages {counted(crossed_during)}"
+        )
 
     with ctx.phase("reopened"):
         regulator.halt_cross_border(note.asset_id, halted=False, reason="policy reviewed")
         bridge.settle(timeout=4 * bridge.finality_bound("to_consortium"))
         moved = market.secondary_market().move_across(p["moves"], name="after-reopen")
         after = regulator.reconcile(note.asset_id)
-        ctx.say(f"reopened: {bridge.book.counts()}; moved {moved.to_json()}")
+        ctx.say(
+            f"reopened: bridge messages {counted(bridge.book.counts())}; moved across the bridge: "
+            + moved_across(moved.moved_to_consortium, moved.moved_to_ethereum)
+        )
 
     ctx.extra["regulatory_shift"] = {
         "locks_refused": sum(not h.ok for h in refused_locks),

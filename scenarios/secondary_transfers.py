@@ -16,6 +16,12 @@ from rwasim.ethereum.suite import deploy_token_suite, register_investor
 from rwasim.params import Param, Rule
 from rwasim.settlement import consortium_transfer, ethereum_transfer
 
+
+def _refusal(refusal: tuple[int, str] | None) -> str:
+    """A refusal ``(code, reason)`` as ``code 6 (compliance: MaxHoldersModule)``."""
+    return "not refused" if refusal is None else f"code {refusal[0]} ({refusal[1]})"
+
+
 PARAMS = {
     "investors": Param(5, min=2, max=100, help="professional investors trading (a trade needs two)"),
     "units_each": Param(1_000, min=100, max=10**9, help="units each investor starts with"),
@@ -130,10 +136,13 @@ def run(ctx):
             results.append((kind, attempt(sender, receiver, amount)))
             said = {c: o.refusal for c, o in results[-1][1].items()}
             if kind != "ok":
-                ctx.say(
-                    f"{sender} -> {receiver} {amount}: refused with "
-                    + (str(said["ethereum"]) if said["ethereum"] == said["consortium"] else str(said))
+                same = said["ethereum"] == said["consortium"]
+                why = (
+                    _refusal(said["ethereum"])
+                    if same
+                    else "; ".join(f"on {chain} {_refusal(r)}" for chain, r in said.items())
                 )
+                ctx.say(f"{sender} -> {receiver} {amount} units: refused, {why}")
     outcomes = [(kind, o) for kind, pair in results for o in pair.values()]
     ctx.check(
         "secondary_every_outcome_as_the_rules_say_on_both_chains", all(o.refusal == EXPECTED[k] for k, o in outcomes)

@@ -20,6 +20,7 @@ from rwasim.agents.market import open_note_market
 from rwasim.bridge.ledger_module import lane_halted
 from rwasim.params import Param
 from rwasim.products import load_term_sheet
+from rwasim.words import yes_no
 
 PARAMS = {
     "hub_investors": Param(24, min=12, max=200, help="investors of the offshore hub and of the ending futures"),
@@ -101,7 +102,7 @@ def run(ctx):
             "reconciliation_holds": reconciled.holds,
             **incident,
         }
-        ctx.say(f"{future}: {outcomes[future]}")
+        ctx.say(f"{future}: {_in_words(outcomes[future])}")
     ctx.extra["trajectories"] = outcomes
     hub, club, end = outcomes["offshore_hub"], outcomes["club"], outcomes["ending"]
     ctx.check(
@@ -121,6 +122,23 @@ def run(ctx):
 
 def note_lane_halted(market) -> bool:
     return lane_halted(market.note.ledger.state, market.note.bridge.end.lane)
+
+
+def _in_words(o: dict) -> str:
+    """A future's outcome as a sentence for the narration (the report keeps the figures)."""
+    text = (
+        f"{o['investors']} investors, reach {o['reach']:.0%}, {o['holders']} holders; "
+        f"{o['units_issued']:,} units issued, {o['units_on_ethereum']:,} on Ethereum; "
+        f"{o['trades_settled']} trades settled, {o['units_moved_across']:,} units moved across; "
+        f"most value at risk {o['max_value_at_risk']:,} units; border {yes_no(o['border_open'], 'open', 'closed')}, "
+        f"reconciliation {yes_no(o['reconciliation_holds'], 'holds', 'fails')}"
+    )
+    if "detected_after_s" in o:
+        after = o["detected_after_s"]
+        text += "; incident not detected" if after is None else f"; incident detected after {after:,.1f} s"
+    if "frozen" in o:
+        text += f", receiving wallet {yes_no(o['frozen'], 'frozen', 'not frozen')}"
+    return text
 
 
 def _incident(ctx, market, units: int) -> dict:

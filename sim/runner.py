@@ -36,13 +36,16 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
+from rich.console import RenderableType
+
 from rwasim.engine import Simulation
 from rwasim.engine.events import _jsonable
 from rwasim.metrics import MetricsCollector
 from rwasim.packaged import scenarios_folder
-from rwasim.params import SEED_MAX, ParamError, Rule, param_specs
+from rwasim.params import SEED_MAX, Param, ParamError, Rule, param_specs
 from rwasim.progress import RunProgress
 from rwasim.report import build_topology_graph, write_html
+from rwasim.summary import PLAIN_WIDTH, summary_renderable, summary_text
 
 
 class ScenarioError(Exception):
@@ -87,6 +90,30 @@ def resolve_scenario(name_or_path: str) -> Path:
         names = ", ".join(known) or "none"
         raise ScenarioError(f"unknown scenario {name_or_path!r} (known: {names})")
     return known[name_or_path].path
+
+
+@dataclass(frozen=True)
+class ScenarioDescription:
+    """What ``rwasim show`` prints of a scenario: its docstring, declared parameters and rules."""
+
+    name: str
+    path: Path
+    doc: str
+    params: dict[str, Param]
+    rules: tuple[Rule, ...]
+
+
+def describe_scenario(name_or_path: str) -> ScenarioDescription:
+    """Load a scenario (without running it) and read its docstring, PARAMS and PARAM_RULES."""
+    path = resolve_scenario(name_or_path)
+    module = load_scenario(path)
+    return ScenarioDescription(
+        name=path.stem,
+        path=path,
+        doc=(module.__doc__ or "").strip(),
+        params=param_specs(dict(getattr(module, "PARAMS", {}))),
+        rules=tuple(getattr(module, "PARAM_RULES", ())),
+    )
 
 
 PROJECT_MARKERS = ("pyproject.toml", "pytest.ini")
@@ -420,27 +447,21 @@ class RunResult:
     def __post_init__(self) -> None:
         self.invariants_hold = all(self.report["invariants"].values())
 
-    def summary(self) -> str:
-        """A one-screen summary for the terminal."""
-        r = self.report
-        lines = [
-            f"scenario {r['scenario']}  seed {r['seed']}  topology {r['topology']}  backend {r['backend']}",
-            f"events {r['event_count']}  simulated {r['simulated_seconds']:.1f} s",
-        ]
-        for phase, m in r["metrics"].items():
-            lines.append(
-                f"  {phase:<14} succ {m['succ']:>5}  fail {m['fail']:>4}  "
-                f"p50 {m['latency_p50_s'] if m['latency_p50_s'] is not None else '-'} s  "
-                f"p99 {m['latency_p99_s'] if m['latency_p99_s'] is not None else '-'} s"
-            )
-        for name, holds in r["invariants"].items():
-            lines.append(f"  invariant {name}: {'ok' if holds else 'FAILED'}")
-        for alert in r["alerts"]:
-            lines.append(f"  alert {alert['name']} at t={alert['time']}")
-        lines.append(f"report: {self.report_path}")
+    def files(self) -> dict[str, Path]:
+        """The run's files by the name the summary gives them."""
+        files = {"report": self.report_path}
         if self.html_path is not None:
-            lines.append(f"html:   {self.html_path}")
-        return "\n".join(lines)
+            files["html"] = self.html_path
+        return files
+
+    def summary(self, width: int = PLAIN_WIDTH) -> str:
+        """The one-screen summary as plain text (see :mod:`rwasim.summary`; on a terminal the
+        command prints :meth:`summary_renderable` in colour instead)."""
+        return summary_text(self.report, self.files(), width)
+
+    def summary_renderable(self, width: int = PLAIN_WIDTH) -> RenderableType:
+        """The summary for a rich console ``width`` columns wide (coloured on a terminal, plain elsewhere)."""
+        return summary_renderable(self.report, self.files(), width)
 
 
 def _balances_and_supply(ctx: RunContext) -> tuple[dict, dict]:

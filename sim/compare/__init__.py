@@ -33,6 +33,16 @@ from rwasim.compare.output import run_rows, summary_rows, write_csv, write_html
 from rwasim.compare.stats import mean_ci, t_quantile
 from rwasim.params import int_option, seed_option
 
+#: The examples ``rwasim compare --help`` ends with.
+COMPARE_EXAMPLES = """examples:
+  rwasim compare --topology bridged --topology hub --out runs/cmp
+  rwasim compare --topology bridged --topology dual-space --seeds 5 --set investors=20,40 --out runs/sweep
+  rwasim compare --topology hub --executor dask --scheduler tcp://10.0.0.5:8786 --out runs/big
+
+Each run's folder is under --out; runs.csv, summary.csv, timings.csv and compare.html sum them up.
+Parameters to sweep: rwasim show topology_study. Exit status: 0 every run holds its invariants,
+1 one does not (or raised), 2 a mistake in the command."""
+
 __all__ = [
     "CompareError",
     "CompareResult",
@@ -124,7 +134,7 @@ def run_compare(
     grid_line = describe_grid(list(topologies), parsed, seeds, base_seed, len(points))
     say(grid_line)
     started = time.perf_counter()
-    bar = _progress(len(points)) if progress else None
+    bar = _progress.on_terminal(len(points)) if progress else None
     try:
         results = run_points(
             points,
@@ -155,10 +165,17 @@ def run_compare(
 
 
 class _progress:
-    """A rich progress bar over the runs (on stderr)."""
+    """A rich progress bar over the runs (on stderr, and only when stderr is a terminal)."""
 
-    def __init__(self, total: int) -> None:
+    @classmethod
+    def on_terminal(cls, total: int) -> _progress | None:
+        """A started bar, or None off a terminal: a CI log or a file would keep every redraw of it."""
         from rich.console import Console
+
+        console = Console(stderr=True)
+        return cls(total, console) if console.is_interactive else None
+
+    def __init__(self, total: int, console: Any) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(
@@ -167,7 +184,7 @@ class _progress:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.description}"),
-            console=Console(stderr=True),
+            console=console,
         )
         self._task = self._progress.add_task("", total=total)
         self._progress.start()
@@ -194,7 +211,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         "--seeds",
         type=int_option(1, MAX_SEEDS),
         default=3,
-        help=f"seeds per topology and parameter point, 1 to {MAX_SEEDS} (default 3)",
+        help=f"seeds per topology and parameter point, 1 to {MAX_SEEDS} (default %(default)s)",
     )
     parser.add_argument(
         "--set",
@@ -208,9 +225,14 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int_option(1, MAX_WORKERS),
         default=2,
-        help=f"worker processes, 1 to {MAX_WORKERS} (default 2)",
+        help=f"worker processes, 1 to {MAX_WORKERS} (default %(default)s)",
     )
-    parser.add_argument("--executor", default="local", help="local (processes on this machine) or dask")
+    parser.add_argument(
+        "--executor",
+        default="local",
+        metavar="{local,dask}",
+        help="local (processes on this machine) or dask (default %(default)s)",
+    )
     parser.add_argument(
         "--scheduler",
         default=None,
@@ -221,11 +243,16 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         "--base-seed",
         type=seed_option,
         default=0,
-        help="base seed the run seeds derive from, 0 <= seed < 2**64 (default 0)",
+        help="base seed the run seeds derive from, 0 <= seed < 2**64 (default %(default)s)",
     )
-    parser.add_argument("--backend", default="eth-tester", help="Ethereum backend of every run (default eth-tester)")
+    parser.add_argument(
+        "--backend",
+        default="eth-tester",
+        metavar="{eth-tester,anvil,URL}",
+        help="Ethereum backend of every run (default %(default)s)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (there is none off a terminal either)")
     parser.add_argument(
         "--parquet",
         action="store_true",

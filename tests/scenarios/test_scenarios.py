@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -25,6 +26,12 @@ def test_scenario_runs_with_invariants_holding_and_is_reproducible(name, tmp_pat
     report = json.loads(first.report_path.read_text())
     for key in ("scenario", "seed", "topology", "backend", "metrics", "invariants", "balances", "supply", "alerts"):
         assert key in report
+    # the narration (kept in the log as scenario.step) is sentences, not Python dicts, None or booleans
+    said = [
+        json.loads(line)["message"] for line in first.events_path.read_text().splitlines() if '"scenario.step"' in line
+    ]
+    raw = [m for m in said if re.search(r"[{}]|\bNone\b|\bTrue\b|\bFalse\b", m)]
+    assert not raw, raw
 
 
 def test_consortium_scenario_report_names_its_topology_and_figures(tmp_path):
