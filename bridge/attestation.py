@@ -1,8 +1,9 @@
 """Consortium validators' own reading of Ethereum, signed.
 
 Each validator runs an :class:`Attestor` that reads the gateway's logs itself, only up to
-``confirmations`` blocks below the head (the lane's finality policy), and signs what it saw:
-a burn (``MessageSent``) or a refused delivery (``MessageRejected``). A release or refund on
+the head the lane's finality policy settles (``finalized`` by default), and signs what it saw:
+a burn (``MessageSent``) or a refused delivery (``MessageRejected``). Under a faster policy an
+event the lane's fast bucket does not cover is set aside until the finalized head reaches it. A release or refund on
 the consortium needs a quorum (ceil(2n/3)) of such signatures, checked by the ledger's state machine; a crashed
 validator attests nothing, so with fewer than a quorum up, messages wait.
 """
@@ -50,31 +51,59 @@ class Attestor:
         self.node = node
         self.bridge = bridge
         self.cursor = 0  # last Ethereum block read
+        # events read under a fast policy that must wait for finality: (block, kind, id)
+        self._waiting: list[tuple[int, str, bytes]] = []
+
+    def waiting_blocks(self) -> list[int]:
+        """Blocks of events set aside until finality."""
+        return [block for block, _, _ in self._waiting]
+
+    def rewind(self, head: int) -> None:
+        """A reorg: read again from ``head`` (what was set aside above it may be gone)."""
+        self.cursor = min(self.cursor, max(head, 0))
+        self._waiting = [w for w in self._waiting if w[0] <= self.cursor]
 
     def poll(self) -> int:
-        """Read newly final gateway logs and attest them; returns how many were signed."""
+        """Read newly settled gateway logs and attest them; returns how many were signed."""
         if not self.node.online:
             return 0
-        chain, end = self.bridge.chain, self.bridge.end
-        final = chain.block_number - self.bridge.confirmations
-        if final <= self.cursor:
-            return 0
+        bridge = self.bridge
+        chain, end = bridge.chain, bridge.end
         signed = 0
+        if self._waiting:
+            finalized = chain.head("finalized")
+            ready = [w for w in self._waiting if w[0] <= finalized]
+            self._waiting = [w for w in self._waiting if w[0] > finalized]
+            for _, kind, message_id in ready:
+                self._sign(kind, message_id)
+                signed += 1
+        final = chain.settled_head(bridge.policy)
+        if final <= self.cursor:
+            return signed
         for log in chain.get_logs(end.gateway, "MessageSent", self.cursor + 1, final):
             if log["lane"] != end.lane:
                 continue
-            message = self.bridge.outbound_message(log)
-            self.bridge.pool.messages[message.id] = message
-            self._sign("sent", message.id)
-            signed += 1
+            message = bridge.outbound_message(log)
+            bridge.pool.messages[message.id] = message
+            signed += self._attest(log["_block"], "sent", message.id, message.amount)
         for log in chain.get_logs(end.gateway, "MessageRejected", self.cursor + 1, final):
             if log["lane"] != end.lane:
                 continue
-            self.bridge.pool.rejections[log["id"]] = (log["code"], log["reason"])
-            self._sign("rejected", log["id"])
-            signed += 1
+            bridge.pool.rejections[log["id"]] = (log["code"], log["reason"])
+            record = bridge.book.records.get(log["id"])
+            signed += self._attest(log["_block"], "rejected", log["id"], record.message.amount if record else 0)
         self.cursor = final
         return signed
+
+    def _attest(self, block: int, kind: str, message_id: bytes, amount: int) -> int:
+        """Sign now, or set aside until finality when the lane's fast bucket refuses it."""
+        bridge = self.bridge
+        if bridge.policy.fast and block > bridge.chain.head("finalized"):
+            if not bridge.fast_admit(message_id, amount):
+                self._waiting.append((block, kind, message_id))
+                return 0
+        self._sign(kind, message_id)
+        return 1
 
     def _sign(self, kind: str, message_id: bytes) -> None:
         signature = self.node.key.sign(attestation_digest(kind, message_id))

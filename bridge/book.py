@@ -73,6 +73,18 @@ class MessageBook:
         # each pass, so a pass scales with the open messages, not every message ever sent
         self.open: dict[bytes, MessageRecord] = {}
         self.doubled: list[MessageRecord] = []  # records that just reached a second execution
+        self.by_nonce: dict[tuple[str, int], MessageRecord] = {}  # (direction, nonce) -> record
+        self._changed: Any = None  # fires at the next change of any record (followers wait on it)
+
+    def changed(self) -> Any:
+        """An event that fires when any record is added or changes state (waiters need not poll)."""
+        if self._changed is None or self._changed.triggered:
+            self._changed = self.sim.env.event()
+        return self._changed
+
+    def _notify(self) -> None:
+        if self._changed is not None and not self._changed.triggered:
+            self._changed.succeed()
 
     def add(self, message: BridgeMessage, direction: str) -> MessageRecord:
         record = self.records.get(message.id)
@@ -80,6 +92,8 @@ class MessageBook:
             record = MessageRecord(message, direction, self.sim.now, history=[(self.sim.now, "in_flight")])
             self.records[message.id] = record
             self.open[message.id] = record
+            self.by_nonce[(direction, message.nonce)] = record
+            self._notify()
             self.sim.record(
                 "bridge.message",
                 "bridge",
@@ -117,6 +131,7 @@ class MessageBook:
         if state in FINAL_STATES:
             record.finalised_at = self.sim.now
         self._log(record, reason)
+        self._notify()
 
     def undo(self, message_id: bytes, state: str) -> None:
         """A reorg erased the decision that moved the message on: it goes back to ``state``
@@ -133,6 +148,7 @@ class MessageBook:
         record.history.append((self.sim.now, state))
         self.open[message_id] = record
         self._log(record, "undone by an Ethereum reorg")
+        self._notify()
 
     def _log(self, record: MessageRecord, reason: str | None) -> None:
         """One ``bridge.message`` event line for the record's new state."""

@@ -3,7 +3,20 @@
 :class:`Bridge` wires the parts: the Ethereum end (gateway, verifier, wrapped token), one
 attestor per consortium validator, relayers with their checkpoints, the message book and the
 invariant monitor. It watches both chains on the simulation clock — every consortium commit
-and every Ethereum slot — so the book and the monitor always reflect what is on chain.
+and every Ethereum block — so the book and the monitor always reflect what is on chain.
+
+Nothing in a bridge polls: the watcher and the relayers sleep on a doorbell that commits,
+blocks, attestations and faults ring, and on the earliest deadline they know of (an Ethereum
+event becoming settled under the lane's finality policy, a delayed delivery, a retry, a
+message's finality bound). So a lane with nothing in flight costs nothing, however long the
+simulated calendar runs.
+
+The lane's finality policy says when validators may attest an Ethereum event (a burn, a
+refused delivery): ``finalized`` by default (Casper FFG, 12.8 to 19.2 minutes), ``safe``, or
+``confirmations=N``. The faster policies act before a reorg is ruled out, so, as CCIP's
+faster-than-finality mode does, they come with a rate limit of their own: a burn the fast
+bucket cannot cover waits for finality. Consortium → Ethereum needs no policy: QBFT is final
+at commit.
 """
 
 from __future__ import annotations
@@ -22,8 +35,11 @@ from rwasim.bridge.monitor import BridgeMonitor
 from rwasim.bridge.relayer import Relayer, outbound_message_from_log
 from rwasim.consortium.block import CommittedBlock
 from rwasim.consortium.ledger import ConsortiumLedger, LedgerClient, TxHandle
-from rwasim.engine import Simulation
-from rwasim.ethereum.chain import EthereumChain
+from rwasim.engine import Doorbell, Simulation
+from rwasim.ethereum.chain import EthereumChain, Receipt
+from rwasim.ethereum.finality import FinalityPolicy
+
+DEFAULT_FAST_LIMIT = (10_000, 10.0)  # units, units per second: the fast policies' own bucket
 
 # ledger -> lane -> its running bridge: one lane number is one escrow, one nonce space, one book
 _OPEN_LANES: WeakKeyDictionary[ConsortiumLedger, dict[int, Bridge]] = WeakKeyDictionary()
@@ -79,8 +95,14 @@ class Bridge:
     ----------
     sim, ledger, chain, end
         The run, both chains, and what :func:`rwasim.bridge.gateway.deploy_ethereum_end` deployed.
-    confirmations : int
-        Ethereum blocks a burn must be buried under before validators attest it (default 12).
+    finality : str, default "finalized"
+        When validators attest an Ethereum event of this lane: ``"finalized"``, ``"safe"``
+        or ``"confirmations=N"`` (N slots after the event's own).
+    confirmations : int, optional
+        Shorthand for ``finality="confirmations=N"``.
+    fast_limit : (int, float), default (10_000, 10.0)
+        Capacity (units) and refill (units per second) of the bucket that the faster-than-
+        finality policies draw on; a burn it cannot cover waits for finality instead.
     relayers : int
         Relayer processes (each with its own account and checkpoint).
     batch_size : int
@@ -111,7 +133,9 @@ class Bridge:
         chain: EthereumChain,
         end: EthereumEnd,
         *,
-        confirmations: int = 12,
+        finality: str | FinalityPolicy = "finalized",
+        confirmations: int | None = None,
+        fast_limit: tuple[int, float] = DEFAULT_FAST_LIMIT,
         relayers: int = 1,
         batch_size: int = 1,
         poll_interval: float = 2.0,
@@ -133,7 +157,14 @@ class Bridge:
         self.ledger = ledger
         self.chain = chain
         self.end = end
-        self.confirmations = confirmations
+        self.policy = FinalityPolicy.parse(f"confirmations={confirmations}" if confirmations is not None else finality)
+        self.fast_capacity, self.fast_refill = int(fast_limit[0]), float(fast_limit[1])
+        self._fast_tokens = float(self.fast_capacity)
+        self._fast_at = sim.now
+        self._fast_decisions: dict[bytes, bool] = {}
+        self._source_blocks: list[int] = []  # Ethereum blocks with events validators must attest
+        self.bell = Doorbell(sim)
+        self.reverted_at: float | None = None  # when the chain last went back (a reorg), until detected
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.book = MessageBook(sim)
@@ -168,7 +199,7 @@ class Bridge:
                     poll_interval=poll_interval,
                 )
             )
-        chain.start_block_production()
+        chain.on_block(self._on_ethereum_block)
         self._watcher = sim.process(self._watch())
         from rwasim.bridge.faults import BridgeFaults
 
@@ -179,7 +210,7 @@ class Bridge:
             lane=end.lane,
             verifier=end.verifier_kind,
             gateway=end.gateway.address,
-            confirmations=confirmations,
+            finality=str(self.policy),
             relayers=relayers,
             batch_size=batch_size,
             consortium=ledger.name,
@@ -238,19 +269,20 @@ class Bridge:
     def delivery_bound(self, direction: str) -> float:
         """Simulated seconds within which a message of ``direction`` is delivered when nothing
         refuses it: the delivery budget towards Ethereum; towards the consortium the lane's
-        confirmations, a quorum of attestations and the release."""
+        finality policy's longest wait, a quorum of attestations and the release."""
         if direction == TO_ETHEREUM:
             return self.delivery_budget()
         slot, poll = self.chain.slot_seconds, self.poll_interval
-        return (self.confirmations + 4) * slot + 3 * poll + 4 * self.ledger.config.block_period + 60
+        settle = self.policy.worst_case_s(self.chain.casper)
+        return settle + 4 * slot + 3 * poll + 4 * self.ledger.config.block_period + 60
 
     def finality_bound(self, direction: str) -> float:
         """Simulated seconds within which a message of ``direction`` is final on this lane:
         delivered, or rejected and then refunded.
 
         Consortium -> Ethereum: the delivery budget, then (if the gateway rejected or expired
-        it) the lane's confirmations, a quorum of attestations and the refund on the consortium.
-        Ethereum -> consortium: confirmations, attestations and the release, then (if the
+        it) the lane's finality wait, a quorum of attestations and the refund on the consortium.
+        Ethereum -> consortium: the finality wait, attestations and the release, then (if the
         consortium rejected it) the refund proven on Ethereum through the lane's verifier. It
         holds while the gateway is not paused by its guardian, the consortium has a quorum
         online and the lane's verifier accepts honest evidence; past it the monitor raises
@@ -309,6 +341,7 @@ class Bridge:
                 elif event.kind == "bridge.refunded":
                     self.book.transition(bytes.fromhex(f["message_id"][2:]), "refunded")
         self.monitor.check()
+        self.wake()
 
     def _read_gateway(self) -> None:
         head = self.chain.block_number
@@ -316,6 +349,7 @@ class Bridge:
         if ancestor < self._eth_cursor:
             self._reconcile_reorg(self._eth_cursor - ancestor)
             self._eth_cursor = ancestor
+            self._source_blocks = [b for b in self._source_blocks if b <= ancestor]
         if head <= self._eth_cursor:
             return
         logs = []
@@ -326,6 +360,10 @@ class Bridge:
         for _, name, log in logs:
             if log.get("lane") != self.end.lane:
                 continue
+            if name in ("MessageSent", "MessageRejected") and (
+                not self._source_blocks or self._source_blocks[-1] != log["_block"]
+            ):
+                self._source_blocks.append(log["_block"])  # validators attest it once it is settled
             if name == "MessageSent":
                 self.book.add(self.outbound_message(log), TO_CONSORTIUM)
             elif name == "MessageDelivered":
@@ -390,28 +428,107 @@ class Bridge:
                 self.book.undo(record.id, "in_flight")
                 for relayer in self.relayers:
                     relayer.forget(record.id, record.source_height)
-        final = self.chain.block_number - self.confirmations
+        final = self.chain.settled_head(self.policy)
         for attestor in self.attestors:
-            attestor.cursor = min(attestor.cursor, max(final, 0))
-        self.sim.record("bridge.reorg_detected", "bridge", depth=depth, affected=[r.id for r in affected])
+            attestor.rewind(final)
+        detected_after = self.sim.now - self.reverted_at if self.reverted_at is not None else None
+        self.reverted_at = None
+        self.sim.record(
+            "bridge.reorg_detected",
+            "bridge",
+            depth=depth,
+            affected=[r.id for r in affected],
+            detected_after_s=detected_after,
+        )
         if affected:
+            executed = [r.decided_at for r in affected if r.decided_at is not None]
             self.monitor.alert(
                 "bridge_reorg_beyond_finality",
                 depth=depth,
+                policy=str(self.policy),
                 messages=[r.id for r in affected],
                 value_at_risk=sum(r.message.amount for r in affected),
+                detected_after_s=detected_after,  # from the reorg to the watcher seeing it
+                exposed_s=self.sim.now - min(executed) if executed else None,  # from the release it undid
             )
+
+    # ---- waking up ---------------------------------------------------------------------------
+    def wake(self) -> None:
+        """Something this lane reads changed: wake the watcher and the relayers."""
+        self.bell.ring()
+        for relayer in self.relayers:
+            relayer.ring()
+
+    def _on_ethereum_block(self, number: int, receipts: list[Receipt]) -> None:
+        self.bell.ring()
+
+    def _watch_deadline(self) -> float | None:
+        """The earliest time the watcher has work without being rung: an Ethereum event of the
+        lane becoming settled, a delayed delivery falling due, an open message's bound."""
+        now, chain = self.sim.now, self.chain
+        times = []
+        cursor = min((a.cursor for a in self.attestors if a.node.online), default=None)
+        if cursor is not None:
+            pending = [b for b in self._source_blocks if b > cursor]
+            if pending:
+                times.append(chain.settles_at(pending[0], self.policy))
+            deferred = [b for a in self.attestors if a.node.online for b in a.waiting_blocks()]
+            if deferred:
+                times.append(chain.settles_at(min(deferred), FinalityPolicy("finalized")))
+        if self._delayed:
+            due = min(self._delayed.values()) - self.sim.epoch - chain.time_offset - chain.slot_seconds
+            times.append(due)
+        bounds = {d: self.finality_bound(d) for d in {r.direction for r in self.book.open.values()}}
+        for record in self.book.open.values():
+            if record.id not in self.monitor.overdue:
+                times.append(record.created_at + bounds[record.direction] + 1e-6)
+        later = [t if t > now else now + chain.slot_seconds for t in times]
+        return min(later) if later else None
 
     def _watch(self) -> Generator[Any, Any, None]:
         while not self.stopped:
-            yield self.sim.timeout(self.chain.slot_seconds)
+            yield self.bell.wait(self._watch_deadline())
+            self.bell.clear()
             if self.stopped:
                 return
-            for attestor in self.attestors:
-                attestor.poll()
             self._read_gateway()
+            signed = sum(attestor.poll() for attestor in self.attestors)
+            read = min(a.cursor for a in self.attestors)
+            self._source_blocks = [b for b in self._source_blocks if b > read]
             self._execute_due_delays()
             self.monitor.check()
+            if signed:
+                for relayer in self.relayers:
+                    relayer.bell_out.ring()
+
+    # ---- the faster-than-finality bucket -------------------------------------------------------
+    def fast_admit(self, message_id: bytes, amount: int) -> bool:
+        """May validators act on this event before finality? Decided once per event, lane-wide.
+
+        Always yes under ``finalized``; under a faster policy, yes while the fast bucket covers
+        ``amount`` (which it then draws down), else the event waits for finality.
+        """
+        if not self.policy.fast:
+            return True
+        decided = self._fast_decisions.get(message_id)
+        if decided is not None:
+            return decided
+        now = self.sim.now
+        self._fast_tokens = min(float(self.fast_capacity), self._fast_tokens + (now - self._fast_at) * self.fast_refill)
+        self._fast_at = now
+        admitted = amount <= self._fast_tokens
+        if admitted:
+            self._fast_tokens -= amount
+        self._fast_decisions[message_id] = admitted
+        self.sim.record(
+            "bridge.fast_path" if admitted else "bridge.fast_path_refused",
+            "bridge",
+            id=message_id,
+            amount=amount,
+            policy=str(self.policy),
+            bucket_left=int(self._fast_tokens),
+        )
+        return admitted
 
     def _execute_due_delays(self) -> None:
         """Complete delayed deliveries whose delay has passed (one attempt each)."""

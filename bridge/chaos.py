@@ -962,7 +962,7 @@ def run_schedule(
         relayers=len(bridge.relayers),
         quorum=world.ledger.validator_set.quorum,
         slot=world.chain.slot_seconds,
-        confirmations=bridge.confirmations,
+        confirmations=bridge.policy.depth,
         horizon=horizon,
         faults=faults,
         receiver=world.mule,

@@ -20,6 +20,8 @@ watchers_offline         optimistic lane: watchers go offline, a forged message 
                          delivered after the fraud window
 arm_reorg / reorg        snapshot Ethereum now / later go back to that snapshot (a reorg as deep as
                          the blocks mined in between)
+finality_delay           Ethereum's attestations miss two thirds for ``epochs`` epochs: blocks go
+                         on, the safe and finalized heads stand still (mainnet, May 2023: 4 and 9)
 replay                   resubmit an already delivered message with its evidence
 relayer_crash            a relayer dies now, or right after its next submission (``stage``)
 relayer_restart          it resumes from its checkpoint file
@@ -60,6 +62,7 @@ class BridgeFaults:
         self.sim = bridge.sim
         self.attacker = attacker or bridge.chain.new_account(f"lane-{bridge.end.lane}-attacker")
         self._reorg_snapshot: Any = None
+        self.last_reorg_slots = 0  # depth in slots of the last reorg
         self._forged = 0
         self.attacks: list[dict[str, Any]] = []
         self._faults: dict[str, Callable[..., Any]] = {
@@ -70,6 +73,7 @@ class BridgeFaults:
             "watchers_offline": self.watchers_offline,
             "arm_reorg": self.arm_reorg,
             "reorg": self.reorg,
+            "finality_delay": self.finality_delay,
             "replay": self.replay,
             "relayer_crash": self.relayer_crash,
             "relayer_restart": self.relayer_restart,
@@ -94,6 +98,8 @@ class BridgeFaults:
             return self._faults[name](**args)
         except TypeError as exc:
             raise BridgeFaultError(f"bridge fault {name!r}: {exc}") from None
+        finally:
+            self.bridge.wake()  # whatever changed, the watcher and relayers look again
 
     def schedule(self, at: float, name: str, **args: Any) -> None:
         """Inject ``name`` at simulated time ``at``."""
@@ -141,11 +147,15 @@ class BridgeFaults:
         return encode_quorum_evidence(header, seals, [[]])
 
     def _attack(self, fault: str, message: BridgeMessage, evidence: bytes) -> bool:
-        """Submit a forged delivery now; True when it minted."""
+        """Submit a forged delivery now (it lands in the next slot's block); True when it minted."""
         b = self.bridge
         receipt = b.chain.transact(
             b.end.gateway, "deliver", b.end.lane, [message.as_tuple()], evidence, sender=self.attacker, check=False
         )
+        return self._attack_outcome(fault, message, receipt)
+
+    def _attack_outcome(self, fault: str, message: BridgeMessage, receipt: Any) -> bool:
+        b = self.bridge
         entry = {
             "fault": fault,
             "id": message.id,
@@ -224,22 +234,41 @@ class BridgeFaults:
 
     def _post_and_deliver(self, fault: str, message: BridgeMessage) -> Generator[Any, Any, None]:
         b = self.bridge
-        b.chain.transact(b.end.verifier, "post", [message.id], sender=self.attacker)
+        yield from b.chain.execute(b.end.verifier, "post", [message.id], sender=self.attacker)
         yield self.sim.timeout(b.fraud_window + 2 * b.chain.slot_seconds)
-        self._attack(fault, message, b"")
+        receipt = yield from b.chain.execute(
+            b.end.gateway, "deliver", b.end.lane, [message.as_tuple()], b"", sender=self.attacker, check=False
+        )
+        self._attack_outcome(fault, message, receipt)
 
     def arm_reorg(self) -> None:
         self._reorg_snapshot = (self.bridge.chain.snapshot(), self.bridge.chain.block_number)
 
     def reorg(self) -> int:
+        """Go back to the armed snapshot; returns the depth in blocks (recorded with its depth in slots).
+
+        Idle slots hold no block here, so the depth in slots (from the first block dropped to
+        the current slot) is what a finality policy of ``confirmations=N`` is measured against.
+        """
         if self._reorg_snapshot is None:
             raise BridgeFaultError("call arm_reorg first: a reorg goes back to the armed snapshot")
         snapshot, number = self._reorg_snapshot
         self._reorg_snapshot = None
-        depth = self.bridge.chain.block_number - number
-        self.bridge.chain.revert(snapshot)
-        self.sim.record("bridge.reorg", "bridge", depth=depth)
+        chain = self.bridge.chain
+        depth = chain.block_number - number
+        slots = chain.slot_at() - chain.slot_of_block(number + 1) + 1 if depth > 0 else 0
+        chain.revert(snapshot)
+        self.bridge.reverted_at = self.sim.now  # the watcher measures how long until it notices
+        self.last_reorg_slots = slots
+        self.sim.record("bridge.reorg", "bridge", depth=depth, slots=slots)
         return depth
+
+    def finality_delay(self, epochs: int) -> None:
+        """Stall Casper finality for ``epochs`` epochs from the current one."""
+        if int(epochs) < 1:
+            raise BridgeFaultError("finality_delay needs epochs >= 1")
+        self.bridge.chain.delay_finality(int(epochs))
+        self.bridge.wake()
 
     def replay(self) -> bool:
         """Resubmit the first delivered inbound message with valid evidence; the gateway must refuse."""
@@ -280,15 +309,15 @@ class BridgeFaults:
 
     def rate_limit(self, capacity: int, refill: int) -> None:
         b = self.bridge
-        b.chain.transact(b.end.gateway, "setRateLimits", b.end.lane, capacity, refill, 0, 0, sender=b.end.suite.issuer)
+        b.chain.apply(b.end.gateway, "setRateLimits", b.end.lane, capacity, refill, 0, 0, sender=b.end.suite.issuer)
 
     def pause(self) -> None:
         b = self.bridge
-        b.chain.transact(b.end.gateway, "setPaused", True, sender=b.end.guardian)
+        b.chain.apply(b.end.gateway, "setPaused", True, sender=b.end.guardian)
 
     def unpause(self) -> None:
         b = self.bridge
-        b.chain.transact(b.end.gateway, "setPaused", False, sender=b.end.guardian)
+        b.chain.apply(b.end.gateway, "setPaused", False, sender=b.end.guardian)
 
     def consortium_below_quorum(self) -> None:
         ledger = self.bridge.ledger

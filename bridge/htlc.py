@@ -131,21 +131,23 @@ class HTLCDesk:
         return self.ledger.state.restriction(asset_id, HTLC, holder, units, self.consortium_time())
 
     # ---- the cash, on Ethereum ----------------------------------------------------------------
-    def lock_cash(self, buyer: Trader, receiver: str, amount: int, hashlock: bytes, timelock: int) -> Receipt:
-        """Approve and lock (two transactions, mined now); a failed lock is returned, not raised."""
-        self.chain.transact(self.cash, "approve", self.htlc.address, amount, sender=buyer.wallet)
-        receipt = self.chain.transact(
+    def lock_cash(
+        self, buyer: Trader, receiver: str, amount: int, hashlock: bytes, timelock: int
+    ) -> Generator[Any, Any, Receipt]:
+        """Approve and lock in one slot's block (a process step); a failed lock is returned, not raised."""
+        self.chain.send(self.cash, "approve", self.htlc.address, amount, sender=buyer.wallet)
+        receipt = yield from self.chain.execute(
             self.htlc, "lock", receiver, self.cash.address, amount, hashlock, timelock, sender=buyer.wallet, check=False
         )
         if not receipt.status:  # leave no allowance behind a lock that did not happen
-            self.chain.transact(self.cash, "approve", self.htlc.address, 0, sender=buyer.wallet)
+            yield from self.chain.execute(self.cash, "approve", self.htlc.address, 0, sender=buyer.wallet)
         return receipt
 
-    def claim_cash(self, by: Trader, lock_id: bytes, preimage: bytes) -> Receipt:
-        return self.chain.transact(self.htlc, "claim", lock_id, preimage, sender=by.wallet, check=False)
+    def claim_cash(self, by: Trader, lock_id: bytes, preimage: bytes) -> Generator[Any, Any, Receipt]:
+        return (yield from self.chain.execute(self.htlc, "claim", lock_id, preimage, sender=by.wallet, check=False))
 
-    def refund_cash(self, by: Trader, lock_id: bytes) -> Receipt:
-        return self.chain.transact(self.htlc, "refund", lock_id, sender=by.wallet, check=False)
+    def refund_cash(self, by: Trader, lock_id: bytes) -> Generator[Any, Any, Receipt]:
+        return (yield from self.chain.execute(self.htlc, "refund", lock_id, sender=by.wallet, check=False))
 
     @overload
     def cash_lock(self, lock_id: bytes) -> dict[str, Any]: ...
@@ -372,7 +374,7 @@ class HTLCSwap:
             refund = desk.refund_units(self.seller, units_lock)
             yield self.desk.ledger.wait(refund)
             self._note("seller", "units_refunded" if refund.ok else "units_refund_failed", reason=refund.reason)
-        receipt = desk.claim_cash(self.seller, lock_id, self._secret)
+        receipt = yield from desk.claim_cash(self.seller, lock_id, self._secret)
         self._note(
             "seller",
             "cash_claimed" if receipt.status else "cash_claim_failed",
@@ -394,7 +396,9 @@ class HTLCSwap:
             )
         if problem is None and not self.buyer_locks:
             problem = "walked away"
-        receipt = None if problem else desk.lock_cash(self.buyer, self.seller.wallet, t.cash, hashlock, timelock)
+        receipt = None
+        if not problem:
+            receipt = yield from desk.lock_cash(self.buyer, self.seller.wallet, t.cash, hashlock, timelock)
         if receipt is not None and not receipt.status:
             problem = f"cash lock reverted: {receipt.revert.message if receipt.revert else 'reverted'}"
         if problem or receipt is None:  # no receipt only when there was a problem before locking
@@ -415,7 +419,7 @@ class HTLCSwap:
                 self._note("buyer", "units_claimed" if claim.ok else "units_claim_failed", reason=claim.reason)
                 return
             if desk.ethereum_time() >= timelock:
-                refund = desk.refund_cash(self.buyer, cash_lock)
+                refund = yield from desk.refund_cash(self.buyer, cash_lock)
                 self._note(
                     "buyer",
                     "cash_refunded" if refund.status else "cash_refund_failed",

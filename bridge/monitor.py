@@ -29,7 +29,7 @@ class BridgeMonitor:
         self.alerts: list[dict[str, Any]] = []
         self._on_alert = on_alert
         self._open_mismatch: int | None = None
-        self._overdue: set[bytes] = set()
+        self.overdue: set[bytes] = set()
         self._doubled: set[bytes] = set()
         self.max_value_at_risk = 0
         self.checks = 0
@@ -96,13 +96,13 @@ class BridgeMonitor:
                 )
         bounds: dict[str, float] = {}  # read from the gateway only when a message is still open
         for record in book.open.values():  # open = in flight, or rejected and not yet refunded
-            if record.id in self._overdue:
+            if record.id in self.overdue:
                 continue
             if record.direction not in bounds:
                 bounds[record.direction] = self.bridge.finality_bound(record.direction)
             bound = bounds[record.direction]
             if now - record.created_at > bound:
-                self._overdue.add(record.id)
+                self.overdue.add(record.id)
                 self.alert(
                     "bridge_message_overdue",
                     id=record.id,

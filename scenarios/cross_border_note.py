@@ -12,8 +12,10 @@ holders of record on both chains from one snapshot; the regulator looks through 
 custodian, flags what should have been impossible and reconciles holders and supply.
 """
 
+import datetime as dt
+
 from rwasim.agents.market import open_note_market
-from rwasim.params import Param
+from rwasim.params import Param, Rule
 from rwasim.products import cash_flows, load_term_sheet, to_cents
 from rwasim.topology import VERIFIERS
 from rwasim.words import hkd, moved_across
@@ -28,9 +30,26 @@ PARAMS = {
     ),
     "trades": Param(8, min=0, max=200, help="secondary trades in the trading round"),
     "moves": Param(3, min=0, max=50, help="units moved across the bridge by investors"),
-    "day_seconds": Param(20.0, min=1.0, max=120.0, help="simulated seconds one calendar day of the note lasts"),
+    "day_seconds": Param(
+        86_400.0,
+        min=1.0,
+        max=86_400.0,
+        help="simulated seconds per note day: 86,400 is the real calendar; less compresses it (quick looks only)",
+    ),
     "verifier": Param("quorum", choices=VERIFIERS, help="how the Ethereum gateway checks consortium messages"),
+    "tenor_years": Param(
+        1, min=1, max=30, help="years to maturity; the note keeps four coupons, spread evenly over its life"
+    ),
+    "holiday_calendar": Param(
+        "HK", choices=("HK", "weekends"), help="business days of the note (HK's holidays are published to 2027)"
+    ),
 }
+PARAM_RULES = [
+    Rule(  # the Hong Kong holiday list rwasim carries ends in 2027
+        "tenor_years == 1 or holiday_calendar == weekends",
+        lambda p: p["tenor_years"] == 1 or p["holiday_calendar"] == "weekends",
+    ),
+]
 
 TERM_SHEET = {
     "kind": "fixed_coupon",
@@ -46,16 +65,29 @@ TERM_SHEET = {
     "underlying": "",
     "day_count": "ACT/365F",
     "coupon_rate": "0.055",
-    "coupon_dates": ["2026-04-07", "2026-07-06", "2026-10-05", "2027-01-05"],
+    "coupon_dates": ["2026-04-05", "2026-07-05", "2026-10-05", "2027-01-05"],  # rolled by the sheet's convention
     "eligible_investor_classes": ["professional"],
     "eligible_countries": [344, 702, 826],
     "document_hash": "0x" + "9e" * 32,
 }
 
 
+def _months_after(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.month - 1 + months, 12)
+    return day.replace(year=day.year + year, month=month + 1)
+
+
+def term_sheet(tenor_years: int = 1, holiday_calendar: str = "HK") -> dict:
+    """The note's term sheet for ``tenor_years``: four coupons at even intervals, the last at maturity."""
+    issue = dt.date.fromisoformat(str(TERM_SHEET["issue_date"]))
+    months = [round(12 * tenor_years * k / 4) for k in range(1, 5)]
+    coupons = [_months_after(issue, m).isoformat() for m in months]
+    return {**TERM_SHEET, "maturity_date": coupons[-1], "coupon_dates": coupons, "holiday_calendar": holiday_calendar}
+
+
 def run(ctx):
     p = ctx.params
-    sheet = load_term_sheet(TERM_SHEET)
+    sheet = load_term_sheet(term_sheet(p["tenor_years"], p["holiday_calendar"]))
     with ctx.phase("onboarding"):
         market = open_note_market(
             ctx,

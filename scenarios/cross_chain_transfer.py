@@ -9,6 +9,7 @@ with no identity, which the consortium refuses, and the units are refunded on Et
 Invariants: every message final, units conserved across chains, nothing executed twice.
 """
 
+from rwasim.ethereum.finality import FINALITY_CHOICES
 from rwasim.ethereum.suite import register_investor
 from rwasim.params import Param, Rule
 from rwasim.topology import VERIFIERS
@@ -19,7 +20,9 @@ PARAMS = {
     "units_each": Param(250, min=1, max=10_000, help="units bridged to each investor (and to the unverified wallet)"),
     "send_back": Param(40, min=1, max=10_000, help="units two investors send home (at most units_each)"),
     "verifier": Param("quorum", choices=VERIFIERS, help="how the Ethereum gateway checks consortium messages"),
-    "confirmations": Param(12, min=0, max=64, help="Ethereum blocks the lane waits before a burn is final"),
+    "finality": Param(
+        "finalized", choices=FINALITY_CHOICES, help="what the lane waits for on Ethereum before releasing a burn"
+    ),
     "batch_size": Param(10, min=1, max=100, help="messages a relayer carries in one transaction"),
 }
 PARAM_RULES = [
@@ -58,7 +61,7 @@ def run(ctx):
             ledger,
             asset_id=ASSET,
             verifier=p["verifier"],
-            confirmations=p["confirmations"],
+            finality=p["finality"],
             batch_size=p["batch_size"],
             token={
                 "name": "Wrapped HKSN 2027",

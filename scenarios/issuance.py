@@ -25,7 +25,6 @@ def run(ctx):
     chain = ctx.ethereum
     issuer = chain.accounts[0]
     p = ctx.params
-    chain.start_block_production()
 
     with ctx.phase("setup"):
         suite = deploy_token_suite(

@@ -21,14 +21,19 @@ from rwasim.products.shaped import shaped_path
 from rwasim.words import or_else
 
 PARAMS = {
-    "investors": Param(16, min=4, max=200, help="investors drawn from the seed for each note"),
+    "investors": Param(16, min=4, max=2000, help="investors drawn from the seed for each note"),
     "custodian_clients": Param(
         4, min=0, max=50, help="further investors holding through the custodian's omnibus account"
     ),
     "ethereum_share": Param(
         0.5, min=0.0, max=1.0, help="share of investors holding on Ethereum (the rest on the consortium)"
     ),
-    "day_seconds": Param(20.0, min=1.0, max=120.0, help="simulated seconds one calendar day of a note lasts"),
+    "day_seconds": Param(
+        86_400.0,
+        min=1.0,
+        max=86_400.0,
+        help="simulated seconds per note day: 86,400 is the real calendar; less compresses it (quick looks only)",
+    ),
     "trades": Param(6, min=0, max=200, help="secondary trades in each note's trading round"),
     "notes": Param("both", choices=("both", "knock_out", "knock_in"), help="which autocallable notes to issue"),
     "notional": Param("5000000.00", min=10_000, max=10**10, help="HKD notional of each note (a decimal text)"),

@@ -96,7 +96,6 @@ def _rwasim_session_chain(
     from rwasim.ethereum import EthereumChain
 
     chain = EthereumChain(rwasim_sim, request.config.getoption("--rwasim-backend"), artifacts_dir=rwasim_artifacts)
-    chain.start_block_production()
     yield chain
     chain.close()
 

@@ -187,7 +187,7 @@ def build_topology_graph(ctx: Any) -> dict[str, Any]:
                 "verifier": bridge.end.verifier_kind,
                 "asset_id": bridge.end.asset_id,
                 "token": bridge.end.token.address,
-                "confirmations": bridge.confirmations,
+                "finality": str(bridge.policy),
                 "consortium": bridge.ledger.name,
                 "gateway": bridge.end.gateway.address,
             }

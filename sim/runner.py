@@ -539,6 +539,7 @@ def run_scenario(
         "params": params,
         "simulated_seconds": sim.now,
         "event_count": len(sim.log),
+        "sim_events_scheduled": sim.events_scheduled,  # the run's work in SimPy events (idle time adds none)
         "metrics": ctx.metrics.to_json(),
         "invariants": dict(sorted(ctx.invariants.items())),
         "balances": balances,

@@ -16,6 +16,7 @@ import networkx as nx
 
 from rwasim.consortium.node import BESU_BLOCK_PERIOD
 from rwasim.consortium.shapes import consortium_graph
+from rwasim.ethereum.finality import FinalityPolicy
 
 TOPOLOGIES = ("consortium-only", "public-only", "bridged", "dual-space", "hub")
 NODE_KINDS = ("chain", "space", "validator", "relayer", "participant")
@@ -78,21 +79,27 @@ def add_consortium(
 
 
 def add_ethereum(
-    g: nx.Graph, name: str = "ethereum", *, slot_seconds: float = 12.0, confirmations: int = 12, identity: bool = True
+    g: nx.Graph,
+    name: str = "ethereum",
+    *,
+    slot_seconds: float = 12.0,
+    finality: str = "finalized",
+    identity: bool = True,
 ) -> str:
     """Add the public EVM chain ``name``.
 
-    ``confirmations`` is the depth at which its blocks count as final for this study (the
-    lanes' finality policy); ``identity`` says on-chain identity and compliance are deployed.
+    ``finality`` is the policy its lanes wait for before acting on an Ethereum event
+    (``finalized``, ``safe`` or ``confirmations=N``; see :mod:`rwasim.ethereum.finality`);
+    ``identity`` says on-chain identity and compliance are deployed.
     """
-    if slot_seconds <= 0 or confirmations < 0:
-        raise ValueError("slot_seconds must be > 0 and confirmations >= 0")
+    if slot_seconds <= 0:
+        raise ValueError("slot_seconds must be > 0")
     g.add_node(
         name,
         kind="chain",
         chain="ethereum",
         slot_seconds=float(slot_seconds),
-        confirmations=int(confirmations),
+        finality=str(FinalityPolicy.parse(finality)),
         identity=bool(identity),
     )
     return name
@@ -222,7 +229,7 @@ def topology_preset(
     jitter: float = 0.005,
     block_period: float = BESU_BLOCK_PERIOD,
     slot_seconds: float = 12.0,
-    confirmations: int = 12,
+    finality: str = "finalized",
     verifier: str = "quorum",
     relayers: int = 2,
     batch_size: int = 50,
@@ -245,7 +252,7 @@ def topology_preset(
     cons: dict[str, Any] = dict(
         validators=validators, shape=shape, latency=latency, jitter=jitter, block_period=block_period
     )
-    eth: dict[str, Any] = dict(slot_seconds=slot_seconds, confirmations=confirmations)
+    eth: dict[str, Any] = dict(slot_seconds=slot_seconds, finality=finality)
     lane: dict[str, Any] = dict(verifier=verifier, relayers=relayers, batch_size=batch_size)
     if name == "consortium-only":
         add_consortium(g, "consortium", **cons)

@@ -32,7 +32,6 @@ chain. An investor can hold the product when placed on a venue and eligible unde
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +42,7 @@ from rwasim.agents.investors import CLASSES, COUNTRIES, InvestorProfile
 from rwasim.agents.note import EthereumHolderIndex
 from rwasim.consortium.node import BESU_BLOCK_PERIOD
 from rwasim.consortium.shapes import SHAPES
+from rwasim.ethereum.finality import FINALITY_CHOICES, FinalityPolicy
 from rwasim.metrics import percentile
 from rwasim.params import Param, defaults
 from rwasim.topology import (
@@ -111,7 +111,11 @@ WORKLOAD_PARAMS: dict[str, Param] = {
         BESU_BLOCK_PERIOD, min=0.1, max=60.0, help="least seconds between consortium blocks (Besu's QBFT default)"
     ),
     "eth_slot": Param(12.0, min=1.0, max=60.0, help="seconds between Ethereum blocks"),
-    "confirmations": Param(12, min=0, max=64, help="Ethereum blocks a lane waits before a burn is final"),
+    "finality": Param(
+        "finalized",
+        choices=FINALITY_CHOICES,
+        help="what a lane waits for on Ethereum before acting on a burn (Casper finalized, safe, or N slots)",
+    ),
     "verifier": Param("quorum", choices=VERIFIERS, help="how the Ethereum gateway checks consortium messages"),
     "relayers": Param(2, min=1, max=8, help="relayers per bridge lane"),
     "batch_size": Param(50, min=1, max=500, help="messages a relayer carries in one transaction"),
@@ -143,7 +147,7 @@ def graph_from_params(p: dict[str, Any]) -> nx.Graph:
         jitter=p["link_jitter"],
         block_period=p["block_period"],
         slot_seconds=p["eth_slot"],
-        confirmations=p["confirmations"],
+        finality=p["finality"],
         verifier=p["verifier"],
         relayers=p["relayers"],
         batch_size=p["batch_size"],
@@ -223,6 +227,7 @@ class Op:
     final_at: float = 0.0
     reason: str = ""
     overdue: bool = False
+    direction: str = ""  # "to_ethereum" / "to_consortium" for a crossing over a bridge lane
 
 
 @dataclass
@@ -316,7 +321,7 @@ def build_world(ctx: Any, graph: nx.Graph, p: dict[str, Any]) -> World:
             lane=info["lane"],
             issuer=chain.accounts[0],
             verifier=info["verifier"],
-            confirmations=graph.nodes[info["ethereum"]]["confirmations"],
+            finality=graph.nodes[info["ethereum"]]["finality"],
             relayers=info["relayers"],
             batch_size=info["batch_size"],
             token={"name": f"Wrapped {book.asset_id}", "symbol": f"w{info['lane']}", "modules": modules},
@@ -358,7 +363,6 @@ def build_world(ctx: Any, graph: nx.Graph, p: dict[str, Any]) -> World:
                 chain.transact(
                     world.books[venue].suite.token, "addAgent", world.cross.address, sender=issuer.eth_account
                 )
-        chain.start_block_production()
     world.setup_receipts = len(chain.receipts) if chain is not None else 0
     return world
 
@@ -521,24 +525,16 @@ def _follow_consortium(world: World, op: Op, ledger: Any, handle: Any) -> Op:
 
 
 def _follow_evm(world: World, op: Op, tx_hash: str) -> Op:
+    """A transaction on Ethereum: done when included, final when Casper finalizes its block."""
     chain = world.chain
-    depth = world.graph.nodes[
-        next(n for n in nodes_of_kind(world.graph, "chain") if world.graph.nodes[n]["chain"] == "ethereum")
-    ]["confirmations"]
 
     def follow():
-        while chain.receipt(tx_hash) is None:
-            yield world.sim.timeout(1.0)
-        receipt = chain.receipt(tx_hash)
+        receipt = None
+        while receipt is None:
+            receipt = yield from chain.wait_for_receipt(tx_hash, slots=64)
         reason = "" if receipt.status else (receipt.revert.message if receipt.revert else "reverted")
-        _finish(
-            world,
-            op,
-            bool(receipt.status),
-            receipt.included_at,
-            receipt.included_at + depth * chain.slot_seconds,
-            reason,
-        )
+        final_at = chain.settles_at(receipt.block_number, FinalityPolicy("finalized"))
+        _finish(world, op, bool(receipt.status), receipt.included_at, final_at, reason)
 
     world.sim.process(follow())
     return op
@@ -553,9 +549,7 @@ def _follow_lock(world: World, op: Op, bridge: Any, handle: Any) -> Op:
             _finish(world, op, False, world.sim.now, world.sim.now, handle.reason or "")
             return
         nonce = handle.events[-1].fields["nonce"]
-        yield from _follow_message(
-            world, op, bridge, lambda r: r.direction == "to_ethereum" and r.message.nonce == nonce
-        )
+        yield from _follow_message(world, op, bridge, ("to_ethereum", nonce))
 
     world.sim.process(follow())
     return op
@@ -566,9 +560,9 @@ def _follow_burn(world: World, op: Op, bridge: Any, tx_hash: str) -> Op:
     chain = world.chain
 
     def follow():
-        while chain.receipt(tx_hash) is None:
-            yield world.sim.timeout(1.0)
-        receipt = chain.receipt(tx_hash)
+        receipt = None
+        while receipt is None:
+            receipt = yield from chain.wait_for_receipt(tx_hash, slots=64)
         if not receipt.status:
             _finish(
                 world,
@@ -580,23 +574,30 @@ def _follow_burn(world: World, op: Op, bridge: Any, tx_hash: str) -> Op:
             )
             return
         sent = dict(receipt.events)["MessageSent"]
-        yield from _follow_message(
-            world, op, bridge, lambda r: r.direction == "to_consortium" and r.message.nonce == sent["nonce"]
-        )
+        yield from _follow_message(world, op, bridge, ("to_consortium", sent["nonce"]))
 
     world.sim.process(follow())
     return op
 
 
-def _follow_message(world: World, op: Op, bridge: Any, match: Callable[[Any], bool]):
+def _follow_message(world: World, op: Op, bridge: Any, key: tuple[str, int]):
+    """Wait (on the book's changes, not a clock) until the message of ``key`` is final.
+
+    Towards Ethereum the transfer is final when Casper finalizes the slot it was delivered
+    in; towards the consortium when the release commits (QBFT is final at one block)."""
     record = None
-    while record is None or not record.final:
-        yield world.sim.timeout(1.0)
-        record = record or next((r for r in bridge.book.records.values() if match(r)), None)
+    while True:
+        record = record or bridge.book.by_nonce.get(key)
+        if record is not None and record.final:
+            break
+        yield bridge.book.changed()
     delivered = record.state == "delivered"
     decided = record.decided_at if record.decided_at is not None else record.finalised_at
-    depth = bridge.confirmations * bridge.chain.slot_seconds if record.direction == "to_ethereum" else 0.0
-    _finish(world, op, delivered, decided, decided + depth, record.reason or record.state)
+    final_at = decided
+    if record.direction == "to_ethereum":
+        casper = bridge.chain.casper
+        final_at = casper.time_covered(casper.slot_at(decided), "finalized", decided)
+    _finish(world, op, delivered, decided, final_at, record.reason or record.state)
 
 
 def drain(world: World, ops: list[Op], timeout: float) -> None:
@@ -650,10 +651,12 @@ def _submit_trade(world: World, seller: Holder, buyer: Holder, amount: int, cros
             raise ValueError(f"{source.name} has no bridge lane to cross")
         bridge = world.bridges[source.lane]
         op = Op(kind, source.name, dest.name, amount, now, bridge.delivery_bound("to_ethereum"), seller, buyer)
+        op.direction = "to_ethereum"
         return _follow_lock(world, op, bridge, bridge.lock(seller.client, amount, buyer.wallet))
     if crossing and source.lane is not None:  # back over the lane to a consortium account
         bridge = world.bridges[source.lane]
         op = Op(kind, source.name, dest.name, amount, now, bridge.delivery_bound("to_consortium"), seller, buyer)
+        op.direction = "to_consortium"
         return _follow_burn(world, op, bridge, bridge.send_back(seller.wallet, buyer.account, amount))
     bound = 3 * chain.slot_seconds
     if crossing:  # the cross-space call: burn in one space and mint in the other, in one transaction
@@ -707,7 +710,7 @@ def _apply_fault(world: World, fault: str, *, on: bool) -> None:
         elif fault == "bridge_pause":
             bridge.faults.inject("pause" if on else "unpause")
     if fault == "bridge_pause" and world.cross is not None:
-        world.chain.transact(world.cross, "setPaused", on, sender=world.guardian)
+        world.chain.apply(world.cross, "setPaused", on, sender=world.guardian)
     if fault == "validator_crash":
         for _name, ledger in sorted(world.ledgers.items()):
             node = sorted(ledger.nodes)[-1]  # f = 1 of 4: the ledger carries on without it
@@ -807,6 +810,9 @@ def _r(value: float | None, digits: int = 6) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, digits)
 
 
+#: The two directions of a bridge lane, each with its own latency figures.
+LANE_DIRECTIONS = ("to_ethereum", "to_consortium")
+
 #: What each metric of :func:`collect_metrics` can be, so a sweep's confidence intervals stay
 #: inside it (``rwasim.compare.stats``): shares are fractions in [0, 1]; every other figure is a
 #: count, a duration, a rate, gas or a price and is never negative. ``fault`` is a name, not a number.
@@ -842,6 +848,7 @@ METRIC_DOMAINS: dict[str, str] = {
             "simulated_s",
         )
     },
+    **{f"{d}_p{q}_s": "nonnegative" for d in ("to_ethereum", "to_consortium") for q in (50, 95)},
     **{name: "share" for name in SHARE_METRICS},
 }
 
@@ -860,6 +867,10 @@ def collect_metrics(world: World, trading_start: float) -> dict[str, Any]:
         out[f"{kind}_tps"] = _r(len(ok) / window) if window > 0 else None
         for q in (50, 95, 99):
             out[f"{kind}_p{q}_s"] = _r(percentile(lat, q)) if lat else None
+    for direction in LANE_DIRECTIONS:  # crossings over a bridge lane, per direction
+        lat = sorted(op.done_at - op.submitted_at for op in world.ops if op.direction == direction and op.ok)
+        for q in (50, 95):
+            out[f"{direction}_p{q}_s"] = _r(percentile(lat, q)) if lat else None
     settled = [op for op in world.ops if op.kind in ("trade", "cross") and op.done and op.ok]
     finality = sorted(op.final_at - op.submitted_at for op in settled)
     out["finality_p50_s"] = _r(percentile(finality, 50)) if finality else None

@@ -11,9 +11,12 @@ Amounts come from the payoff engine (:func:`rwasim.products.cash_flows`) applied
 the agent has *observed so far*, and the agent checks that the engine agrees with what it
 saw (knock-in, knock-out date), so the two are independent witnesses of the same path.
 
-A note's days are compressed onto simulated time by :class:`NoteCalendar`: a year of daily
-observation at a simulated day of ``day_seconds`` keeps both chains producing blocks at
-their own pace while the run stays short.
+A note's dates map onto simulated time through :class:`NoteCalendar`: by default one day is
+86,400 simulated seconds, so settlement lags, record dates and T+0 redemption keep their real
+length against Ethereum's 12-second slots and Casper finality. Nothing runs between the
+note's events (idle slots are not executed, relayers sleep), so a real year costs what its
+events cost. A compressed calendar (``day_seconds`` below 86,400) remains for quick looks; the
+run records it as such.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from rwasim.bridge.ledger_module import ESCROW
 from rwasim.products import Autocallable, FixedIncomeRedeemable, PricePath, cash_flows, redemption_value
 
 ETH_BATCH = 100  # holders per CashToken.batchTransfer
+REAL_DAY = 86_400.0  # simulated seconds in a calendar day
+FIXING_HOUR = 16.0  # the underlying's close is published at 16:00 (the Hong Kong market's close)
+PAYMENT_HOUR = 10.0  # payments are made at 10:00 on the payment date
 
 
 class NoteCalendar:
@@ -41,27 +47,41 @@ class NoteCalendar:
     sim : Simulation
     first_day : datetime.date
         The date that is "now" when the calendar is made.
-    day_seconds : float
-        Simulated seconds per calendar day (86,400 is real time).
+    day_seconds : float, default 86,400
+        Simulated seconds per calendar day: 86,400 is the real calendar; less compresses the
+        note (for a quick look only: bridge crossings and finality then span "days").
     """
 
-    def __init__(self, sim: Any, first_day: dt.date, day_seconds: float = 60.0) -> None:
-        if day_seconds <= 0:
-            raise ValueError("day_seconds must be positive")
+    def __init__(self, sim: Any, first_day: dt.date, day_seconds: float = REAL_DAY) -> None:
+        if not 0 < day_seconds <= REAL_DAY:
+            raise ValueError(f"day_seconds must be in (0, {REAL_DAY:,.0f}]; {REAL_DAY:,.0f} is the real calendar")
         self.sim = sim
         self.first_day = first_day
         self.start = sim.now
         self.day_seconds = float(day_seconds)
+        sim.record(
+            "lifecycle.calendar",
+            "issuer",
+            first_day=first_day.isoformat(),
+            day_seconds=self.day_seconds,
+            compressed=self.compressed,
+        )
 
-    def time_of(self, day: dt.date) -> float:
-        return self.start + (day - self.first_day).days * self.day_seconds
+    @property
+    def compressed(self) -> bool:
+        """True when a day lasts less than 86,400 simulated seconds (a quick look, not real time)."""
+        return self.day_seconds < REAL_DAY
+
+    def time_of(self, day: dt.date, hour: float = 0.0) -> float:
+        """Simulated time of ``hour`` o'clock on ``day``."""
+        return self.start + ((day - self.first_day).days + hour / 24.0) * self.day_seconds
 
     def today(self) -> dt.date:
         return self.first_day + dt.timedelta(days=int((self.sim.now - self.start) // self.day_seconds))
 
-    def advance_to(self, day: dt.date) -> None:
-        """Run both chains until ``day`` begins (never backwards)."""
-        target = self.time_of(day)
+    def advance_to(self, day: dt.date, hour: float = 0.0) -> None:
+        """Run both chains until ``hour`` o'clock on ``day`` (never backwards)."""
+        target = self.time_of(day, hour)
         if target > self.sim.now:
             self.sim.run(until=target)
 
@@ -174,7 +194,7 @@ class LifecycleAgent:
             self._observe_path()
         else:
             for flow in cash_flows(sheet, None, units=1):
-                self.calendar.advance_to(flow.event_date)
+                self.calendar.advance_to(flow.event_date, FIXING_HOUR)
                 self._pay(flow.kind, flow.event_date, flow.amount, redeem=flow.kind != "coupon")
         self.sim.record(
             "lifecycle.end",
@@ -191,7 +211,7 @@ class LifecycleAgent:
         s0 = Decimal(sheet.initial_fixing)
         knock_out_dates = set(getattr(sheet, "knock_out_dates", ()))
         for day, close in path.closes_between(sheet.strike_date + dt.timedelta(days=1), sheet.maturity_date):
-            self.calendar.advance_to(day)
+            self.calendar.advance_to(day, FIXING_HOUR)
             self._publish_fixing(day, close)
             if isinstance(sheet, Autocallable):
                 if self.result.knock_in is None and close <= sheet.knock_in_barrier * s0:
@@ -241,14 +261,14 @@ class LifecycleAgent:
             self._submit_ok("bridge.halt", {"lane": lane, "halted": True, "reason": f"{kind} of {note.asset_id}"})
         snapshot = holders_of_record(note)
         self.result.snapshots_reconciled = self.result.snapshots_reconciled and snapshot.reconciles()
-        payment_date = event_date + dt.timedelta(days=self.sheet.settlement_lag_days)
+        payment_date = self.sheet.calendar.add_business_days(event_date, self.sheet.settlement_lag_days)
         payment = Payment(kind, event_date, payment_date, per_unit, snapshot.total_units, snapshot.to_json())
         self._announce(
             kind,
             event_date,
             {"per_unit": str(per_unit), "record_units": snapshot.total_units, "payment_date": payment_date.isoformat()},
         )
-        self.calendar.advance_to(payment_date)
+        self.calendar.advance_to(payment_date, PAYMENT_HOUR if payment_date > event_date else FIXING_HOUR)
         cents = whole_cents(per_unit)
         owed = snapshot.by_holder()
         self._pay_consortium({h: u * cents for (c, h), u in owed.items() if c == "consortium"}, payment)

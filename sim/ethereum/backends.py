@@ -83,8 +83,15 @@ class Backend(ABC):
         """Execute every queued transaction in one block with this timestamp."""
 
     @abstractmethod
-    def call(self, sender: str, to: str, data: bytes, block: int | str = "latest") -> tuple[bool, bytes]:
-        """Run a read-only call; ``(success, return or revert data)``."""
+    def call(
+        self, sender: str, to: str, data: bytes, block: int | str = "latest", at_time: int | None = None
+    ) -> tuple[bool, bytes]:
+        """Run a read-only call; ``(success, return or revert data)``.
+
+        ``at_time`` is the ``block.timestamp`` a ``latest`` call sees: the current slot's, so
+        that skipping empty slots changes nothing a contract can observe through time (on
+        mainnet the latest block would be that slot's). None: the latest block's own.
+        """
 
     @abstractmethod
     def block_number(self) -> int: ...
@@ -212,11 +219,13 @@ class EthTesterBackend(Backend):
         ]
         return MinedBlock(number=number, timestamp=timestamp, outcomes=outcomes)
 
-    def call(self, sender: str, to: str, data: bytes, block: int | str = "latest") -> tuple[bool, bytes]:
+    def call(
+        self, sender: str, to: str, data: bytes, block: int | str = "latest", at_time: int | None = None
+    ) -> tuple[bool, bytes]:
         # eth-tester's own call() turns revert data into a string; run the call on py-evm directly
         # so custom errors keep their bytes.
         from eth.vm.spoof import SpoofTransaction
-        from eth_tester.backends.pyevm.main import _execute_and_revert_transaction
+        from eth_tester.backends.pyevm.main import _get_block_by_number
         from eth_utils import to_canonical_address
 
         backend = self.tester.backend
@@ -224,7 +233,13 @@ class EthTesterBackend(Backend):
         unsigned = backend._get_normalized_and_unsigned_evm_transaction(
             {"from": origin, "to": to_canonical_address(to), "data": data, "gas": 30_000_000, "value": 0}, block
         )
-        computation = _execute_and_revert_transaction(backend.chain, SpoofTransaction(unsigned, from_=origin), block)
+        header = _get_block_by_number(backend.chain, block).header
+        if at_time is not None and block == "latest" and at_time > header.timestamp:
+            header = header.copy(timestamp=at_time)
+        state = backend.chain.get_vm(at_header=header).state
+        snapshot = state.snapshot()
+        computation = state.apply_transaction(SpoofTransaction(unsigned, from_=origin))
+        state.revert(snapshot)
         return not computation.is_error, bytes(computation.output)
 
     # Reads go to py-evm's database directly: eth-tester serialises and validates a whole block
@@ -398,9 +413,14 @@ class RpcBackend(Backend):
         except ChainError:
             return b""
 
-    def call(self, sender: str, to: str, data: bytes, block: int | str = "latest") -> tuple[bool, bytes]:
+    def call(
+        self, sender: str, to: str, data: bytes, block: int | str = "latest", at_time: int | None = None
+    ) -> tuple[bool, bytes]:
         tag = hex(block) if isinstance(block, int) else block
-        response = self._provider.make_request("eth_call", [{"from": sender, "to": to, "data": "0x" + data.hex()}, tag])
+        params: list[Any] = [{"from": sender, "to": to, "data": "0x" + data.hex()}, tag]
+        if at_time is not None and block == "latest":
+            params += [{}, {"time": hex(at_time)}]  # no state overrides; block overrides (anvil, geth)
+        response = self._provider.make_request("eth_call", params)
         if "error" in response:
             return False, _as_bytes(response["error"].get("data") or "0x")
         return True, _as_bytes(response["result"])

@@ -1,13 +1,22 @@
-"""The Ethereum chain of a run: contracts from committed artifacts, blocks on the sim clock.
+"""The Ethereum chain of a run: contracts from committed artifacts, blocks on the slot grid.
 
-Transactions are signed by the simulation's own accounts and queued; a block is mined every
-slot (12 simulated seconds by default) with the slot's timestamp, or at once by
-:meth:`EthereumChain.transact` for set-up steps. Every transaction's gas is recorded, and a
-failed one is kept: mined with status 0, its revert decoded and written to the event log.
+Time on this chain moves in slots of 12 simulated seconds from genesis, as on mainnet since
+the Merge. A transaction is signed by the simulation's own accounts and queued; it is
+included in the block of the first slot at or after its submission, and nothing mines
+between slots: :meth:`EthereumChain.transact` and :meth:`EthereumChain.mine` wait for that
+slot (they advance the simulation to it). A slot with no transaction is not executed at
+all, so idle time costs nothing; block numbers therefore count the blocks that carried
+transactions, while the slot number of each block (recorded on ``eth.block``) is its place
+on the grid. Every transaction's gas is recorded, and a failed one is kept: mined with
+status 0, its revert decoded and written to the event log. Finality follows Casper FFG
+(:mod:`rwasim.ethereum.finality`): the ``latest``, ``safe`` and ``finalized`` heads.
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +28,9 @@ from rwasim.ethereum.accounts import LocalAccount, contract_address, sign_legacy
 from rwasim.ethereum.artifacts import Artifact, ArtifactDirs, ContractABI, artifact_search_path
 from rwasim.ethereum.backends import Backend, make_backend
 from rwasim.ethereum.errors import ChainError, RevertInfo, TransactionReverted, decode_revert
+from rwasim.ethereum.finality import Casper, FinalityPolicy
+
+SLOT_SECONDS = 12.0  # seconds per slot on mainnet since the Merge (consensus specs, SECONDS_PER_SLOT)
 
 DEFAULT_GAS = 10_000_000  # a generous fixed limit: estimating every transaction would double the EVM work
 DEPLOY_GAS = 12_000_000
@@ -116,7 +128,8 @@ class EthereumChain:
         ``"eth-tester"`` (py-evm in process), ``"anvil"`` (started from the npm package) or an
         ``http(s)://`` JSON-RPC URL.
     slot_seconds : float, default 12.0
-        Simulated seconds between blocks when block production runs.
+        Simulated seconds per slot; slot k starts ``k * slot_seconds`` after the chain's
+        creation (its genesis), and a block can only be made at the start of a slot.
     artifacts_dir : path or sequence of paths, optional
         Folders of a team's compiled artifacts, searched in order; rwasim's own artifacts
         are always searched last (``artifacts_dirs`` holds the whole search path).
@@ -131,7 +144,7 @@ class EthereumChain:
         sim: Simulation | None = None,
         backend: str | Backend = "eth-tester",
         *,
-        slot_seconds: float = 12.0,
+        slot_seconds: float = SLOT_SECONDS,
         artifacts_dir: ArtifactDirs = None,
         chain_name: str = "ethereum",
         n_accounts: int = 10,
@@ -162,29 +175,47 @@ class EthereumChain:
         self.receipts: list[Receipt] = []
         self._receipts_by_hash: dict[str, Receipt] = {}
         self.gas_used_total = 0
-        self._producer: simpy.Process | None = None
         self._closed = False
+        # The slot grid starts at the chain's genesis; each block remembers its slot.
+        # genesis on a whole second, as block timestamps are: slot k starts at genesis + k * slot
+        self.casper = Casper(self.slot_seconds, genesis_time=float(math.floor(self.sim.now)))
+        self._first_block = self.backend.block_number()
+        self._block_slots: list[int] = [0]  # slot of block _first_block + i
+        self._highest_slot = 0  # never decreases: a reorg's blocks take later slots than those dropped
+        self._due: simpy.Event | None = None  # the block of the next slot with transactions
+        self._due_slot = 0
+        self._block_listeners: list[Callable[[int, list[Receipt]], None]] = []
         self._read_cache: dict[tuple[str, str, bytes], tuple[bool, bytes]] = {}
-        self._read_head: bytes | None = None
+        self._read_head: tuple[bytes, int] | None = None
 
     # -- reads --------------------------------------------------------------------------
     def read(self, sender: str, to: str, data: bytes, block: int | str = "latest") -> tuple[bool, bytes]:
-        """An eth_call, remembered until the head changes when this process alone writes the chain.
+        """An eth_call, remembered until the head or the slot changes when this process alone writes the chain.
 
-        Monitors and agents read the same views (a total supply, a lane's settings) many times
-        per block; each EVM call costs milliseconds in py-evm, the same answer from memory none.
+        A ``latest`` read sees the latest block's state at the current slot's timestamp: on
+        mainnet that slot would hold a block, empty or not, so a lock-up or a claim expiry
+        reads the same as it would there. Monitors and agents read the same views (a total
+        supply, a lane's settings) many times per block; each EVM call costs milliseconds in
+        py-evm, the same answer from memory none.
         """
-        if block != "latest" or not getattr(self.backend, "exclusive", False):
+        if block != "latest":
             return self.backend.call(sender, to, data, block)
-        head = self.backend.block_hash(self.backend.block_number())
+        at_time = self.current_timestamp()
+        if not getattr(self.backend, "exclusive", False):
+            return self.backend.call(sender, to, data, block, at_time)
+        head = (self.backend.block_hash(self.backend.block_number()), at_time)
         if head != self._read_head:
             self._read_cache.clear()
             self._read_head = head
         key = (sender, to, data)
         result = self._read_cache.get(key)
         if result is None:
-            result = self._read_cache[key] = self.backend.call(sender, to, data, block)
+            result = self._read_cache[key] = self.backend.call(sender, to, data, block, at_time)
         return result
+
+    def current_timestamp(self) -> int:
+        """The timestamp of the slot running now (the latest block's, if that is later)."""
+        return max(self.sim.epoch + int(self.slot_time(self.slot_at())) + self.time_offset, self._last_timestamp)
 
     # -- accounts -----------------------------------------------------------------------
     def _add_account(self, account: LocalAccount) -> str:
@@ -217,12 +248,12 @@ class EthereumChain:
         return self._artifacts[name]
 
     def deploy(self, name: str, *ctor_args: Any, sender: str | None = None) -> Contract:
-        """Deploy ``name`` from its committed artifact and mine it now."""
+        """Deploy ``name`` from its committed artifact; waits for the next slot's block."""
         artifact = self.artifact(name)
         sender = sender or self.accounts[0]
         address = contract_address(sender, self._nonces[sender])
-        self._submit(sender, None, artifact.deploy_data(tuple(ctor_args)), 0, DEPLOY_GAS, name, "constructor")
-        receipt = self._mine_until(self._queue[-1].tx_hash)
+        tx_hash = self._submit(sender, None, artifact.deploy_data(tuple(ctor_args)), 0, DEPLOY_GAS, name, "constructor")
+        receipt = self._mine_until(tx_hash)
         if not receipt.status:
             raise TransactionReverted(receipt)
         return self.at(name, address)
@@ -235,7 +266,7 @@ class EthereumChain:
 
     # -- transactions ---------------------------------------------------------------------
     def send(self, contract: Contract, fn: str, *args: Any, sender: str, value: int = 0, gas: int | None = None) -> str:
-        """Sign and queue a call of ``contract.fn(*args)``; it executes in the next block."""
+        """Sign and queue a call of ``contract.fn(*args)``; it executes in the next slot's block."""
         data = contract.abi.function(fn, len(args)).encode(args)
         return self._submit(sender, contract.address, data, value, gas or DEFAULT_GAS, contract.name, fn)
 
@@ -264,6 +295,7 @@ class EthereumChain:
         self._nonces[sender] = nonce + 1
         tx_hash = "0x" + digest.hex()
         self._queue.append(_Queued(tx_hash, sender, to, contract, function, self.sim.now))
+        self._schedule_block()
         return tx_hash
 
     @property
@@ -271,20 +303,90 @@ class EthereumChain:
         """Transactions sent and not yet mined (a caller batching many keeps blocks within gas)."""
         return len(self._queue)
 
-    def next_timestamp(self) -> int:
-        """The timestamp the next block gets if mined now.
+    # -- slots and blocks -----------------------------------------------------------------
+    def slot_at(self, time: float | None = None) -> int:
+        """The slot running at ``time`` (default now)."""
+        return self.casper.slot_at(self.sim.now if time is None else time)
 
-        Block timestamps follow simulated time and are strictly increasing: a second block in
-        the same simulated second is stamped one second later.
+    def slot_time(self, slot: int) -> float:
+        """The simulated time at which ``slot`` starts."""
+        return self.casper.slot_time(slot)
+
+    def _next_open_slot(self) -> int:
+        """The first slot at or after now that has no block yet."""
+        slot = self.slot_at()
+        if self.slot_time(slot) < self.sim.now - 1e-9:
+            slot += 1  # mid-slot: the block of this slot was proposed at its start
+        return max(slot, self._highest_slot + 1)
+
+    def _schedule_block(self) -> None:
+        """Make sure a block is coming for what is queued: at the next open slot, once."""
+        if self._due is not None:
+            return
+        self._due_slot = self._next_open_slot()
+        self._due = self.sim.env.event()
+        timer = self.sim.timeout(max(0.0, self.slot_time(self._due_slot) - self.sim.now))
+        timer.callbacks.append(self._produce)
+
+    def _produce(self, _event: Any = None) -> None:
+        due, self._due = self._due, None
+        receipts = self._mine_block(self._due_slot) if self._queue else []
+        if due is not None:
+            due.succeed(receipts)
+
+    def next_timestamp(self) -> int:
+        """The timestamp of the block a transaction sent now lands in (its slot's start)."""
+        slot = self._due_slot if self._due is not None else self._next_open_slot()
+        return self.sim.epoch + int(self.slot_time(slot)) + self.time_offset
+
+    def next_block(self) -> simpy.Event:
+        """An event that fires when the coming block is mined (its value: that block's receipts).
+
+        With nothing queued there is no coming block: the event is a timeout to the next slot's
+        start, so a process waiting on it still moves on.
         """
-        return max(self.sim.timestamp() + self.time_offset, self._last_timestamp + 1)
+        if self._due is not None:
+            return self._due
+        return self.sim.timeout(max(0.0, self.slot_time(self._next_open_slot()) - self.sim.now), [])
+
+    def on_block(self, listener: Callable[[int, list[Receipt]], None]) -> None:
+        """Call ``listener(block_number, receipts)`` after every block (readers wake on blocks, not slots)."""
+        self._block_listeners.append(listener)
+
+    def apply(self, contract: Contract, fn: str, *args: Any, sender: str, check: bool = True) -> Receipt | None:
+        """A call that changes settings (a pause, a limit): mined now from driver code; from inside
+        the running simulation (a scheduled fault) only sent, to land in the next slot (None)."""
+        if self.sim.running:
+            self.send(contract, fn, *args, sender=sender)
+            return None
+        return self.transact(contract, fn, *args, sender=sender, check=check)
 
     def mine(self) -> list[Receipt]:
-        """Mine one block with every queued transaction, at :meth:`next_timestamp`."""
-        timestamp = self.next_timestamp()
+        """Wait for the next slot's block with everything queued; return its receipts.
+
+        Driver code only (a scenario step, a test, set-up): it advances the simulation to the
+        slot. A SimPy process yields :meth:`next_block` instead.
+        """
+        if not self._queue:
+            return []
+        if self.sim.running:
+            raise ChainError(
+                "chain.mine() and chain.transact() advance the clock: inside a process use "
+                "`yield from chain.execute(...)` or `yield chain.next_block()`"
+            )
+        due = self._due
+        assert due is not None  # _submit scheduled it
+        self.sim.run(until=due)
+        return list(due.value or [])
+
+    def _mine_block(self, slot: int) -> list[Receipt]:
+        """Execute the queue in the block of ``slot`` (called at the slot's start only)."""
+        timestamp = self.sim.epoch + int(self.slot_time(slot)) + self.time_offset
         queued, self._queue = self._queue, []
         block = self.backend.mine(timestamp)
         self._last_timestamp = block.timestamp
+        self._block_slots.append(slot)
+        self._highest_slot = slot
         receipts = []
         for meta, outcome in zip(queued, block.outcomes):
             receipt = Receipt(
@@ -310,10 +412,13 @@ class EthereumChain:
             "eth.block",
             self.name,
             number=block.number,
+            slot=slot,
             timestamp=block.timestamp,
             tx_count=len(receipts),
             gas_used=block.gas_used,
         )
+        for listener in self._block_listeners:
+            listener(block.number, receipts)
         return receipts
 
     def _record(self, receipt: Receipt) -> None:
@@ -377,26 +482,91 @@ class EthereumChain:
         gas: int | None = None,
         check: bool = True,
     ) -> Receipt:
-        """Send and mine now (with anything else queued); raise TransactionReverted on failure if ``check``."""
+        """Send, wait for the next slot's block and return the receipt.
+
+        Raises TransactionReverted on failure if ``check``. Driver code only; see :meth:`mine`.
+        """
         tx_hash = self.send(contract, fn, *args, sender=sender, value=value, gas=gas)
         receipt = self._mine_until(tx_hash)
         if check and not receipt.status:
             raise TransactionReverted(receipt)
         return receipt
 
+    def execute(
+        self,
+        contract: Contract,
+        fn: str,
+        *args: Any,
+        sender: str,
+        value: int = 0,
+        gas: int | None = None,
+        check: bool = True,
+    ) -> Generator[Any, Any, Receipt]:
+        """In a SimPy process: send, wait for the next slot's block, return the receipt.
+
+        ``receipt = yield from chain.execute(...)`` is :meth:`transact` for code that runs on
+        the simulation clock instead of driving it.
+        """
+        tx_hash = self.send(contract, fn, *args, sender=sender, value=value, gas=gas)
+        receipt = yield from self.wait_for_receipt(tx_hash, slots=64)
+        if receipt is None:
+            raise ChainError(f"{contract.name}.{fn} ({tx_hash}) was not included within 64 slots (dropped by a reorg?)")
+        if check and not receipt.status:
+            raise TransactionReverted(receipt)
+        return receipt
+
     # -- time, queries, snapshots ---------------------------------------------------------
-    def start_block_production(self) -> simpy.Process:
-        """Mine a block every slot on simulated time, as long as the simulation runs."""
-        if self._producer is not None:
-            return self._producer
+    def wait_for_receipt(self, tx_hash: str, slots: int = 10) -> Generator[Any, Any, Receipt | None]:
+        """In a process: wait block by block for ``tx_hash``; None if ``slots`` slots pass without it."""
+        deadline = self.sim.now + slots * self.slot_seconds
+        while True:
+            receipt = self._receipts_by_hash.get(tx_hash)
+            if receipt is not None or self.sim.now >= deadline:
+                return receipt
+            yield self.sim.env.any_of([self.next_block(), self.sim.timeout(deadline - self.sim.now)])
 
-        def produce():
-            while True:
-                yield self.sim.timeout(self.slot_seconds)
-                self.mine()
+    # -- heads and finality ---------------------------------------------------------------
+    def slot_of_block(self, number: int) -> int:
+        """The slot block ``number`` was made in (blocks before this simulation's genesis: 0)."""
+        index = number - self._first_block
+        return self._block_slots[index] if 0 <= index < len(self._block_slots) else 0
 
-        self._producer = self.sim.process(produce())
-        return self._producer
+    def head(self, tag: str = "latest") -> int:
+        """The number of the ``latest``, ``safe`` or ``finalized`` block now."""
+        if tag == "latest":
+            return self.block_number
+        if tag == "safe":
+            covered = self.casper.safe_slot(self.sim.now)
+        elif tag == "finalized":
+            covered = self.casper.finalized_slot(self.sim.now)
+        else:
+            raise ValueError(f"unknown block tag {tag!r}: use 'latest', 'safe' or 'finalized'")
+        index = bisect_right(self._block_slots, covered) - 1
+        return min(self._first_block + max(index, 0), self.block_number)
+
+    def settled_head(self, policy: FinalityPolicy) -> int:
+        """The highest block number settled under ``policy`` now."""
+        if policy.kind == "confirmations":
+            covered = self.slot_at() - policy.depth
+            if covered < 0:
+                return self._first_block
+            index = bisect_right(self._block_slots, covered) - 1
+            return min(self._first_block + max(index, 0), self.block_number)
+        return self.head(policy.kind)
+
+    def settles_at(self, number: int, policy: FinalityPolicy) -> float:
+        """When block ``number`` is settled under ``policy`` (stalls known so far), in simulated time."""
+        return policy.settles_at(self.casper, self.slot_of_block(number), self.sim.now)
+
+    def delay_finality(self, epochs: int, first_epoch: int | None = None) -> None:
+        """The ``finality_delay`` fault: no checkpoint is justified for ``epochs`` epochs.
+
+        From the current epoch unless ``first_epoch`` is given; blocks keep coming, the
+        ``safe`` and ``finalized`` heads stand still, then catch up two epochs after it.
+        """
+        current = self.casper.epoch_of(self.slot_at())
+        stall = self.casper.stall(current if first_epoch is None else first_epoch, epochs)
+        self.sim.record("eth.finality_delay", self.name, first_epoch=stall.first, epochs=stall.epochs)
 
     def receipt(self, tx_hash: str) -> Receipt | None:
         """The receipt of a mined transaction of this simulation, or None while it is queued."""
@@ -437,13 +607,19 @@ class EthereumChain:
             len(self.receipts),
             self.gas_used_total,
             len(self._accounts),
+            len(self._block_slots),
         )
 
     def revert(self, snapshot_id: Any) -> None:
-        """Return to a snapshot: state, block number, nonces, the receipt list and the accounts made since."""
-        backend_id, last_timestamp, n_receipts, gas_total, n_accounts = snapshot_id
+        """Return to a snapshot: state, block number, nonces, the receipt list and the accounts made since.
+
+        Time does not go back: the next block lands in the next open slot, after the slots of
+        the blocks that were dropped (a reorg's replacement blocks come later on the grid).
+        """
+        backend_id, last_timestamp, n_receipts, gas_total, n_accounts, n_blocks = snapshot_id
         self.backend.revert(backend_id)
-        self._queue.clear()
+        self._queue.clear()  # a block already scheduled finds nothing to mine and makes none
+        del self._block_slots[n_blocks:]
         self._last_timestamp = last_timestamp
         for dropped in self.receipts[n_receipts:]:
             self._receipts_by_hash.pop(dropped.tx_hash, None)

@@ -157,6 +157,16 @@ class HolidayCalendar:
             moved = self._roll(day, -1)
         return moved
 
+    def add_business_days(self, day: dt.date, n: int) -> dt.date:
+        """T+n: ``n`` business days after ``day`` (``day`` itself, rolled forward, when n is 0)."""
+        if n < 0:
+            raise CalendarError("a settlement lag counts forward: n must be >= 0")
+        if n == 0:
+            return day if self.is_business_day(day) else self._roll(day, 1)
+        for _ in range(n):
+            day = self._roll(day, 1)
+        return day
+
     def _roll(self, day: dt.date, step: int) -> dt.date:
         day += dt.timedelta(days=step)
         while not self.is_business_day(day):

@@ -85,11 +85,12 @@ def test_holders_of_record_count_units_in_flight_on_the_bridge_exactly_once(mark
         for i in market.investors
         if i.chain == "consortium" and note.ledger.state.balance_of(note.asset_id, i.client.holder) >= 2
     )
-    # one message each way, caught mid-flight: the lock committed, the burn mined, neither delivered yet
-    lock = bridge.lock(consortium_investor.client, 2, eth_investor.wallet)
-    note.ledger.settle(lock)
+    # one message each way, caught mid-flight: the burn mined (its release waits for Casper
+    # finality), then the lock committed (its delivery waits for the next Ethereum slot)
     bridge.send_back(eth_investor.wallet, consortium_investor.client.holder, 1)
     note.chain.mine()
+    lock = bridge.lock(consortium_investor.client, 2, eth_investor.wallet)
+    note.ledger.settle(lock)
     snapshot = holders_of_record(note)
     assert snapshot.units_by_source()["in_flight"] == 3
     assert snapshot.total_units == note.units_issued() and snapshot.reconciles()

@@ -104,7 +104,6 @@ def test_a_shallow_reorg_that_erases_a_refund_on_ethereum_redoes_it():
     assert b.wrapped(b.alice) == 100
     depth = b.bridge.faults.inject("reorg")
     assert 0 < depth <= 3, depth
-    b.sim.run(until=b.sim.now + b.chain.slot_seconds)
     assert b.wrapped(b.alice) == 90, "the refund was erased"
     b.bridge.settle()
     assert out().state == "refunded" and b.wrapped(b.alice) == 100, "the refund was redone"

@@ -279,7 +279,7 @@ class Campaign(RuleBasedStateMachine):
             relayers=len(bridge.relayers),
             quorum=w.ledger.validator_set.quorum,
             slot=w.chain.slot_seconds,
-            confirmations=bridge.confirmations,
+            confirmations=bridge.policy.depth,
             receiver=w.mule,
         )
         if not steps:

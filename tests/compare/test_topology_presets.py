@@ -41,7 +41,7 @@ def test_each_preset_builds_with_the_expected_kinds_of_node(name):
 
 
 def test_preset_details_match_the_design():
-    bridged = topology_preset("bridged", validators=7, relayers=3, verifier="committee", confirmations=6)
+    bridged = topology_preset("bridged", validators=7, relayers=3, verifier="committee", finality="confirmations=6")
     assert venues(bridged) == ["consortium", "ethereum"]
     assert lanes(bridged) == [
         {
@@ -54,7 +54,7 @@ def test_preset_details_match_the_design():
         }
     ]
     assert describe_system(bridged)["validator"] == 7
-    assert bridged.nodes["ethereum"]["confirmations"] == 6
+    assert bridged.nodes["ethereum"]["finality"] == "confirmations=6"
 
     dual = topology_preset("dual-space")
     cross = [(a, b) for a, b, d in dual.edges(data=True) if d["kind"] == "cross_space"]

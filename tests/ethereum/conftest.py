@@ -149,12 +149,27 @@ class Market:
         self.chain.transact(self.suite.compliance, "addModule", module.address, sender=self.issuer)
         return module
 
-    def advance_to(self, timestamp: int) -> None:
-        """Move simulated time so that the next block is stamped ``timestamp``."""
-        target = timestamp - self.sim.epoch - self.chain.time_offset
-        if target > self.sim.now:
-            self.sim.run(until=target)
-        assert self.chain.next_timestamp() == timestamp, "the next block cannot be stamped that early"
+    def _slot_stamped(self, timestamp: int, before: bool) -> int:
+        """The slot whose block is stamped at or after ``timestamp`` (or the last one before it)."""
+        c = self.chain
+        offset = timestamp - self.sim.epoch - c.time_offset - c.casper.genesis_time
+        slot = -(-offset // int(c.slot_seconds))  # ceil: the first slot stamped >= timestamp
+        return int(slot) - 1 if before else int(slot)
+
+    def advance_to(self, timestamp: int, *, before: bool = False) -> int:
+        """Move simulated time so that the next block is the first slot stamped at or after
+        ``timestamp`` (``before``: the last slot stamped before it); return that stamp.
+
+        Blocks come only at slot starts, 12 s apart, so a boundary is tested slot by slot.
+        """
+        c = self.chain
+        slot = self._slot_stamped(timestamp, before)
+        ready = c.slot_time(slot - 1) + 0.5  # inside the previous slot: the next block is ``slot``'s
+        if ready > self.sim.now:
+            self.sim.run(until=ready)
+        stamp = c.next_timestamp()
+        assert stamp == self.sim.epoch + c.time_offset + int(c.slot_time(slot)), "that slot has passed already"
+        return stamp
 
 
 @pytest.fixture(scope="module")

@@ -32,29 +32,31 @@ def test_transactions_wait_for_the_next_block(make_chain):
     assert probe.call("value") == 3 and chain.block_number == before + 1
 
 
-def test_blocks_follow_the_simulation_clock(make_chain):
+def test_blocks_follow_the_slot_grid_on_every_backend(make_chain):
     sim = Simulation(seed=1)
     chain = make_chain(sim)
-    probe = chain.deploy("Probe")
+    probe = chain.deploy("Probe")  # the block of slot 1
     start_block = chain.block_number
-    chain.start_block_production()
-    sim.run(until=61)
-    assert chain.block_number == start_block + 5
+    for at in (13.0, 30.5, 47.0, 59.9, 70.0):  # one transaction in each of the next five slots
+        sim.run(until=at)
+        chain.send(probe, "bump", 1, sender=chain.accounts[0])
+    sim.run(until=200)
+    assert chain.block_number == start_block + 5, "one block per slot with transactions, none for idle slots"
     stamps = [chain.get_block_timestamp(start_block + k) for k in range(1, 6)]
-    # Block k of the producer is stamped at the k-th slot (12 s) of simulated time.
-    assert stamps == [sim.epoch + chain.time_offset + 12 * k for k in range(1, 6)]
-    assert probe.call("stamp") >= chain.get_block_timestamp(chain.block_number)
+    assert stamps == [sim.epoch + chain.time_offset + 12 * s for s in (2, 3, 4, 5, 6)]
+    assert probe.call("stamp") == sim.epoch + chain.time_offset + 12 * 16, "a read sees the current slot's time"
     blocks = sim.log.of_kind("eth.block")
-    assert [e.time for e in blocks][-5:] == [12.0, 24.0, 36.0, 48.0, 60.0]
+    assert [e.time for e in blocks][-5:] == [24.0, 36.0, 48.0, 60.0, 72.0]
+    assert [e.data["slot"] for e in blocks][-5:] == [2, 3, 4, 5, 6]
 
 
-def test_same_second_blocks_get_increasing_timestamps(make_chain):
+def test_two_transactions_in_a_row_land_in_consecutive_slots(make_chain):
     chain = make_chain()
     probe = chain.deploy("Probe")
     chain.transact(probe, "bump", 1, sender=chain.accounts[0])
     chain.transact(probe, "bump", 1, sender=chain.accounts[0])
     n = chain.block_number
-    assert chain.get_block_timestamp(n) == chain.get_block_timestamp(n - 1) + 1
+    assert chain.get_block_timestamp(n) == chain.get_block_timestamp(n - 1) + 12
 
 
 @pytest.mark.parametrize(
@@ -199,7 +201,6 @@ def test_same_seed_gives_the_same_log_on_eth_tester_and_anvil(probe_artifacts):
         sim = Simulation(seed=9)
         with EthereumChain(sim, backend, artifacts_dir=probe_artifacts) as chain:
             probe = chain.deploy("Probe")
-            chain.start_block_production()
             for k in range(3):
                 chain.send(probe, "bump", 10 * k + 1, sender=chain.accounts[k])
             chain.send(probe, "bump", 99, sender=chain.accounts[4])

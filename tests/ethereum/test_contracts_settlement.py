@@ -149,19 +149,19 @@ def test_htlc_rejects_a_wrong_preimage_and_an_early_refund(market):
     with pytest.raises(TransactionReverted) as caught:
         c.transact(htlc, "claim", lock_id, b"\x00" * 32, sender=market.bob)
     assert caught.value.error == "WrongPreimage"
-    market.advance_to(timelock - 1)
+    stamp = market.advance_to(timelock, before=True)  # the last slot before the timelock
     with pytest.raises(TransactionReverted) as caught:
         c.transact(htlc, "refund", lock_id, sender=market.alice)
     assert caught.value.error == "NotExpired"
-    assert c.get_block_timestamp(c.block_number) == timelock - 1
+    assert c.get_block_timestamp(c.block_number) == stamp and timelock - 12 <= stamp < timelock
 
 
 def test_htlc_claim_at_timelock_minus_one_succeeds_and_refund_is_then_impossible(market):
     c, htlc = market.chain, market.settlement.htlc
     lock_id, timelock = lock_units(market)
-    market.advance_to(timelock - 1)
+    stamp = market.advance_to(timelock, before=True)  # the last slot before the timelock
     receipt = c.transact(htlc, "claim", lock_id, SECRET, sender=market.carol)  # anyone may relay the preimage
-    assert c.get_block_timestamp(receipt.block_number) == timelock - 1
+    assert c.get_block_timestamp(receipt.block_number) == stamp and timelock - 12 <= stamp < timelock
     assert receipt.event("Claimed")["preimage"] == SECRET
     assert market.token.call("balanceOf", market.bob) == 550
     market.advance_to(timelock + 10)

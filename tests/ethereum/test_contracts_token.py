@@ -53,8 +53,10 @@ def test_expired_or_revoked_claims_unverify(market):
     expiry = c.next_timestamp() + 100
     c.transact(reg, "addClaim", market.carol, 1, 1, expiry, sender=market.issuer)
     assert reg.call("isVerified", market.carol)
+    market.advance_to(expiry, before=True)
+    assert reg.call("isVerified", market.carol), "still valid in the last slot before its expiry"
     market.advance_to(expiry)
-    c.mine()
+    market.sim.run(until=market.sim.now + 12)  # no block: a read sees the current slot's time
     assert not reg.call("isVerified", market.carol)
 
 
@@ -105,14 +107,14 @@ def test_lock_up_module_at_the_boundary(market):
     market.add_module("locked_until", unlock)
     # Primary issuance is not locked.
     c.transact(market.token, "mint", market.bob, 1, sender=market.issuer)
-    market.advance_to(unlock - 1)
+    stamp = market.advance_to(unlock, before=True)  # the last slot before the unlock
     with pytest.raises(TransactionReverted) as caught:
         c.transact(market.token, "transfer", market.bob, 1, sender=market.alice)
     assert caught.value.args_decoded == (6, "compliance: LockUpModule")
-    assert c.get_block_timestamp(c.block_number) == unlock - 1
-    market.advance_to(unlock)
+    assert c.get_block_timestamp(c.block_number) == stamp and unlock - 12 <= stamp < unlock
+    stamp = market.advance_to(unlock)  # the first slot at or after it
     c.transact(market.token, "transfer", market.bob, 1, sender=market.alice)
-    assert c.get_block_timestamp(c.block_number) == unlock
+    assert c.get_block_timestamp(c.block_number) == stamp and unlock <= stamp < unlock + 12
 
 
 def test_address_freeze(market):

@@ -110,7 +110,9 @@ def _lock_both(venue, secret: bytes, units_in: int, cash_in: int):
     handle = desk.lock_units(alice, bob.client.holder, NOTE, 10, hashlock_of(secret), desk.consortium_time() + units_in)
     venue.ledger.settle(handle)
     assert handle.ok, handle.reason
-    receipt = desk.lock_cash(bob, alice.wallet, 500, hashlock_of(secret), desk.ethereum_time() + cash_in)
+    receipt = venue.sim.complete(
+        desk.lock_cash(bob, alice.wallet, 500, hashlock_of(secret), desk.ethereum_time() + cash_in)
+    )
     assert receipt.status
     return "0x" + handle.hash.hex(), receipt.event("Locked")["lockId"]
 
@@ -122,10 +124,10 @@ def test_a_wrong_preimage_is_refused_on_both_chains(venue):
     refused = desk.claim_units(bob, units_lock, wrong)
     venue.ledger.settle(refused)
     assert refused.status == "rejected" and refused.reason == "wrong preimage"
-    receipt = desk.claim_cash(alice, cash_lock, wrong)
+    receipt = venue.sim.complete(desk.claim_cash(alice, cash_lock, wrong))
     assert not receipt.status and receipt.revert.error == "WrongPreimage"
     assert desk.units_lock(units_lock)["state"] == "locked" and desk.cash_lock(cash_lock)["state"] == "locked"
-    assert desk.claim_cash(alice, cash_lock, secret).status
+    assert venue.sim.complete(desk.claim_cash(alice, cash_lock, secret)).status
     accepted = desk.claim_units(bob, units_lock, secret)
     venue.ledger.settle(accepted)
     assert accepted.ok and desk.units_lock(units_lock)["state"] == "claimed"
@@ -140,11 +142,11 @@ def test_a_claim_after_expiry_is_refused_on_both_chains_and_only_a_refund_remain
     late = desk.claim_units(bob, units_lock, secret)
     venue.ledger.settle(late)
     assert late.status == "rejected" and late.reason.startswith("HTLC expired")
-    receipt = desk.claim_cash(alice, cash_lock, secret)
+    receipt = venue.sim.complete(desk.claim_cash(alice, cash_lock, secret))
     assert not receipt.status and receipt.revert.error == "Expired"
     refund = desk.refund_units(alice, units_lock)
     venue.ledger.settle(refund)
-    assert refund.ok and desk.refund_cash(bob, cash_lock).status
+    assert refund.ok and venue.sim.complete(desk.refund_cash(bob, cash_lock)).status
     assert (desk.positions(alice, NOTE), desk.positions(bob, NOTE)) == before and nothing_left_locked(venue)
 
 
