@@ -10,10 +10,13 @@ What it shows
 * the summary: scenario, seed, topology, backend, simulated time, invariants, alerts;
 * the metrics in Hyperledger Caliper's columns per phase, with p50/p95/p99;
 * latency distributions (a CDF per phase, the spread per kind of operation);
-* token supply per chain over time (from ``supply_delta``/``escrow_delta`` on ``*.tx`` events);
-* value at risk over time: units in flight on the bridge, unbacked wrapped units, and
-  transactions pending while faults are in force, with the fault times marked;
-* the bridge messages as a swim-lane timeline across the consortium, the bridge and Ethereum;
+* token supply per chain over time (from ``supply_delta``/``escrow_delta`` on ``*.tx`` events),
+  cash in its currency and a sold note's units also in money (at its issue price);
+* value at risk over time: units in flight on the bridge, backing (wrapped supply against the
+  escrow behind it, anything unbacked shaded), and transactions pending while faults are in
+  force, with the fault times marked;
+* the bridge messages, one swim lane each against the time since it was sent (a log axis), and
+  the faults, bridge events and alerts on the run's clock;
 * the topology, from ``report.json``'s ``topology_graph`` (see :func:`build_topology_graph`).
 
 A plot with nothing to show in a run is replaced by one line that says so.
@@ -24,7 +27,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +48,17 @@ STATE_COLOURS = {
 DIRECTION_COLOURS = {"to_ethereum": "#2563eb", "to_consortium": "#0891b2"}
 FAULT_COLOUR = "#dc2626"
 
-MAX_TIMELINE_MESSAGES = 300
+MAX_TIMELINE_MESSAGES = 150  # rows of the message timeline; a longer run says how many it left out
 MAX_TIMELINE_MARKERS = 600
+TIMELINE_ROW = 20.0  # px per message
+MARK_R = 4.5  # radius of a state marker on the message timeline
+MARK_GAP = 1.5  # px kept between two markers of one message
+CLUSTER_PX = 16.0  # incident markers closer than this are drawn as one, with their count
+#: Candidate ticks (seconds) of the timeline's elapsed-time axis, which is logarithmic.
+DURATION_TICKS = (
+    0, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 21600, 43200,
+    86400, 172800, 604800, 2592000, 31536000,
+)  # fmt: skip
 MAX_OPERATIONS = 40
 MAX_CURVE_POINTS = 400
 
@@ -233,6 +245,8 @@ class StepSeries:
     label: str
     points: list[tuple[float, float]] = field(default_factory=list)
     dashed: bool = False
+    colour: str | None = None  # a fixed colour (else the plot's palette, in order)
+    area: bool = False  # shade the area under the line
 
     def set(self, t: float, value: float) -> None:
         """The value from ``t`` on; several changes at one instant keep only the last."""
@@ -348,24 +362,121 @@ class _EthereumSupply:
         return touched
 
 
-def supply_series(report: dict[str, Any], events: list[dict[str, Any]]) -> list[tuple[str, list[StepSeries]]]:
-    """Token supply per chain over time: one panel per (chain, token), each a list of series.
+# ---- money: cash assets in their currency, a note's units at its issue price ------------------
+DEPOSIT_SUFFIX = "-DEPOSIT"
+CASH_CONTRACT = "CashToken"
+CENTS_PER_MAJOR = 100  # tokenized deposits count cents: the consortium's and CashToken (2 decimals)
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """What one unit of a note is worth, to show units in money as well."""
+
+    currency: str
+    per_unit: float  # major currency units per unit
+    basis: str = "issue price"
+
+    def of(self, units: float) -> str:
+        """``HKD 990,000`` for ``units`` units."""
+        return fmt_money(units * self.per_unit, self.currency)
+
+    def describe(self) -> str:
+        """``at the issue price, HKD 10,000 per unit``."""
+        return f"at the {self.basis}, {fmt_money(self.per_unit, self.currency)} per unit"
+
+
+def fmt_money(amount: float, currency: str) -> str:
+    """``HKD 48,920,550``, or with cents when there are any: ``HKD 1,387.39``."""
+    whole = abs(amount - round(amount)) < 0.005
+    text = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    return f"{currency} {'0' if text == '-0' else text}"
+
+
+def deposit_currencies(events: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Consortium cash assets (``<currency>-DEPOSIT``, counted in cents) -> their currency."""
+    out: dict[str, str] = {}
+    for e in events:
+        if e["kind"] == "consortium.tx":
+            for asset in e.get("supply_delta") or {}:
+                if asset.endswith(DEPOSIT_SUFFIX) and len(asset) > len(DEPOSIT_SUFFIX):
+                    out[asset] = asset[: -len(DEPOSIT_SUFFIX)]
+    return out
+
+
+def cash_tokens(report: dict[str, Any], events: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Ethereum cash tokens (contracts called as ``CashToken``, counted in cents) -> their currency.
+
+    A bank deploys its deposit token with the currency as its symbol, so the symbol from
+    ``topology_graph`` names the currency.
+    """
+    symbols = token_labels(report)
+    return {
+        e["to"]: symbols[e["to"]]
+        for e in events
+        if e["kind"] == "eth.tx" and e.get("contract") == CASH_CONTRACT and e.get("to") in symbols
+    }
+
+
+def note_valuations(report: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Valuation]:
+    """Asset id -> the value of one unit, at the price its offer raised per unit delivered.
+
+    The price is the cash received (``offer.issued``, in cents of the run's one cash currency)
+    over the units delivered. A run without an offer, or with cash in more than one currency,
+    has no valuation: its figures stay in units.
+    """
+    currencies = set(deposit_currencies(events).values()) | set(cash_tokens(report, events).values())
+    if len(currencies) != 1:
+        return {}
+    (currency,) = currencies
+    out: dict[str, Valuation] = {}
+    for e in events:
+        if e["kind"] == "offer.issued" and e.get("asset_id") is not None:
+            units = int(e.get("delivered_units") or 0)
+            cents = sum(int(c) for c in (e.get("cash_received_cents") or {}).values())
+            if units > 0 and cents > 0:
+                out[str(e["asset_id"])] = Valuation(currency, cents / units / CENTS_PER_MAJOR)
+    return out
+
+
+@dataclass
+class SupplyPanel:
+    """One supply plot: a token on one chain, its lines, and what its numbers count."""
+
+    title: str
+    series: list[StepSeries]
+    unit: str = "units"  # "units", or the currency of a cash asset (values then in major units)
+    value: Valuation | None = None  # a note's units in money, drawn as a second axis
+
+
+def supply_series(report: dict[str, Any], events: list[dict[str, Any]]) -> list[SupplyPanel]:
+    """Token supply per chain over time: one panel per (chain, token).
 
     Consortium panels show the asset's total supply and the units locked in the bridge
     escrow; Ethereum panels show the token's total supply and, for a bridged token, the
     escrow on the consortium that backs it (the two lines part when units are unbacked).
+    Cash (tokenized deposits) is drawn in its currency, not in cents; a note with a known
+    issue price gets a second axis in money.
     """
     symbols = token_labels(report)
+    deposits = deposit_currencies(events)
+    cash = cash_tokens(report, events)
+    values = note_valuations(report, events)
+    lanes = bridge_lanes(events).values()
     backing: dict[str, tuple[str, str]] = {  # a lane without an asset id has no escrow to draw
         lane["token"]: (lane.get("consortium", "consortium"), lane["asset_id"])
-        for lane in bridge_lanes(events).values()
+        for lane in lanes
         if lane.get("token") and lane.get("asset_id") is not None
     }
+    token_asset = {token: asset for token, (_, asset) in backing.items()}
     consortium: dict[tuple[str, str], StepSeries] = {}
     escrow: dict[tuple[str, str], StepSeries] = {}
     ethereum: dict[tuple[str, str], StepSeries] = {}
     totals: dict[tuple[str, str, str], int] = {}
     eth = _EthereumSupply()
+
+    def scaled(amount: int, is_cash: bool) -> float:
+        return amount / CENTS_PER_MAJOR if is_cash else amount
+
     for e in events:
         t = e["t"]
         if e["kind"] == "consortium.tx" and e.get("status") == "ok":
@@ -378,14 +489,21 @@ def supply_series(report: dict[str, Any], events: list[dict[str, Any]]) -> list[
                     key = (which, source, asset)
                     totals[key] = totals.get(key, 0) + int(delta)
                     store.setdefault((source, asset), StepSeries(label, dashed=which == "escrow_delta")).set(
-                        t, totals[key]
+                        t, scaled(totals[key], asset in deposits)
                     )
         for chain, token in eth.observe(e):
-            ethereum.setdefault((chain, token), StepSeries("total supply")).set(t, eth.totals[(chain, token)])
-    panels: list[tuple[str, list[StepSeries]]] = []
+            ethereum.setdefault((chain, token), StepSeries("total supply")).set(
+                t, scaled(eth.totals[(chain, token)], token in cash)
+            )
+    panels: list[SupplyPanel] = []
     for source_asset in sorted(set(consortium) | set(escrow)):
         lines = [s for s in (consortium.get(source_asset), escrow.get(source_asset)) if s is not None]
-        panels.append((f"{source_asset[0]} · {source_asset[1]}", lines))
+        source, asset = source_asset
+        if asset in deposits:
+            currency = deposits[asset]
+            panels.append(SupplyPanel(f"{source} · {asset} (tokenized {currency} deposit)", lines, currency))
+        else:
+            panels.append(SupplyPanel(f"{source} · {asset}", lines, value=values.get(asset)))
     for (chain, token), series in sorted(ethereum.items()):
         lines = [series]
         if token in backing and backing[token] in escrow:
@@ -393,7 +511,11 @@ def supply_series(report: dict[str, Any], events: list[dict[str, Any]]) -> list[
             lines.append(
                 StepSeries(f"backing: {asset} in escrow on {ledger}", list(escrow[backing[token]].points), dashed=True)
             )
-        panels.append((f"{chain} · {symbols.get(token, token)}", lines))
+        title = f"{chain} · {symbols.get(token, token)}"
+        if token in cash:
+            panels.append(SupplyPanel(f"{title} ({cash[token]} deposit token)", lines, cash[token]))
+        else:
+            panels.append(SupplyPanel(title, lines, value=values.get(token_asset.get(token, ""))))
     return panels
 
 
@@ -419,38 +541,52 @@ def fault_label(e: dict[str, Any]) -> str:
 
 @dataclass
 class RiskSeries:
-    """What the value-at-risk plot draws."""
+    """What the value-at-risk plots draw."""
 
-    units: list[StepSeries]  # bridge units in flight and unbacked (empty without bridge messages)
-    pending: list[StepSeries]  # transactions submitted and not yet included, per chain (only with faults)
+    units: list[StepSeries]  # units in flight on the bridge, per lane and direction (empty without messages)
+    backing: list[StepSeries] = field(default_factory=list)  # per lane: wrapped supply, then the escrow backing it
+    unbacked: list[StepSeries] = field(default_factory=list)  # per lane: wrapped supply above its escrow, >= 0
+    pending: list[StepSeries] = field(default_factory=list)  # transactions not yet included, per chain (with faults)
+    value: Valuation | None = None  # the bridged note's units in money, when every lane carries the same note
 
 
-def value_at_risk_series(events: list[dict[str, Any]]) -> RiskSeries:
-    """Units at risk on the bridge over time, and transactions pending while faults are in force.
+def value_at_risk_series(events: list[dict[str, Any]], report: dict[str, Any] | None = None) -> RiskSeries:
+    """Units at risk on the bridge over time, their backing, and transactions pending under faults.
 
     ``in flight`` counts messages not final (locked or burned, not yet delivered, released or
-    refunded); ``unbacked`` is wrapped supply on Ethereum plus units in flight minus the
-    consortium escrow: the conservation gap the monitor alerts on (a forged mint shows here).
+    refunded). Backing is drawn as two lines per lane, the wrapped supply on Ethereum and the
+    consortium escrow that backs it; ``unbacked`` is how far the wrapped supply exceeds the
+    escrow (a forged mint shows here), never negative: in normal operation the escrow leads
+    (a lock comes before its mint, a burn before its release), so the gap is only ever below zero.
     """
     lanes = bridge_lanes(events)
     messages = [e for e in events if e["kind"] == "bridge.message"]
     units: list[StepSeries] = []
+    backing: list[StepSeries] = []
+    unbacked_out: list[StepSeries] = []
     if messages:
         by_lane = sorted({int(m.get("lane", 0)) for m in messages})
         prefix = len(by_lane) > 1
+
+        def named(lane: int, text: str) -> str:
+            return f"lane {lane}: {text}" if prefix else text
+
         inflight = {
             (lane, d): StepSeries(
-                f"{'lane %d: ' % lane if prefix else ''}in flight "
-                f"{'to Ethereum' if d == 'to_ethereum' else 'to the consortium'}"
+                named(lane, f"in flight {'to Ethereum' if d == 'to_ethereum' else 'to the consortium'}")
             )
             for lane in by_lane
             for d in ("to_ethereum", "to_consortium")
         }
-        unbacked = {
-            lane: StepSeries(f"{'lane %d: ' % lane if prefix else ''}unbacked wrapped units", dashed=True)
+        wrapped_line = {
+            lane: StepSeries(named(lane, "wrapped supply on Ethereum")) for lane in by_lane if lane in lanes
+        }
+        escrow_line = {
+            lane: StepSeries(named(lane, "backing: escrow on the consortium"), dashed=True)
             for lane in by_lane
             if lane in lanes
         }
+        unbacked = {lane: StepSeries(named(lane, "unbacked wrapped units")) for lane in by_lane if lane in lanes}
         states: dict[str, tuple[int, str, int, str]] = {}  # id -> (lane, direction, amount, state)
         sums: dict[tuple[int, str], int] = {}
         escrow: dict[tuple[str, str], int] = {}
@@ -467,7 +603,6 @@ def value_at_risk_series(events: list[dict[str, Any]]) -> RiskSeries:
                     sums[(lane, direction)] = sums.get((lane, direction), 0) + amount
                 states[e["id"]] = (lane, direction, amount, e["state"])
                 inflight[(lane, direction)].set(t, sums[(lane, direction)])
-                changed = True
             elif kind == "consortium.tx" and e.get("status") == "ok" and e.get("escrow_delta"):
                 for asset, delta in e["escrow_delta"].items():
                     key = (e.get("source", "consortium"), asset)
@@ -476,19 +611,21 @@ def value_at_risk_series(events: list[dict[str, Any]]) -> RiskSeries:
             if eth.observe(e):
                 changed = True
             if changed:
-                for lane, series in unbacked.items():
+                for lane in unbacked:
                     info = lanes[lane]
                     wrapped = sum(v for (_, tok), v in eth.totals.items() if tok == info.get("token"))
                     lane_asset = info.get("asset_id")
                     held = (
                         0 if lane_asset is None else escrow.get((info.get("consortium", "consortium"), lane_asset), 0)
                     )
-                    gap = wrapped + sums.get((lane, "to_ethereum"), 0) + sums.get((lane, "to_consortium"), 0) - held
-                    series.set(t, gap)
+                    wrapped_line[lane].set(t, wrapped)
+                    escrow_line[lane].set(t, held)
+                    unbacked[lane].set(t, max(0, wrapped - held))
         for lane in by_lane:
             units += [inflight[(lane, "to_ethereum")], inflight[(lane, "to_consortium")]]
             if lane in unbacked:
-                units.append(unbacked[lane])
+                backing += [wrapped_line[lane], escrow_line[lane]]
+                unbacked_out.append(unbacked[lane])
     pending: list[StepSeries] = []
     if fault_events(events):
         changes: dict[str, list[tuple[float, int, int]]] = {}
@@ -503,7 +640,17 @@ def value_at_risk_series(events: list[dict[str, Any]]) -> RiskSeries:
                 count += delta
                 series.set(t, count)
             pending.append(series)
-    return RiskSeries(units, pending)
+    value = None
+    if report is not None and messages:
+        values = note_valuations(report, events)
+        found = {
+            values.get(str(lanes[int(m.get("lane", 0))].get("asset_id")))
+            for m in messages
+            if int(m.get("lane", 0)) in lanes
+        }
+        if len(found) == 1:
+            value = found.pop()
+    return RiskSeries(units, backing, unbacked_out, pending, value)
 
 
 @dataclass
@@ -517,6 +664,17 @@ class MessageTrack:
     amount: int
     steps: list[tuple[float, str, str]] = field(default_factory=list)  # (t, state, swim lane)
     reason: str | None = None
+    phase: str | None = None  # the scenario phase in force when the message was sent
+
+    @property
+    def sent(self) -> float:
+        """When the message was first seen (locked or burned on its source chain)."""
+        return self.steps[0][0]
+
+    @property
+    def took(self) -> float:
+        """Seconds from its first state to its last."""
+        return self.steps[-1][0] - self.steps[0][0]
 
 
 def _swim_lane(direction: str, state: str, seen_before: bool) -> str:
@@ -532,13 +690,21 @@ def _swim_lane(direction: str, state: str, seen_before: bool) -> str:
 def message_tracks(events: Iterable[dict[str, Any]]) -> list[MessageTrack]:
     """Every bridge message with its state changes, in the order messages first appear."""
     tracks: dict[str, MessageTrack] = {}
+    phase: str | None = None
     for e in events:
+        if e["kind"] == "scenario.phase":
+            phase = e.get("phase") if e.get("state") == "start" else None
         if e["kind"] != "bridge.message":
             continue
         track = tracks.get(e["id"])
         if track is None:
             track = tracks[e["id"]] = MessageTrack(
-                e["id"], int(e.get("lane", 0)), int(e.get("nonce", 0)), e["direction"], int(e.get("amount", 0))
+                e["id"],
+                int(e.get("lane", 0)),
+                int(e.get("nonce", 0)),
+                e["direction"],
+                int(e.get("amount", 0)),
+                phase=phase,
             )
         track.steps.append((e["t"], e["state"], _swim_lane(track.direction, e["state"], bool(track.steps))))
         if e.get("reason"):
@@ -569,6 +735,11 @@ def fmt_number(value: float | int | None, digits: int = 3) -> str:
         return f"{int(value):,}"
     text = f"{value:,.{digits}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def fmt_units(count: float | int | None) -> str:
+    """``1 unit``, ``1,000 units``."""
+    return f"{fmt_number(count)} {'unit' if count == 1 else 'units'}"
 
 
 def fmt_seconds(seconds: float) -> str:
@@ -651,21 +822,38 @@ class _Frame:
         return self.height - self.bottom
 
     def axes(
-        self, xticks: list[float], yticks: list[float], xlabel: str, ylabel: str, ytext=tick_label, xtext=tick_label
+        self,
+        xticks: list[float],
+        yticks: list[float],
+        xlabel: str,
+        ylabel: str,
+        ytext: Callable[[float], str] = tick_label,
+        xtext: Callable[[float], str] = tick_label,
+        y2text: Callable[[float], str] | None = None,
+        y2label: str = "",
     ) -> str:
+        """Grid lines, labelled ticks (``text.tick`` with ``data-axis`` x, y or y2), the frame and the axis titles.
+
+        ``y2text`` labels the same y ticks again on the right (a second scale of the same lines).
+        """
         parts = []
         for v in yticks:
             y = _f(self.y(v))
             parts.append(f'<line class="grid" x1="{_f(self.plot_left)}" x2="{_f(self.plot_right)}" y1="{y}" y2="{y}"/>')
             parts.append(
-                f'<text class="tick" x="{_f(self.plot_left - 6)}" y="{y}" text-anchor="end" '
+                f'<text class="tick" data-axis="y" x="{_f(self.plot_left - 6)}" y="{y}" text-anchor="end" '
                 f'dominant-baseline="middle">{_esc(ytext(v))}</text>'
             )
+            if y2text is not None:
+                parts.append(
+                    f'<text class="tick" data-axis="y2" x="{_f(self.plot_right + 6)}" y="{y}" '
+                    f'dominant-baseline="middle">{_esc(y2text(v))}</text>'
+                )
         for v in xticks:
             x = _f(self.x(v))
             parts.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{_f(self.plot_top)}" y2="{_f(self.plot_bottom)}"/>')
             parts.append(
-                f'<text class="tick" x="{x}" y="{_f(self.plot_bottom + 14)}" text-anchor="middle">'
+                f'<text class="tick" data-axis="x" x="{x}" y="{_f(self.plot_bottom + 14)}" text-anchor="middle">'
                 f"{_esc(xtext(v))}</text>"
             )
         parts.append(
@@ -677,6 +865,11 @@ class _Frame:
             f'y="{_f(self.height - 4)}" text-anchor="middle">{_esc(xlabel)}</text>'
         )
         parts.append(f'<text class="axis" x="{_f(self.plot_left)}" y="{_f(self.plot_top - 8)}">{_esc(ylabel)}</text>')
+        if y2label:
+            parts.append(
+                f'<text class="axis" x="{_f(self.plot_right)}" y="{_f(self.plot_top - 8)}" text-anchor="end">'
+                f"{_esc(y2label)}</text>"
+            )
         return "".join(parts)
 
 
@@ -753,20 +946,48 @@ def step_chart(
     width: float = 900,
     height: float = 260,
     colours: tuple[str, ...] = PALETTE,
+    value: Valuation | None = None,
 ) -> str:
-    """A step chart of ``series`` over simulated time, with fault lines and alert triangles."""
+    """A step chart of ``series`` over simulated time, with fault lines and alert triangles.
+
+    With ``value`` the y axis is labelled again on the right in money (units times the
+    value of one unit), and the tooltips give both.
+    """
     values = [v for s in series for _, v in s.points] + [0]
     y_lo, y_hi, yticks = nice_ticks(min(values), max(values) or 1)
     x_lo, x_hi, xticks = nice_ticks(0.0, x_end or 1.0, 8)
-    frame = _Frame(width, height, x_lo, x_hi, y_lo, y_hi, left=72)
-    body = [frame.axes(xticks, yticks, "simulated time (s)", ylabel)]
+    frame = _Frame(width, height, x_lo, x_hi, y_lo, y_hi, left=72, right=72 if value else 16)
+    body = [
+        frame.axes(
+            xticks,
+            yticks,
+            "simulated time (s)",
+            ylabel,
+            y2text=None if value is None else (lambda v: tick_label(v * value.per_unit)),
+            y2label="" if value is None else f"{value.currency} at the {value.basis}",
+        )
+    ]
     body.append(_fault_markers(frame, list(faults)))
+    palette = [s.colour or colours[i % len(colours)] for i, s in enumerate(series)]
+
+    def amount(v: float) -> str:
+        return fmt_number(v) + ("" if value is None else f" ({value.of(v)})")
+
     for i, s in enumerate(series):
-        colour = colours[i % len(colours)]
+        colour = palette[i]
         dash = ' stroke-dasharray="6 4"' if s.dashed else ""
-        tips = "; ".join(f"t={t:.1f}s: {fmt_number(v)}" for t, v in s.points[:40])
+        tips = "; ".join(f"t={t:.1f}s: {amount(v)}" for t, v in s.points[:40])
+        path = _step_path(frame, s.points, x_hi)
+        if s.area:  # drawn only where the value is above zero: an empty area is no line along the axis
+            if s.peak <= 0:
+                continue
+            base = _f(frame.y(0 if frame.y0 <= 0 <= frame.y1 else frame.y0))
+            body.append(
+                f'<path class="area" data-series="{_esc(svg_id)}-{i}" d="{path}V{base}Z" fill="{colour}" '
+                f'fill-opacity="0.18" stroke="none"/>'
+            )
         body.append(
-            f'<path class="series" data-series="{_esc(svg_id)}-{i}" d="{_step_path(frame, s.points, x_hi)}" '
+            f'<path class="series" data-series="{_esc(svg_id)}-{i}" d="{path}" '
             f'stroke="{colour}" fill="none" stroke-width="2"{dash}><title>{_esc(s.label)}: {_esc(tips)}'
             f"</title></path>"
         )
@@ -774,14 +995,17 @@ def step_chart(
         x = frame.x(float(a.get("time", a.get("t", 0))))
         y = frame.plot_top
         tip = f"alert {a.get('name')} at t={float(a.get('time', a.get('t', 0))):.1f} s" + (
-            f", value at risk {fmt_number(a['value_at_risk'])}" if "value_at_risk" in a else ""
+            f", value at risk {amount(a['value_at_risk'])}" if "value_at_risk" in a else ""
         )
         body.append(
             f'<path class="alert" d="M{_f(x)} {_f(y + 9)}L{_f(x - 5)} {_f(y)}L{_f(x + 5)} {_f(y)}Z" '
             f'fill="{FAULT_COLOUR}"><title>{_esc(tip)}</title></path>'
         )
     svg = _svg(width, height, "".join(body), svg_id=svg_id, label=title)
-    legend = _legend([(s.label, colours[i % len(colours)], s.dashed) for i, s in enumerate(series)], svg_id)
+    legend = _legend(
+        [(s.label + (" (none)" if s.area and s.peak <= 0 else ""), palette[i], s.dashed) for i, s in enumerate(series)],
+        svg_id,
+    )
     return svg + legend
 
 
@@ -852,7 +1076,7 @@ def operation_chart(ops: dict[str, list[float]], *, svg_id: str = "plot-latency-
         )
         body.append(
             f'<g class="op"><title>{_esc(tip)}</title>'
-            f'<text class="tick" x="{_f(label_w - 8)}" y="{_f(y)}" text-anchor="end" dominant-baseline="middle">'
+            f'<text class="tick" data-axis="y" x="{_f(label_w - 8)}" y="{_f(y)}" text-anchor="end" dominant-baseline="middle">'
             f"{_esc(name)}</text>"
             f'<line x1="{_f(frame.x(lo))}" x2="{_f(frame.x(hi))}" y1="{_f(y)}" y2="{_f(y)}" stroke="#9ca3af" '
             f'stroke-width="2"/>'
@@ -871,77 +1095,173 @@ def operation_chart(ops: dict[str, list[float]], *, svg_id: str = "plot-latency-
     return _svg(900, height, "".join(body), svg_id=svg_id, label="latency per operation") + note
 
 
+def fmt_duration(seconds: float) -> str:
+    """A tick on the elapsed-time axis: ``0``, ``5 s``, ``2 min``, ``6 h``, ``2 d``."""
+    if seconds <= 0:
+        return "0"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def fmt_clock(seconds: float) -> str:
+    """A time on the run's clock, in simulated seconds: ``50.1 s``, ``7,390 s``."""
+    return f"{seconds:,.1f} s" if seconds < 1000 else f"{seconds:,.0f} s"
+
+
+def fmt_elapsed(seconds: float) -> str:
+    """How long something took, as a person says it: ``8.0 s``, ``1 min 5 s``, ``2 h 3 min``, ``3.5 days``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+    return f"{seconds / 86400:,.1f} days"
+
+
+@dataclass
+class ElapsedAxis:
+    """Time since a message was sent, on a log scale (``log10(1 + s)``): seconds and hours both readable."""
+
+    left: float
+    right: float
+    hi: float
+
+    def x(self, seconds: float) -> float:
+        return self.left + math.log10(1 + max(seconds, 0.0)) / math.log10(1 + self.hi) * (self.right - self.left)
+
+    def ticks(self, min_gap: float = 44.0) -> list[float]:
+        """Round durations up to ``hi``, thinned so that their labels keep ``min_gap`` px apart."""
+        kept: list[float] = []
+        for v in (t for t in DURATION_TICKS if t <= self.hi):
+            if not kept or self.x(v) - self.x(kept[-1]) >= min_gap:
+                kept.append(float(v))
+        return kept
+
+
+def _spread(xs: list[float], gap: float) -> list[float]:
+    """Marker positions along one row, moved right just enough that no two overlap."""
+    out: list[float] = []
+    for x in xs:
+        out.append(max(x, out[-1] + gap) if out else x)
+    return out
+
+
+def _outcome(track: MessageTrack) -> str:
+    state = track.steps[-1][1]
+    if state == "in_flight":
+        return f"in flight at the end ({fmt_elapsed(track.took)})" if track.took else "in flight at the end"
+    if state == "reorged_out":
+        return f"reorged out after {fmt_elapsed(track.took)}"
+    return f"{state} in {fmt_elapsed(track.took)}"
+
+
 def timeline_chart(
-    tracks: list[MessageTrack], events: list[dict[str, Any]], x_end: float, *, svg_id: str = "plot-timeline"
+    tracks: list[MessageTrack],
+    *,
+    value: Valuation | None = None,
+    svg_id: str = "plot-timeline",
+    width: float = 960,
 ) -> str:
-    """Swim lanes (consortium, bridge, Ethereum): each message's path across the chains over time."""
-    lanes = [("consortium", "Consortium"), ("bridge", "Bridge"), ("ethereum", "Ethereum")]
-    band, rows = 96.0, 8
-    width, height = 900.0, 28 + band * len(lanes) + 40
-    x_lo, x_hi, xticks = nice_ticks(0.0, x_end or 1.0, 8)
-    frame = _Frame(width, height, x_lo, x_hi, 0.0, 1.0, left=96, top=20, bottom=40)
-    top = {name: frame.plot_top + i * band for i, (name, _) in enumerate(lanes)}
-    body = []
-    for i, (name, label) in enumerate(lanes):
-        y = top[name]
-        body.append(
-            f'<rect class="lane{i % 2}" x="{_f(frame.plot_left)}" y="{_f(y)}" '
-            f'width="{_f(frame.plot_right - frame.plot_left)}" height="{_f(band)}"/>'
-        )
-        body.append(
-            f'<text class="lane-label" x="{_f(frame.plot_left - 8)}" y="{_f(y + band / 2)}" '
-            f'text-anchor="end" dominant-baseline="middle">{_esc(label)}</text>'
-        )
-    body.append(frame.axes(xticks, [], "simulated time (s)", "", xtext=tick_label))
-    body.append(_fault_markers(frame, fault_events(events)))
-    for i, track in enumerate(tracks[:MAX_TIMELINE_MESSAGES]):
-        offset = 10 + (i % rows) * (band - 20) / (rows - 1)
-        points = [(frame.x(t), top[lane] + offset, state) for t, state, lane in track.steps]
-        colour = DIRECTION_COLOURS.get(track.direction, "#4b5563")
-        history = " → ".join(f"{state} t={t:.1f}s" for t, state, _ in track.steps)
-        tip = (
-            f"lane {track.lane} nonce {track.nonce} {track.direction.replace('_', ' ')}, {fmt_number(track.amount)} "
-            f"units: {history}" + (f" ({track.reason})" if track.reason else "")
-        )
-        d = "".join(("M" if j == 0 else "L") + f"{_f(x)} {_f(y)}" for j, (x, y, _) in enumerate(points))
-        marks = "".join(
-            (
-                f'<path d="M{_f(x - 4)} {_f(y - 4)}L{_f(x + 4)} {_f(y + 4)}M{_f(x - 4)} {_f(y + 4)}L{_f(x + 4)} {_f(y - 4)}" '
-                f'stroke="{STATE_COLOURS["reorged_out"]}" stroke-width="2"/>'
+    """Swim lanes, one per message: its states against the time since it was sent.
+
+    Each row starts at the message's lock or burn (time 0) and marks every later state at its
+    elapsed time on a log scale, so a batch of messages sent together does not collapse into one
+    smear and a slow refund is as legible as a fast delivery. Rows are in the order the messages
+    were sent, under a heading for the scenario phase; the send time is printed beside each row.
+    Markers of one message closer than their width are set side by side (the tooltip has the
+    exact times).
+    """
+    shown = sorted(tracks, key=lambda t: t.sent)[:MAX_TIMELINE_MESSAGES]
+    rows: list[tuple[str, Any]] = []
+    for track in shown:
+        if track.phase and (not rows or rows[-1][0] == "message" and rows[-1][1].phase != track.phase):
+            rows.append(("phase", track.phase))
+        rows.append(("message", track))
+    sent_w, label_w, outcome_w, top, bottom = 70.0, 330.0, 170.0, 16.0, 44.0
+    height = top + TIMELINE_ROW * len(rows) + bottom
+    longest = max((t.took for t in shown), default=0.0)
+    hi = next((float(v) for v in DURATION_TICKS if v >= max(longest, 10.0)), longest)
+    axis = ElapsedAxis(label_w, width - outcome_w, hi)
+    plot_bottom = top + TIMELINE_ROW * len(rows)
+    lanes = sorted({t.lane for t in shown})
+    body: list[str] = []
+    for k, (kind, item) in enumerate(rows):
+        y0 = top + k * TIMELINE_ROW
+        if kind == "phase":
+            body.append(
+                f'<rect class="phase-row" x="0" y="{_f(y0)}" width="{_f(width)}" height="{_f(TIMELINE_ROW)}"/>'
+                f'<text class="lane-label" x="6" y="{_f(y0 + TIMELINE_ROW / 2)}" dominant-baseline="middle">'
+                f"{_esc(item)}</text>"
             )
-            if state == "reorged_out"
-            else f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3.5" fill="{STATE_COLOURS.get(state, "#4b5563")}"/>'
-            for x, y, state in points
+        elif k % 2:
+            body.append(f'<rect class="lane1" x="0" y="{_f(y0)}" width="{_f(width)}" height="{_f(TIMELINE_ROW)}"/>')
+    for v in axis.ticks():
+        at = _f(axis.x(v))
+        body.append(f'<line class="grid" x1="{at}" x2="{at}" y1="{_f(top)}" y2="{_f(plot_bottom)}"/>')
+        body.append(
+            f'<text class="tick" data-axis="x" x="{at}" y="{_f(plot_bottom + 14)}" text-anchor="middle">'
+            f"{_esc(fmt_duration(v))}</text>"
         )
+    body.append(
+        f'<line class="frame" x1="{_f(axis.left)}" x2="{_f(axis.right)}" y1="{_f(plot_bottom)}" '
+        f'y2="{_f(plot_bottom)}" stroke="#cbd5e1"/>'
+        f'<text class="axis" x="{_f((axis.left + axis.right) / 2)}" y="{_f(height - 6)}" text-anchor="middle">'
+        "time since the message was sent (simulated, log scale)</text>"
+        f'<text class="axis" x="{_f(sent_w - 6)}" y="{_f(top - 4)}" text-anchor="end">sent at</text>'
+        f'<text class="axis" x="{_f(sent_w + 6)}" y="{_f(top - 4)}">message</text>'
+        f'<text class="axis" x="{_f(axis.right + 10)}" y="{_f(top - 4)}">outcome</text>'
+    )
+    for k, (kind, track) in enumerate(rows):
+        if kind != "message":
+            continue
+        y = top + k * TIMELINE_ROW + TIMELINE_ROW / 2
+        colour = DIRECTION_COLOURS.get(track.direction, "#4b5563")
+        arrow = "→ Ethereum" if track.direction == "to_ethereum" else "→ consortium"
+        lane = f"lane {track.lane} " if len(lanes) > 1 else ""
+        amount = fmt_units(track.amount) + (f" ({value.of(track.amount)})" if value else "")
+        history = " → ".join(f"{state} at t={t:.1f} s (+{fmt_elapsed(t - track.sent)})" for t, state, _ in track.steps)
+        tip = f"lane {track.lane} nonce {track.nonce} {track.direction.replace('_', ' ')}, {amount}: {history}" + (
+            f" ({track.reason})" if track.reason else ""
+        )
+        xs = _spread([axis.x(t - track.sent) for t, _, _ in track.steps], 2 * MARK_R + MARK_GAP)
+        marks = []
+        for x, (_, state, _) in zip(xs, track.steps):
+            if state == "reorged_out":
+                r = MARK_R
+                marks.append(
+                    f'<path class="tl-mark" d="M{_f(x - r)} {_f(y - r)}L{_f(x + r)} {_f(y + r)}M{_f(x - r)} '
+                    f'{_f(y + r)}L{_f(x + r)} {_f(y - r)}" stroke="{STATE_COLOURS["reorged_out"]}" stroke-width="2"/>'
+                )
+            else:
+                marks.append(
+                    f'<circle class="tl-mark" cx="{_f(x)}" cy="{_f(y)}" r="{MARK_R}" '
+                    f'fill="{STATE_COLOURS.get(state, "#4b5563")}" stroke="#fff" stroke-width="1"/>'
+                )
         body.append(
             f'<g class="msg" data-series="{svg_id}-{0 if track.direction == "to_ethereum" else 1}">'
-            f'<title>{_esc(tip)}</title><path d="{d}" stroke="{colour}" stroke-width="1.5" fill="none" '
-            f'stroke-opacity="0.8"/>{marks}</g>'
+            f"<title>{_esc(tip)}</title>"
+            f'<text class="tick sent" x="{_f(sent_w - 6)}" y="{_f(y)}" text-anchor="end" '
+            f'dominant-baseline="middle">{_esc(fmt_clock(track.sent))}</text>'
+            f'<text class="tick" data-axis="y" x="{_f(sent_w + 6)}" y="{_f(y)}" dominant-baseline="middle">'
+            f"{_esc(f'{lane}#{track.nonce} {arrow} · {amount}')}</text>"
+            f'<line x1="{_f(xs[0])}" x2="{_f(xs[-1])}" y1="{_f(y)}" y2="{_f(y)}" stroke="{colour}" '
+            f'stroke-width="2.5" stroke-linecap="round"/>{"".join(marks)}'
+            f'<text class="tick outcome" x="{_f(axis.right + 10)}" y="{_f(y)}" dominant-baseline="middle">'
+            f"{_esc(_outcome(track))}</text></g>"
         )
-    markers = [e for e in events if e["kind"] in BRIDGE_MARKERS or e["kind"] in CONSORTIUM_MARKERS]
-    for j, e in enumerate(markers[:MAX_TIMELINE_MARKERS]):
-        lane = "bridge" if e["kind"] in BRIDGE_MARKERS else "consortium"
-        colour = BRIDGE_MARKERS.get(e["kind"]) or CONSORTIUM_MARKERS[e["kind"]]
-        x = frame.x(e["t"])
-        y = top[lane] + (band / 2 if lane == "bridge" else band - 8) + ((j % 3) - 1) * 10 * (lane == "bridge")
-        skip = {"seq", "t", "kind", "source"}
-        detail = ", ".join(f"{k}={_short(v)}" for k, v in sorted(e.items()) if k not in skip)
-        body.append(
-            f'<path class="op-mark" data-series="{svg_id}-2" d="M{_f(x)} {_f(y - 5)}L{_f(x + 5)} {_f(y)}'
-            f'L{_f(x)} {_f(y + 5)}L{_f(x - 5)} {_f(y)}Z" fill="{colour}"><title>'
-            f"{_esc(e['kind'])} t={e['t']:.1f}s {_esc(detail)}</title></path>"
-        )
-    svg = _svg(width, height, "".join(body), svg_id=svg_id, label="bridge message timeline")
+    svg = _svg(width, height, "".join(body), svg_id=svg_id, label="bridge messages: time since sent")
     legend = _legend(
         [
             ("messages to Ethereum", DIRECTION_COLOURS["to_ethereum"], False),
             ("messages to the consortium", DIRECTION_COLOURS["to_consortium"], False),
-            ("relayer, attack and node events", "#6b7280", False),
         ],
         svg_id,
     )
     states = "".join(
-        f'<span class="state"><span class="dot" style="background:{c}"></span>{_esc(s)}</span>'
+        f'<span class="state"><span class="dot" style="background:{c}"></span>{_esc(s.replace("_", " "))}</span>'
         for s, c in STATE_COLOURS.items()
     )
     note = (
@@ -950,6 +1270,105 @@ def timeline_chart(
         else f'<p class="note">The first {MAX_TIMELINE_MESSAGES} of {len(tracks)} messages are drawn.</p>'
     )
     return svg + legend + f'<div class="legend states">{states}</div>' + note
+
+
+#: The rows of the incident strip under the message timeline, and what goes in each.
+INCIDENT_LANES = (
+    ("faults", "injected faults"),
+    ("bridge", "bridge and relayers"),
+    ("nodes", "consortium nodes"),
+    ("alerts", "monitor alerts"),
+)
+
+
+def incident_lane(e: dict[str, Any]) -> str | None:
+    """The incident strip's row for an event, or None if it is not drawn there."""
+    kind = e["kind"]
+    if kind.endswith(".fault"):
+        return "faults"
+    if kind in BRIDGE_MARKERS:
+        return "bridge"
+    if kind in CONSORTIUM_MARKERS:
+        return "nodes"
+    if kind == "monitor.alert":
+        return "alerts"
+    return None
+
+
+def _incident_text(e: dict[str, Any], number: int | None) -> str:
+    if number is not None:
+        return f"{number}. t={e['t']:.1f} s {fault_label(e)}"
+    skip = {"seq", "t", "kind", "source"}
+    detail = ", ".join(f"{k}={_short(v)}" for k, v in sorted(e.items()) if k not in skip)
+    return f"t={e['t']:.1f} s {e['kind']}" + (f" ({detail})" if detail else "")
+
+
+def incidents_chart(
+    events: list[dict[str, Any]], x_end: float, *, svg_id: str = "plot-timeline-events", width: float = 960
+) -> str:
+    """Faults, relayer and bridge events, node crashes and alerts on the run's own clock, one row each.
+
+    Markers closer than :data:`CLUSTER_PX` are drawn as one numbered marker (how many), with
+    every event in its tooltip, so nothing is drawn over anything else.
+    """
+    numbers = {id(e): n for n, e in enumerate(fault_events(events), start=1)}
+    by_lane: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in INCIDENT_LANES}
+    for e in events:
+        lane = incident_lane(e)
+        if lane is not None and len(by_lane[lane]) < MAX_TIMELINE_MARKERS:
+            by_lane[lane].append(e)
+    row, top = 26.0, 12.0
+    height = top + row * len(INCIDENT_LANES) + 42
+    x_lo, x_hi, xticks = nice_ticks(0.0, x_end or 1.0, 8)
+    frame = _Frame(width, height, x_lo, x_hi, 0.0, 1.0, left=160, right=24, top=top, bottom=42)
+    body = []
+    for k, (name, label) in enumerate(INCIDENT_LANES):
+        y0 = top + k * row
+        body.append(
+            f'<rect class="lane{k % 2}" x="{_f(frame.plot_left)}" y="{_f(y0)}" '
+            f'width="{_f(frame.plot_right - frame.plot_left)}" height="{_f(row)}"/>'
+            f'<text class="tick" data-axis="y" x="{_f(frame.plot_left - 8)}" y="{_f(y0 + row / 2)}" '
+            f'text-anchor="end" dominant-baseline="middle">{_esc(label)}</text>'
+        )
+        if not by_lane[name]:
+            body.append(
+                f'<text class="tick none" x="{_f(frame.plot_left + 8)}" y="{_f(y0 + row / 2)}" '
+                f'dominant-baseline="middle">none</text>'
+            )
+    body.append(frame.axes(xticks, [], "simulated time (s)", ""))
+    for k, (name, _) in enumerate(INCIDENT_LANES):
+        y = top + k * row + row / 2
+        clusters: list[tuple[float, list[dict[str, Any]]]] = []
+        for e in by_lane[name]:
+            x = frame.x(e["t"])
+            if clusters and x < clusters[-1][0] + CLUSTER_PX:
+                clusters[-1][1].append(e)
+            else:
+                clusters.append((x, [e]))
+        for x, members in clusters:
+            colours = {FAULT_COLOUR if name == "faults" else _incident_colour(e) for e in members}
+            colour = colours.pop() if len(colours) == 1 else "#4b5563"
+            tip = "\n".join(_incident_text(e, numbers.get(id(e))) for e in members)
+            if len(members) == 1:
+                shape = (
+                    f'<path class="tl-mark" d="M{_f(x)} {_f(y - 6)}L{_f(x + 6)} {_f(y)}L{_f(x)} {_f(y + 6)}'
+                    f'L{_f(x - 6)} {_f(y)}Z" fill="{colour}"/>'
+                )
+            else:
+                shape = (
+                    f'<circle class="tl-mark" cx="{_f(x)}" cy="{_f(y)}" r="7" fill="{colour}"/>'
+                    f'<text class="count" x="{_f(x)}" y="{_f(y)}" text-anchor="middle" '
+                    f'dominant-baseline="central">{len(members)}</text>'
+                )
+            body.append(f'<g class="incident"><title>{_esc(tip)}</title>{shape}</g>')
+    return _svg(width, height, "".join(body), svg_id=svg_id, label="faults, bridge events and alerts over time")
+
+
+def _incident_colour(e: dict[str, Any]) -> str:
+    kind = e["kind"]
+    if kind == "monitor.alert":
+        return FAULT_COLOUR
+    return BRIDGE_MARKERS.get(kind) or CONSORTIUM_MARKERS.get(kind) or "#4b5563"
 
 
 # ---- topology --------------------------------------------------------------------------------
@@ -1111,7 +1530,7 @@ body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetic
 color:var(--fg);background:var(--bg)}
 header{padding:20px 28px 8px;border-bottom:1px solid var(--line)}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}h3{font-size:15px;margin:18px 0 6px}
-main{padding:0 28px 40px;max-width:1000px}
+main{padding:0 28px 40px;max-width:1100px}
 nav a{margin-right:14px;color:#2563eb;text-decoration:none}nav{margin:8px 0}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:12px 0}
 dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
@@ -1127,7 +1546,8 @@ svg.chart{display:block;max-width:100%;height:auto;margin:6px 0}
 svg .grid{stroke:#eef0f3;stroke-width:1}svg .frame{fill:none;stroke:#cbd5e1}
 svg text{font-family:inherit}svg .tick{font-size:11px;fill:#4b5563}svg .axis{font-size:12px;fill:#374151}
 svg .mark{font-size:11px;font-weight:700}svg .lane0{fill:#f8fafc}svg .lane1{fill:#f1f5f9}
-svg .lane-label{font-size:12px;font-weight:600;fill:#374151}
+svg .lane-label{font-size:12px;font-weight:600;fill:#374151}svg .phase-row{fill:#e0e7ff}
+svg .count{font-size:9px;font-weight:700;fill:#fff}svg .tick.sent,svg .tick.none{fill:#6b7280}
 svg .node-label{font-size:13px;font-weight:600;fill:#1f2937}svg .node-in{font-size:12px;fill:#fff;font-weight:600}
 svg .node-in.small{font-size:10px;font-weight:400}svg .node-sub{font-size:11px;fill:#374151}
 svg .hidden{display:none}
@@ -1169,7 +1589,7 @@ def _nodata(section: str, text: str) -> str:
     return f'<p class="nodata" id="nodata-{_esc(section)}">{_esc(text)}</p>'
 
 
-def _summary(report: dict[str, Any]) -> str:
+def _summary(report: dict[str, Any], events: list[dict[str, Any]], value: Valuation | None) -> str:
     invariants = report.get("invariants", {})
     failed = [n for n, ok in invariants.items() if not ok]
     facts = [
@@ -1221,7 +1641,7 @@ def _summary(report: dict[str, Any]) -> str:
                 [
                     f"<code>{_esc(a.get('name'))}</code>",
                     _esc(f"{float(a.get('time', 0)):.1f} s"),
-                    _esc(fmt_number(a.get("value_at_risk"))),
+                    _esc(_units_and_money(a.get("value_at_risk"), value)),
                     _esc(detail),
                 ]
             )
@@ -1240,6 +1660,13 @@ def _summary(report: dict[str, Any]) -> str:
         )
     supply = report.get("supply") or {}
     if supply:
+        cash = {**deposit_currencies(events), **{symbol: symbol for symbol in cash_tokens(report, events).values()}}
+
+        def total(token: str, amount: Any) -> str:
+            if token in cash and isinstance(amount, (int, float)):
+                return fmt_money(amount / CENTS_PER_MAJOR, cash[token])
+            return fmt_units(amount)
+
         out.append("<h3>Supply at the end</h3>")
         out.append(
             _table(
@@ -1248,13 +1675,13 @@ def _summary(report: dict[str, Any]) -> str:
                     [
                         _esc(chain),
                         _esc(token),
-                        _esc(fmt_number(total)),
+                        _esc(total(token, amount)),
                         _esc(
                             len([1 for bal in (report.get("balances", {}).get(chain) or {}).values() if token in bal])
                         ),
                     ]
                     for chain, tokens in sorted(supply.items())
-                    for token, total in sorted(tokens.items())
+                    for token, amount in sorted(tokens.items())
                 ],
                 table_id="supply-final",
             )
@@ -1307,7 +1734,14 @@ def _metrics(report: dict[str, Any]) -> str:
     )
 
 
-def _chain_stats(report: dict[str, Any]) -> str:
+def _units_and_money(units: Any, value: Valuation | None) -> str:
+    """``99 units (HKD 990,000)``, or units alone without a valuation."""
+    if not isinstance(units, (int, float)) or isinstance(units, bool):
+        return fmt_number(units)
+    return fmt_units(units) + (f" ({value.of(units)})" if value is not None else "")
+
+
+def _chain_stats(report: dict[str, Any], value: Valuation | None) -> str:
     out = []
     for name, s in sorted((report.get("consortium") or {}).items()):
         online = sum(1 for n in (s.get("nodes") or {}).values() if n.get("online"))
@@ -1321,7 +1755,7 @@ def _chain_stats(report: dict[str, Any]) -> str:
         out.append(
             f"<li>bridge <b>{_esc(lane)}</b> ({_esc(s.get('verifier'))}): messages {_esc(counts or 'none')}; "
             f"duplicates refused {_esc(s.get('duplicates_rejected'))}; "
-            f"max value at risk {_esc(fmt_number(s.get('max_value_at_risk')))}</li>"
+            f"max value at risk {_esc(_units_and_money(s.get('max_value_at_risk'), value))}</li>"
         )
     return f"<ul>{''.join(out)}</ul>" if out else ""
 
@@ -1343,9 +1777,10 @@ def render_html(report: dict[str, Any], events: list[dict[str, Any]]) -> str:
     """
     x_end = max([float(report.get("simulated_seconds") or 0.0)] + [e["t"] for e in events[-1:]])
     faults = fault_events(events)
+    risk = value_at_risk_series(events, report)
     sections: list[tuple[str, str, str]] = []
 
-    sections.append(("summary", "Summary", _summary(report) + _chain_stats(report)))
+    sections.append(("summary", "Summary", _summary(report, events, risk.value) + _chain_stats(report, risk.value)))
     sections.append(("metrics", "Metrics per phase", _metrics(report)))
 
     lat = phase_latencies(events)
@@ -1366,41 +1801,73 @@ def render_html(report: dict[str, Any], events: list[dict[str, Any]]) -> str:
     panels = supply_series(report, events)
     if panels:
         parts = []
-        for k, (title, series) in enumerate(panels):
+        for k, panel in enumerate(panels):
             parts.append(
-                f'<div class="panel"><h3>{_esc(title)}</h3>'
+                f'<div class="panel"><h3>{_esc(panel.title)}</h3>'
                 + step_chart(
-                    series,
+                    panel.series,
                     svg_id=f"plot-supply-{k}",
-                    title=f"supply {title}",
+                    title=f"supply {panel.title}",
                     x_end=x_end,
-                    ylabel="units",
+                    ylabel=panel.unit,
                     faults=faults,
                     height=210,
+                    value=panel.value,
                 )
                 + "</div>"
             )
-        body = '<figure class="plot" id="fig-supply">' + "".join(parts) + "</figure>" + _fault_list(faults)
+        notes = sorted({p.value.describe() for p in panels if p.value})
+        note = (
+            f'<p class="note">Right-hand axes value the note {_esc("; ".join(notes))}; cash is in its currency.</p>'
+            if notes
+            else ""
+        )
+        body = '<figure class="plot" id="fig-supply">' + "".join(parts) + "</figure>" + note + _fault_list(faults)
     else:
         body = _nodata("supply", "No token was minted or burned in this run, so supply did not change.")
     sections.append(("supply", "Supply per chain over time", body))
 
-    risk = value_at_risk_series(events)
     parts = []
+    if risk.value is not None:
+        parts.append(
+            f'<p class="note" id="risk-valuation">Units are valued {_esc(risk.value.describe())} (right-hand axes).</p>'
+        )
     if risk.units:
         alerts = [a for a in report.get("alerts", []) if "value_at_risk" in a]
         parts.append(
-            '<figure class="plot" id="fig-risk-units"><h3>Bridge units in flight and unbacked</h3>'
+            '<figure class="plot" id="fig-risk-units"><h3>Units in flight on the bridge</h3>'
             + step_chart(
                 risk.units,
                 svg_id="plot-risk-units",
-                title="value at risk",
+                title="units in flight on the bridge",
                 x_end=x_end,
                 ylabel="units",
                 faults=faults,
                 alerts=alerts,
+                value=risk.value,
             )
             + "</figure>"
+        )
+    if risk.backing:
+        for line in risk.unbacked:
+            line.colour, line.area = FAULT_COLOUR, True
+        lines = risk.backing + risk.unbacked
+        parts.append(
+            '<figure class="plot" id="fig-risk-backing"><h3>Backing: escrow against wrapped supply</h3>'
+            + step_chart(
+                lines,
+                svg_id="plot-risk-backing",
+                title="backing: escrow against wrapped supply",
+                x_end=x_end,
+                ylabel="units",
+                faults=faults,
+                height=240,
+                value=risk.value,
+            )
+            + '<p class="note">The wrapped token on Ethereum is backed by the units locked in the lane\'s escrow on '
+            "the consortium; the red area is wrapped supply with nothing behind it (a forged mint). The escrow leads "
+            "on the way out (a lock before its mint) and trails on the way back (a burn before its release).</p>"
+            "</figure>"
         )
     if risk.pending:
         parts.append(
@@ -1416,7 +1883,7 @@ def render_html(report: dict[str, Any], events: list[dict[str, Any]]) -> str:
             )
             + "</figure>"
         )
-    if parts:
+    if risk.units or risk.pending:
         if not faults:
             parts.append(_nodata("faults", "No fault was injected in this run."))
         body = "".join(parts) + _fault_list(faults)
@@ -1427,11 +1894,16 @@ def render_html(report: dict[str, Any], events: list[dict[str, Any]]) -> str:
     tracks = message_tracks(events)
     if tracks:
         body = (
-            '<figure class="plot" id="fig-timeline">'
-            + timeline_chart(tracks, events, x_end)
-            + '<p class="note">Each line is one message: locked or burned on its source chain, delivered or '
-            "rejected on the other, refunded back; diamonds on the bridge lane are relayer and attack events."
-            "</p></figure>" + _fault_list(faults)
+            '<figure class="plot" id="fig-timeline"><h3>Each message, from the time it was sent</h3>'
+            + timeline_chart(tracks, value=risk.value)
+            + '<p class="note">One row per message, in the order they were sent, under the scenario phase: '
+            "it starts when the units are locked or burned on the source chain (time 0) and marks each later state "
+            "(delivered or rejected on the other chain, refunded back) at the time since; hover a row for the exact "
+            "times.</p>"
+            "<h3>Faults, bridge events and alerts</h3>"
+            + incidents_chart(events, x_end)
+            + '<p class="note">On the run\'s clock. A number is how many events fell too close together to draw '
+            "apart; hover a marker for each event.</p></figure>" + _fault_list(faults)
         )
     else:
         body = _nodata("timeline", "No bridge message was sent in this run.")

@@ -9,6 +9,8 @@ the only wall-clock figure (``wall_s``) is kept apart from the results.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,8 +95,26 @@ def require_dask() -> None:
         raise CompareError("--executor dask needs the extra rwasim[dask]: pip install 'rwasim[dask]'") from None
 
 
+def to_stderr(line: str) -> None:
+    """Print one line to stderr (where the command's messages go, never into its results)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def dashboard_line(cluster: Any) -> str:
+    """The one line said when a local cluster starts: its dashboard's address, or why there is none."""
+    link = getattr(cluster, "dashboard_link", "") if "dashboard" in cluster.scheduler.services else ""
+    if link:
+        return f"dask dashboard: {link}"
+    return "dask: local cluster started without a dashboard (it needs bokeh, part of rwasim[dask])"
+
+
 def _dask(
-    points: list[GridPoint], out_dir: Path, backend: str, workers: int, scheduler: str | None
+    points: list[GridPoint],
+    out_dir: Path,
+    backend: str,
+    workers: int,
+    scheduler: str | None,
+    announce: Callable[[str], None] = to_stderr,
 ) -> Iterator[dict[str, Any]]:
     import logging
 
@@ -104,14 +124,17 @@ def _dask(
     cluster = None
     try:
         if scheduler is None:
+            has_bokeh = importlib.util.find_spec("bokeh") is not None
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # a free port on this machine only: two sweeps at once never collide on :8787
+                dashboard_address="127.0.0.1:0" if has_bokeh else None,
                 silence_logs=logging.ERROR,
             )
             client = Client(cluster)
+            announce(dashboard_line(cluster))
         else:
             client = Client(scheduler, timeout="5s")
     except (OSError, TimeoutError) as exc:
@@ -138,13 +161,18 @@ def run_points(
     scheduler: str | None = None,
     backend: str = "eth-tester",
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    announce: Callable[[str], None] = to_stderr,
 ) -> list[dict[str, Any]]:
-    """Run every point and return the results in grid order (whatever order they finished in)."""
+    """Run every point and return the results in grid order (whatever order they finished in).
+
+    A local Dask cluster's dashboard address is passed to ``announce`` (one line on stderr by
+    default) as soon as the cluster is up, so the sweep can be watched while it runs.
+    """
     check_executor(executor, workers, scheduler)
     stream = (
         _local(points, out_dir, backend, workers)
         if executor == "local"
-        else _dask(points, out_dir, backend, workers, scheduler)
+        else _dask(points, out_dir, backend, workers, scheduler, announce)
     )
     results: dict[int, dict[str, Any]] = {}
     for result in stream:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import socket
 
 import pytest
@@ -178,3 +179,28 @@ def test_dask_executor_without_the_extra_says_how_to_install_it(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert lines == ["rwasim: --executor dask needs the extra rwasim[dask]: pip install 'rwasim[dask]'"]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_local_dask_cluster_prints_its_dashboard_on_stderr(tmp_path, capsys):
+    from rwasim.compare.executors import run_points
+
+    assert run_points([], tmp_path, executor="dask", workers=1) == []
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert re.fullmatch(r"dask dashboard: http://127\.0\.0\.1:\d+/status\n", captured.err), captured.err
+
+
+def test_the_dashboard_answers_while_the_cluster_runs(tmp_path):
+    import urllib.request
+
+    from rwasim.compare.executors import run_points
+
+    seen = []
+
+    def fetch(line):
+        url = line.split(": ", 1)[1]
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            seen.append((reply.status, "dask" in reply.read().decode("utf-8", "replace").lower()))
+
+    run_points([], tmp_path, executor="dask", workers=1, announce=fetch)
+    assert seen == [(200, True)]

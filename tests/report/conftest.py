@@ -12,6 +12,7 @@ Without Chromium the browser tests are skipped with the way to install it, excep
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
@@ -87,6 +88,19 @@ class PageLoad:
         if "exceptionDetails" in result:
             raise AssertionError(f"script failed in the page: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def screenshot(self, path: Path) -> Path:
+        """Save the whole page (not just the window) as a PNG at ``path``."""
+        assert self.browser is not None
+        reply = self.browser.call(
+            "Page.captureScreenshot",
+            {"format": "png", "captureBeyondViewport": True},
+            session=self.session,
+            page=self,
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(reply["result"]["data"]))
+        return path
 
 
 class Browser:
@@ -201,6 +215,14 @@ class Browser:
             shutil.rmtree(self._profile, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where browser tests leave screenshots for a reviewer: ``$RWASIM_TEST_ARTIFACTS``, or
+    ``test-artifacts/`` at the repository's root (ignored by git)."""
+    given = os.environ.get("RWASIM_TEST_ARTIFACTS")
+    return Path(given) if given else Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
 @pytest.fixture(scope="module")
 def browser():
     """A headless Chromium for this module's tests (skipped, or failed under CI, if it is missing)."""
@@ -212,3 +234,11 @@ def browser():
     instance = Browser(executable)
     yield instance
     instance.close()
+
+
+@pytest.fixture(scope="session")
+def flagship(tmp_path_factory):
+    """The flagship run, as ``rwasim run cross_border_note`` makes it (seed 0)."""
+    from rwasim.runner import run_scenario
+
+    return run_scenario("cross_border_note", seed=0, out_dir=tmp_path_factory.mktemp("flagship"))

@@ -32,6 +32,7 @@ PLOTS = {  # figure id -> svg id: every plot the incidents run must show
     "fig-latency-ops": "plot-latency-ops",
     "fig-supply": "plot-supply-0",
     "fig-risk-units": "plot-risk-units",
+    "fig-risk-backing": "plot-risk-backing",
     "fig-risk-pending": "plot-risk-pending",
     "fig-timeline": "plot-timeline",
     "fig-topology": "plot-topology",
@@ -158,7 +159,7 @@ def test_report_json_keeps_its_keys_and_gains_the_topology_graph(incidents):
 
 def test_supply_over_time_ends_where_the_chains_ended(incidents):
     report, events = load_run(incidents.out_dir)
-    panels = dict(supply_series(report, events))
+    panels = {panel.title: panel.series for panel in supply_series(report, events)}
     balances = report["bridge"]["lane-1"]["balances"]  # read from the chains at the end of the run
     consortium = panels["consortium · HKSN-2027-B"]
     assert consortium[0].label == "total supply" and consortium[0].final == 1_000_000
@@ -171,16 +172,20 @@ def test_supply_over_time_ends_where_the_chains_ended(incidents):
 
 def test_value_at_risk_shows_the_theft_and_the_time_in_flight(incidents):
     report, events = load_run(incidents.out_dir)
-    risk = value_at_risk_series(events)
-    by_label = {s.label: s for s in risk.units}
+    risk = value_at_risk_series(events, report)
+    by_label = {s.label: s for s in risk.units + risk.backing + risk.unbacked}
     unbacked = by_label["unbacked wrapped units"]
     assert unbacked.final == THEFT == report["bridge"]["lane-1"]["max_value_at_risk"]
-    assert unbacked.peak == THEFT
+    assert unbacked.peak == THEFT and min(v for _, v in unbacked.points) >= 0
     theft_time = next(e["t"] for e in events if e["kind"] == "bridge.attack_succeeded")
     assert unbacked.points[-1] == (theft_time, THEFT)
+    balances = report["bridge"]["lane-1"]["balances"]
+    assert by_label["wrapped supply on Ethereum"].final == balances["wrapped_supply"]
+    assert by_label["backing: escrow on the consortium"].final == balances["escrow"]
     assert by_label["in flight to Ethereum"].peak > 0 and by_label["in flight to Ethereum"].final == 0
     assert by_label["in flight to the consortium"].peak > 0 and by_label["in flight to the consortium"].final == 0
     assert [s.label for s in risk.pending] == ["consortium: transactions pending", "eth: transactions pending"]
+    assert risk.value is None  # this run sells nothing: no price, so its figures stay in units
     faults = fault_events(events)
     assert [e["fault"] for e in faults if e["kind"] == "bridge.fault"][:2] == ["relayer_crash", "relayer_restart"]
     assert any(e["kind"] == "consortium.fault" for e in faults)
@@ -260,8 +265,9 @@ def test_a_fault_without_a_bridge_draws_pending_transactions_only():
     assert 'id="fig-risk-pending"' in page and 'id="fig-risk-units"' not in page
     assert 'id="nodata-timeline"' in page and 'id="fig-supply"' in page and 'id="fig-latency-cdf"' in page
     assert "consortium: crash (node=v1)" in page
-    ((title, series),) = supply_series(_report(), events)
-    assert title == "consortium · NOTE" and series[0].points == [(1.0, 100), (5.0, 60)]
+    (panel,) = supply_series(_report(), events)
+    assert panel.title == "consortium · NOTE" and panel.series[0].points == [(1.0, 100), (5.0, 60)]
+    assert panel.unit == "units" and panel.value is None
 
 
 def test_no_fault_means_no_pending_plot_and_a_note():
