@@ -1611,6 +1611,19 @@ def _summary(report: dict[str, Any], events: list[dict[str, Any]], value: Valuat
         ),
         ("alerts", _esc(len(report.get("alerts", [])))),
     ]
+    calendars = [e for e in events if e.get("kind") == "lifecycle.calendar"]
+    if calendars:
+        day = float(calendars[0].get("day_seconds", 86_400.0))
+        compressed = any(e.get("compressed") for e in calendars)
+        facts.append(
+            (
+                "note calendar",
+                f'<span class="badge fail" id="compressed-calendar">compressed: a day is {_esc(fmt_seconds(day))}'
+                "</span> a quick look only: bridge crossings and Ethereum finality span days of the note"
+                if compressed
+                else "real: a day is 86,400 simulated seconds",
+            )
+        )
     out = ['<dl class="facts" id="summary-facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>"]
     out.append("<h3>Invariants</h3>")
     if invariants:

@@ -58,6 +58,11 @@ def test_note_lifecycle_runs_on_the_real_calendar_by_default(tmp_path):
     assert calendar and all(not e["compressed"] for e in calendar)
     quick = run_scenario("note_lifecycle", seed=1, out_dir=tmp_path / "quick", overrides={"day_seconds": "20"})
     assert [e["compressed"] for e in _events(quick) if e["kind"] == "lifecycle.calendar"] == [True, True]
+    # the report says which calendar the run used, and warns when it was compressed
+    real_html = (tmp_path / "report.html").read_text()
+    quick_html = (tmp_path / "quick" / "report.html").read_text()
+    assert 'id="compressed-calendar"' in quick_html and "a quick look only" in quick_html
+    assert 'id="compressed-calendar"' not in real_html and "real: a day is 86,400 simulated seconds" in real_html
 
 
 def test_idle_years_cost_no_work(tmp_path):
