@@ -84,8 +84,8 @@ def _parser() -> argparse.ArgumentParser:
         "--backend",
         default="eth-tester",
         metavar="{eth-tester,revm,anvil,URL}",
-        help="Ethereum backend: eth-tester, revm (same gas, faster), anvil, or an http(s):// JSON-RPC URL"
-        " (default %(default)s)",
+        help="Ethereum backend: eth-tester, revm (the same results, faster), anvil, or an http(s):// "
+        "JSON-RPC URL (default %(default)s)",
     )
     run.add_argument(
         "--set",

@@ -82,7 +82,8 @@ class _Block:
     hash: bytes
     base_fee: int
     gas_used: int
-    undo_start: int  # index into the write journal where this block's writes begin
+    undo_start: int  # index into the write journal where this block's writes begin (funding before it included)
+    undo_end: int  # and where its transactions' writes end
     logs: list[tuple[str, bytes, list[bytes], bytes]] = field(default_factory=list)  # address, tx hash, topics, data
 
 
@@ -122,7 +123,9 @@ class RevmEngine:
             self._write_account(address.lower(), (0, balance, EMPTY_CODE_HASH))
         seed = genesis_timestamp.to_bytes(8, "big") + b"".join(bytes.fromhex(a[2:]) for a in funded)
         self._blocks.append(
-            _Block(0, genesis_timestamp, keccak(b"rwasim-revm-genesis" + seed), GENESIS_BASE_FEE, 0, len(self._writes))
+            _Block(
+                0, genesis_timestamp, keccak(b"rwasim-revm-genesis" + seed), GENESIS_BASE_FEE, 0, 0, len(self._writes)
+            )
         )
 
     @property
@@ -262,7 +265,7 @@ class RevmEngine:
             )
         )
         queue, self._queue = self._queue, []
-        undo_start = len(self._writes)
+        undo_start = self._blocks[-1].undo_end  # funding written since the last block belongs to this one
         executed: list[Executed] = []
         block_logs: list[tuple[str, bytes, list[bytes], bytes]] = []
         for tx in queue:
@@ -271,10 +274,20 @@ class RevmEngine:
             block_logs.extend((address, tx.tx_hash, topics, data) for address, topics, data in outcome.logs)
         gas_used = sum(o.gas_used for o in executed)
         parent = self._blocks[-1]
+        undo_end = len(self._writes)
         header = b"".join(
-            [parent.hash, number.to_bytes(8, "big"), timestamp.to_bytes(8, "big"), *(tx.tx_hash for tx in queue)]
+            [
+                parent.hash,
+                number.to_bytes(8, "big"),
+                timestamp.to_bytes(8, "big"),
+                undo_start.to_bytes(8, "big"),
+                undo_end.to_bytes(8, "big"),
+                *(tx.tx_hash for tx in queue),
+            ]
         )
-        self._blocks.append(_Block(number, timestamp, keccak(header), base_fee, gas_used, undo_start, block_logs))
+        self._blocks.append(
+            _Block(number, timestamp, keccak(header), base_fee, gas_used, undo_start, undo_end, block_logs)
+        )
         return number, executed
 
     def _execute(self, tx: _Tx, base_fee: int) -> Executed:

@@ -50,6 +50,7 @@ def _token_session(backend: str, probe_artifacts) -> list[tuple]:
     probe = chain.deploy("Probe")
     chain.transact(probe, "fail", "x" * 3000, sender=wallets[3], check=False)
     chain.transact(probe, "bump", 7, sender=wallets[3])
+    chain.transact(probe, "bump", 1, sender=wallets[3], gas=22_000, check=False)  # out of gas: all of it used
     balances = [suite.token.call("balanceOf", w) for w in wallets]
     chain.close()
     receipts = [
@@ -102,6 +103,30 @@ def test_signatures_decide_the_sender(probe_artifacts):
     receipt = chain.transact(probe, "bump", 2, sender=chain.accounts[2])
     assert receipt.events == [("Bumped", {"by": chain.accounts[2], "value": 2})]
     assert [backend.nonce(a) for a in chain.accounts[:3]] == [before[0], before[1], before[2] + 1]
+
+
+def _ether_session(backend: str, probe_artifacts) -> list[int]:
+    chain = EthereumChain(Simulation(seed=4), backend, artifacts_dir=probe_artifacts)
+    probe = chain.deploy("Probe")
+    alice, bob = chain.new_account("alice"), chain.new_account("bob", balance=10**19)
+    chain.transfer_eth(alice, bob, 12_345)
+    chain.transfer_eth(bob, chain.accounts[3], 10**17)
+    chain.send(probe, "bump", 500, sender=bob)  # reverts: the fee is paid all the same
+    chain.mine()
+    people = [alice, bob, chain.accounts[0], chain.accounts[3]]
+    if backend == "revm":
+        balances = [chain.backend.engine.balance(a) for a in people]
+    else:
+        balances = [chain.backend.tester.get_balance(a) for a in people]
+    nonces = [chain.backend.nonce(a) for a in people]
+    chain.close()
+    return [*balances, *nonces, *(r.gas_used for r in chain.receipts)]
+
+
+def test_ether_balances_fees_and_nonces_match_eth_tester(probe_artifacts):
+    tester = _ether_session("eth-tester", probe_artifacts)
+    assert _ether_session("revm", probe_artifacts) == tester
+    assert tester[1] < 10**19 - 10**17 + 12_345  # bob paid fees for his two transactions
 
 
 @pytest.mark.slow
