@@ -54,6 +54,7 @@ wheel: $(STAMP)
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/ethereum_transfers.py
+	$(PY) benchmarks/backends.py
 	$(PY) benchmarks/consortium.py
 	$(PY) benchmarks/bridge.py
 

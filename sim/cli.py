@@ -83,8 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--backend",
         default="eth-tester",
-        metavar="{eth-tester,anvil,URL}",
-        help="Ethereum backend: eth-tester, anvil, or an http(s):// JSON-RPC URL (default %(default)s)",
+        metavar="{eth-tester,revm,anvil,URL}",
+        help="Ethereum backend: eth-tester, revm (the same results, faster), anvil, or an http(s):// "
+        "JSON-RPC URL (default %(default)s)",
     )
     run.add_argument(
         "--set",

@@ -187,11 +187,11 @@ def apply_overrides(declared: dict[str, Any], overrides: dict[str, str], rules: 
 
 
 #: Backend names ``make_backend`` knows (kept here so checking one needs no Ethereum import).
-BACKEND_NAMES = ("eth-tester", "ethtester", "py-evm", "anvil")
+BACKEND_NAMES = ("eth-tester", "ethtester", "py-evm", "revm", "anvil")
 
 
 def check_backend(spec: str) -> str:
-    """``spec`` if it names a backend (eth-tester, anvil, or an http(s):// URL with a host).
+    """``spec`` if it names a backend (eth-tester, revm, anvil, or an http(s):// URL with a host).
 
     Checked before the run, because a scenario that never touches Ethereum would otherwise
     accept any spelling silently; whether the URL answers is found out when the chain starts.
@@ -206,7 +206,9 @@ def check_backend(spec: str) -> str:
             pass
         else:
             return spec
-    raise ScenarioError(f"bad --backend {spec!r}: choose eth-tester, anvil or an http(s)://HOST[:PORT] JSON-RPC URL")
+    raise ScenarioError(
+        f"bad --backend {spec!r}: choose eth-tester, revm, anvil or an http(s)://HOST[:PORT] JSON-RPC URL"
+    )
 
 
 def check_seed(seed: int) -> int:

@@ -248,7 +248,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         default="eth-tester",
-        metavar="{eth-tester,anvil,URL}",
+        metavar="{eth-tester,revm,anvil,URL}",
         help="Ethereum backend of every run (default %(default)s)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")

@@ -16,6 +16,7 @@ import subprocess
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -319,6 +320,77 @@ class EthTesterBackend(Backend):
             del self._logs[number]
 
 
+class RevmBackend(Backend):
+    """revm (the ``pyrevm`` wheel) in this process, with exact gas; see :mod:`rwasim.ethereum.revm_engine`.
+
+    Same transactions, gas, logs and revert data as eth-tester, at a fraction of the cost:
+    the engine runs each transaction against cold committed state and keeps nonces, fees,
+    blocks, logs and snapshots itself. Block hashes are its own (deterministic, not py-evm's).
+    """
+
+    name = "revm"
+    exclusive = True  # in this process: nothing but this backend's own mining changes its state
+
+    def __init__(self) -> None:
+        from rwasim.ethereum.revm_engine import RevmEngine
+
+        self.engine = RevmEngine(DEFAULT_CHAIN_ID, BLOCK_GAS_LIMIT)
+        self.chain_id = DEFAULT_CHAIN_ID
+
+    def start(self, genesis_timestamp: int, funded: list[str], balance: int) -> None:
+        self.engine.start(genesis_timestamp, funded, balance)
+
+    def fund(self, address: str, balance: int) -> None:
+        self.engine.fund(address, balance)
+
+    def nonce(self, address: str) -> int:
+        return self.engine.nonce(address)
+
+    def submit(self, raw_tx: bytes, tx_hash: bytes) -> None:
+        self.engine.submit(raw_tx, tx_hash)
+
+    def mine(self, timestamp: int) -> MinedBlock:
+        number, executed = self.engine.mine(timestamp)
+        outcomes = [
+            TxOutcome(
+                tx_hash=e.tx_hash,
+                status=e.status,
+                gas_used=e.gas_used,
+                logs=[(_checksum_hex(address), topics, data) for address, topics, data in e.logs],
+                revert_data=e.revert_data,
+                contract_address=_checksum_hex(e.contract_address) if e.contract_address else None,
+            )
+            for e in executed
+        ]
+        return MinedBlock(number=number, timestamp=timestamp, outcomes=outcomes)
+
+    def call(
+        self, sender: str, to: str, data: bytes, block: int | str = "latest", at_time: int | None = None
+    ) -> tuple[bool, bytes]:
+        return self.engine.call(sender, to, data, block, at_time)
+
+    def block_number(self) -> int:
+        return self.engine.block_number()
+
+    def block_timestamp(self, number: int) -> int:
+        return self.engine.block_timestamp(number)
+
+    def block_hash(self, number: int) -> bytes:
+        return self.engine.block_hash(number)
+
+    def gas_price(self) -> int:
+        return max(self.engine.pending_base_fee() * 2, MIN_GAS_PRICE)
+
+    def get_logs(self, address: str, topic0: bytes, from_block: int, to_block: int) -> list[dict[str, Any]]:
+        return self.engine.get_logs(address, topic0, from_block, to_block)
+
+    def snapshot(self) -> Any:
+        return self.engine.snapshot()
+
+    def revert(self, snapshot_id: Any) -> None:
+        self.engine.revert(snapshot_id)
+
+
 class RpcBackend(Backend):
     """Any Ethereum JSON-RPC endpoint, through web3's HTTP provider.
 
@@ -564,16 +636,18 @@ def find_anvil(home: Path | None = None) -> Path:
 
 
 def make_backend(spec: str | Backend) -> Backend:
-    """A backend from its name (``eth-tester``, ``anvil``) or an ``http(s)://`` URL."""
+    """A backend from its name (``eth-tester``, ``revm``, ``anvil``) or an ``http(s)://`` URL."""
     if isinstance(spec, Backend):
         return spec
     if spec in ("eth-tester", "ethtester", "py-evm"):
         return EthTesterBackend()
     if spec == "anvil":
         return AnvilBackend()
+    if spec == "revm":
+        return RevmBackend()
     if spec.startswith(("http://", "https://")):
         return RpcBackend(spec)
-    raise ChainError(f"unknown backend {spec!r}: use eth-tester, anvil or an http(s):// JSON-RPC URL")
+    raise ChainError(f"unknown backend {spec!r}: use eth-tester, revm, anvil or an http(s):// JSON-RPC URL")
 
 
 def _free_port() -> int:
@@ -589,6 +663,13 @@ def _as_bytes(value: Any) -> bytes:
 
 
 def _checksum(address: bytes) -> str:
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(address)
+
+
+@lru_cache(maxsize=65536)
+def _checksum_hex(address: str) -> str:
     from eth_utils import to_checksum_address
 
     return to_checksum_address(address)

@@ -293,7 +293,7 @@ def test_backend_is_checked_before_a_run_that_never_touches_ethereum(backend, tm
     code, err = _call(["run", "consortium_faults", "--quiet", "--out", str(out), "--backend", backend], capsys)
     assert code == 2
     assert _one_line(err) == (
-        f"rwasim: bad --backend {backend!r}: choose eth-tester, anvil or an http(s)://HOST[:PORT] JSON-RPC URL"
+        f"rwasim: bad --backend {backend!r}: choose eth-tester, revm, anvil or an http(s)://HOST[:PORT] JSON-RPC URL"
     )
     assert not out.exists()
 
@@ -323,7 +323,10 @@ def test_other_argparse_mistakes_are_one_line(capsys):
         (["--workers", "0"], "rwasim compare: argument --workers: must be an integer from 1 to 256, not '0'"),
         (["--base-seed", "-1"], "rwasim compare: argument --base-seed: must be an integer from 0 to 2**64-1"),
         (["--topology", "ring"], "rwasim: bad --topology: unknown topology 'ring' (choose one of consortium-only, "),
-        (["--backend", "nonsense"], "rwasim: bad --backend 'nonsense': choose eth-tester, anvil or an http(s)://"),
+        (
+            ["--backend", "nonsense"],
+            "rwasim: bad --backend 'nonsense': choose eth-tester, revm, anvil or an http(s)://",
+        ),
         (["--set", "investors=0"], "rwasim: bad --set investors=0: investors must be an integer from 1 to 500"),
         (["--set", "investors=5,0"], "rwasim: bad --set investors=0: investors must be an integer from 1 to 500"),
         (["--set", "class_weights=[1,1]"], "rwasim: bad --set class_weights=[1,1]: class_weights must be a list of 3"),

@@ -190,4 +190,4 @@ def test_help_shows_choices_and_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "{eth-tester,anvil,URL}" in out and "(default eth-tester)" in out and "(default 0)" in out
+    assert "{eth-tester,revm,anvil,URL}" in out and "(default eth-tester)" in out and "(default 0)" in out

@@ -31,7 +31,12 @@ contract Probe {
 }
 """
 
-BACKENDS = ["eth-tester", pytest.param("anvil", marks=pytest.mark.anvil), pytest.param("url", marks=pytest.mark.anvil)]
+BACKENDS = [
+    "eth-tester",
+    "revm",
+    pytest.param("anvil", marks=pytest.mark.anvil),
+    pytest.param("url", marks=pytest.mark.anvil),
+]
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +94,7 @@ def make_chain(request, probe_artifacts):
         elif request.param == "url":
             backend = request.getfixturevalue("anvil_url")
         else:
-            backend = "eth-tester"
+            backend = request.param
         chain = EthereumChain(sim or Simulation(seed=1), backend, artifacts_dir=artifacts_dir or probe_artifacts)
         made.append(chain)
         return chain
