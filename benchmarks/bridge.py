@@ -55,9 +55,7 @@ def build(
         watchers=[chain.accounts[2]],
         fraud_window=fraud_window,
     )
-    bridge = Bridge(
-        sim, ledger, chain, end, finality=finality, batch_size=batch_size, watchers=[chain.accounts[2]]
-    )
+    bridge = Bridge(sim, ledger, chain, end, finality=finality, batch_size=batch_size, watchers=[chain.accounts[2]])
     holder = chain.new_account("holder")
     register_investor(chain, end.suite, holder, country=344, investor_class="professional")
     issuer = ledger.org_client("issuer")

@@ -363,7 +363,7 @@ class RevmEngine:
             self._undo(later)
         evm = self.evm
         shifted = at_time is not None and number == head and at_time > self._blocks[head].timestamp
-        if shifted:
+        if shifted and at_time is not None:
             evm.set_block_env(self._block_env(head, at_time))
         try:
             checkpoint = evm.snapshot()
