@@ -43,7 +43,7 @@ def add_consortium(
     validators: int = 4,
     shape: str = "mesh",
     latency: float = 0.02,
-    jitter: float = 0.005,
+    jitter: float | None = None,
     block_period: float = BESU_BLOCK_PERIOD,
     issuer: str = "issuer",
     seed: int | None = 0,
@@ -51,8 +51,9 @@ def add_consortium(
     """Add a consortium ledger ``name`` with its validators and their links.
 
     Validators are named ``{name}/v0 ..``; their links come from :func:`consortium_graph`
-    (``shape``, ``latency``, ``jitter``), so the ledger built from this graph routes its
-    messages exactly as drawn. ``issuer`` names the organisation that issues on it.
+    (``shape``, ``latency``, ``jitter``; ``jitter=None`` is the sourced per-link figure on
+    ``geo`` and 5 ms elsewhere), so the ledger built from this graph routes its messages
+    exactly as drawn. ``issuer`` names the organisation that issues on it.
     """
     if validators < 1:
         raise ValueError("a consortium needs at least one validator")
@@ -67,7 +68,7 @@ def add_consortium(
         validators=int(validators),
         shape=shape,
         latency=float(latency),
-        jitter=float(jitter),
+        jitter="sourced" if jitter is None else float(jitter),
     )
     links = consortium_graph(validators, shape, latency=latency, jitter=jitter, seed=seed)
     for v in links.nodes:
@@ -226,7 +227,7 @@ def topology_preset(
     validators: int = 4,
     shape: str = "mesh",
     latency: float = 0.02,
-    jitter: float = 0.005,
+    jitter: float | None = None,
     block_period: float = BESU_BLOCK_PERIOD,
     slot_seconds: float = 12.0,
     finality: str = "finalized",

@@ -106,7 +106,12 @@ WORKLOAD_PARAMS: dict[str, Param] = {
     "validators": Param(4, min=1, max=16, help="validators of each consortium ledger"),
     "shape": Param("mesh", choices=SHAPES, help="how a consortium's validators are linked"),
     "link_latency": Param(0.02, min=0.0, max=1.0, help="one-way latency of a validator link, seconds"),
-    "link_jitter": Param(0.005, min=0.0, max=0.5, help="random extra delay of a validator link, seconds"),
+    "link_jitter": Param(
+        -1.0,
+        min=-1.0,
+        max=0.5,
+        help="random extra delay of a validator link, seconds (-1: the sourced figure on geo links, 0.005 elsewhere)",
+    ),
     "block_period": Param(
         BESU_BLOCK_PERIOD, min=0.1, max=60.0, help="least seconds between consortium blocks (Besu's QBFT default)"
     ),
@@ -144,7 +149,7 @@ def graph_from_params(p: dict[str, Any]) -> nx.Graph:
         validators=p["validators"],
         shape=p["shape"],
         latency=p["link_latency"],
-        jitter=p["link_jitter"],
+        jitter=None if p["link_jitter"] < 0 else p["link_jitter"],
         block_period=p["block_period"],
         slot_seconds=p["eth_slot"],
         finality=p["finality"],

@@ -198,6 +198,10 @@ SMALL_N_MARK = "⚠"
 _KINDS = {"onboard": "Onboarding", "issue": "Issuance", "trade": "Trading", "cross": "Cross-venue moves"}
 #: Title, unit and section of the workload's figures that no pattern below names.
 _TITLES: dict[str, tuple[str, str, str]] = {
+    "to_consortium_p50_s": ("Bridge, Ethereum → consortium, p50", "s", "Cross-venue moves"),
+    "to_consortium_p95_s": ("Bridge, Ethereum → consortium, p95", "s", "Cross-venue moves"),
+    "to_ethereum_p50_s": ("Bridge, consortium → Ethereum, p50", "s", "Cross-venue moves"),
+    "to_ethereum_p95_s": ("Bridge, consortium → Ethereum, p95", "s", "Cross-venue moves"),
     "finality_p50_s": ("Time to finality, p50", "s", "Settlement"),
     "finality_p95_s": ("Time to finality, p95", "s", "Settlement"),
     "failed_settlements": ("Failed settlements", "count", "Settlement"),

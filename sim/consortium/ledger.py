@@ -266,7 +266,8 @@ class ConsortiumLedger:
     graph : networkx.Graph, optional
         Network of the validators (node names ``v0..``); default a mesh from ``shape``.
     shape, latency, jitter, loss : optional
-        Passed to :func:`rwasim.consortium.shapes.consortium_graph` when no graph is given.
+        Passed to :func:`rwasim.consortium.shapes.consortium_graph` when no graph is given
+        (``jitter=None``: the sourced per-link figure on ``geo``, 5 ms on other shapes).
     config : ConsensusConfig, optional
         Block period, round timeout, block size, gossip and sync settings.
     organisations : sequence of (org_id, OrgRole)
@@ -293,7 +294,7 @@ class ConsortiumLedger:
         graph: nx.Graph | None = None,
         shape: str = "mesh",
         latency: float = 0.02,
-        jitter: float = 0.005,
+        jitter: float | None = None,
         loss: float = 0.0,
         config: ConsensusConfig | None = None,
         organisations: tuple[tuple[str, OrgRole], ...] = DEFAULT_ORGANISATIONS,
