@@ -11,21 +11,54 @@ validator attests nothing, so with fewer than a quorum up, messages wait.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from rwasim.bridge.codec import BridgeMessage, attestation_digest
 from rwasim.consortium.node import ValidatorNode
 
 
 class AttestationPool:
-    """Signatures gathered per (kind, message id); relayers read it."""
+    """Signatures gathered per (kind, message id); relayers read it.
 
-    def __init__(self) -> None:
+    ``ready`` lists the entries that have a quorum of signatures and whose release or refund
+    the consortium has not yet committed: a relayer's pass walks those, not every message the
+    lane ever carried.
+    """
+
+    def __init__(self, quorum: Callable[[], int] | None = None) -> None:
         self.signatures: dict[tuple[str, bytes], dict[bytes, bytes]] = defaultdict(dict)
         self.messages: dict[bytes, BridgeMessage] = {}
         self.rejections: dict[bytes, tuple[int, str]] = {}
+        self.ready: dict[tuple[str, bytes], None] = {}  # insertion-ordered set
+        self._quorum = quorum or (lambda: 1)
+        self._quorum_seen = self._quorum()
 
     def add(self, kind: str, message_id: bytes, validator: bytes, signature: bytes) -> None:
-        self.signatures[(kind, message_id)].setdefault(validator, signature)
+        found = self.signatures[(kind, message_id)]
+        found.setdefault(validator, signature)
+        if len(found) >= self._quorum():
+            self.ready.setdefault((kind, message_id), None)
+
+    def pending(self) -> list[tuple[str, bytes]]:
+        """Entries with a quorum, not yet committed (re-read in full only when the quorum changed)."""
+        quorum = self._quorum()
+        if quorum != self._quorum_seen:  # a rotation changed the validator set: recount everything
+            self._quorum_seen = quorum
+            for key, found in self.signatures.items():
+                if len(found) >= quorum:
+                    self.ready.setdefault(key, None)
+        return list(self.ready)
+
+    def settled(self, kind: str, message_id: bytes) -> None:
+        """The consortium committed the release (``sent``) or refund (``rejected``): nothing left to relay."""
+        self.ready.pop((kind, message_id), None)
+
+    def forget(self, kind: str, message_id: bytes) -> None:
+        """A reorg erased the event these signatures were about."""
+        self.signatures.pop((kind, message_id), None)
+        self.ready.pop((kind, message_id), None)
+        if kind == "sent":
+            self.messages.pop(message_id, None)
 
     def attestations(self, kind: str, message_id: bytes) -> list[list[str]]:
         """``[[validator, signature], ...]`` sorted by validator (0x-hex), the ledger's payload format."""

@@ -168,7 +168,7 @@ class Bridge:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.book = MessageBook(sim)
-        self.pool = AttestationPool()
+        self.pool = AttestationPool(lambda: ledger.validator_set.quorum)
         self.attestors = [Attestor(node, self) for node in ledger.nodes.values()]
         self.rejection_locations: dict[bytes, tuple[bytes, int]] = {}
         self.fraud_window = end.verifier.call("fraudWindow") if end.verifier_kind == "optimistic" else 0
@@ -334,12 +334,14 @@ class Bridge:
                 f = event.fields
                 if event.kind == "bridge.released":
                     self.book.transition(bytes.fromhex(f["message_id"][2:]), "released")
+                    self.pool.settled("sent", bytes.fromhex(f["message_id"][2:]))
                 elif event.kind == "bridge.rejected":
                     message_id = bytes.fromhex(f["message_id"][2:])
                     self.rejection_locations[message_id] = (tx.hash, index)
                     self.book.transition(message_id, "rejected", reason=f["reason"], code=f["code"])
                 elif event.kind == "bridge.refunded":
                     self.book.transition(bytes.fromhex(f["message_id"][2:]), "refunded")
+                    self.pool.settled("rejected", bytes.fromhex(f["message_id"][2:]))
         self.monitor.check()
         self.wake()
 
@@ -415,8 +417,7 @@ class Bridge:
                         record.state == "in_flight"
                         and self.pool.count("sent", record.id) < self.ledger.validator_set.quorum
                     ):
-                        self.pool.messages.pop(record.id, None)
-                        self.pool.signatures.pop(("sent", record.id), None)
+                        self.pool.forget("sent", record.id)
                         self.book.transition(record.id, "reorged_out")
                     else:
                         affected.append(record)

@@ -464,32 +464,36 @@ class Relayer:
 
     # ---- Ethereum -> consortium ----------------------------------------------------------------------
     def _outbound(self, incarnation: int) -> Generator[Any, Any, None]:
+        """Submit every release and refund that has a quorum of attestations and is not done.
+
+        Walks the pool's ready entries (quorate, not yet committed), so a pass costs the
+        messages in flight, not every message the lane ever carried.
+        """
         bridge = self.bridge
-        quorum = bridge.ledger.validator_set.quorum
         submitted = []
-        for message_id, message in list(bridge.pool.messages.items()):
-            if message_id in self.done or bridge.pool.count("sent", message_id) < quorum:
+        for kind, message_id in bridge.pool.pending():
+            if kind == "sent":
+                message = bridge.pool.messages.get(message_id)
+                if message is None or message_id in self.done:
+                    continue
+                handle = self.client.submit(
+                    "bridge.release",
+                    {
+                        "source_chain": message.source_chain,
+                        "lane": message.lane,
+                        "nonce": message.nonce,
+                        "asset_id": bridge.end.asset_id,
+                        "sender": "0x" + message.sender.hex(),
+                        "receiver": "0x" + message.receiver.hex(),
+                        "amount": message.amount,
+                        "attestations": bridge.pool.attestations("sent", message_id),
+                    },
+                )
+                submitted.append((message_id, handle, "to_consortium"))
                 continue
-            handle = self.client.submit(
-                "bridge.release",
-                {
-                    "source_chain": message.source_chain,
-                    "lane": message.lane,
-                    "nonce": message.nonce,
-                    "asset_id": bridge.end.asset_id,
-                    "sender": "0x" + message.sender.hex(),
-                    "receiver": "0x" + message.receiver.hex(),
-                    "amount": message.amount,
-                    "attestations": bridge.pool.attestations("sent", message_id),
-                },
-            )
-            submitted.append((message_id, handle, "to_consortium"))
-        for message_id in list(bridge.pool.rejections):
             key = b"R" + message_id  # the refund of an inbound message the gateway rejected
-            if key in self.done or bridge.pool.count("rejected", message_id) < quorum:
-                continue
             record = bridge.book.records.get(message_id)
-            if record is None:
+            if key in self.done or record is None or message_id not in bridge.pool.rejections:
                 continue
             handle = self.client.submit(
                 "bridge.refund",

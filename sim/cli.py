@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from rwasim import __version__
+from rwasim.defaults import DEFAULT_BACKEND
 
 EXIT_OK = 0
 EXIT_INVARIANT_FAILED = 1
@@ -82,10 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, help="output folder (default runs/SCENARIO-seedN)")
     run.add_argument(
         "--backend",
-        default="eth-tester",
-        metavar="{eth-tester,revm,anvil,URL}",
-        help="Ethereum backend: eth-tester, revm (the same results, faster), anvil, or an http(s):// "
-        "JSON-RPC URL (default %(default)s)",
+        default=DEFAULT_BACKEND,
+        metavar="{revm,eth-tester,anvil,URL}",
+        help="Ethereum backend: revm (exact and fast), eth-tester (py-evm, the same results, slower), "
+        "anvil, or an http(s):// JSON-RPC URL (default %(default)s)",
     )
     run.add_argument(
         "--set",

@@ -39,8 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--rwasim-seed", type=int, default=0, help="seed of the rwasim fixtures' simulation (default 0)")
     group.addoption(
         "--rwasim-backend",
-        default="eth-tester",
-        help="Ethereum backend of rwasim_chain: eth-tester (default), anvil, or a JSON-RPC URL",
+        default="revm",
+        help="Ethereum backend of rwasim_chain: revm (default), eth-tester, anvil, or a JSON-RPC URL",
     )
     group.addoption(
         "--rwasim-artifacts",
@@ -191,7 +191,7 @@ def rwasim_scenario(
     whatever folder pytest was started in."""
     from rwasim.runner import run_scenario
 
-    def run(scenario: str | Path, *, seed: int | None = None, backend: str = "eth-tester", **params: Any):
+    def run(scenario: str | Path, *, seed: int | None = None, backend: str = "revm", **params: Any):
         name = str(scenario)
         if isinstance(scenario, Path) or name.endswith(".py") or "/" in name:
             path = Path(scenario)

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 from rich.console import RenderableType
 
+from rwasim.defaults import DEFAULT_BACKEND
 from rwasim.engine import Simulation
 from rwasim.engine.events import _jsonable
 from rwasim.metrics import MetricsCollector
@@ -481,7 +482,7 @@ def run_scenario(
     *,
     seed: int = 0,
     out_dir: Path | None = None,
-    backend: str = "eth-tester",
+    backend: str = DEFAULT_BACKEND,
     overrides: dict[str, str] | None = None,
     progress: bool = False,
     artifacts: Sequence[Path] = (),

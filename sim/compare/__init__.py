@@ -31,6 +31,7 @@ from rwasim.compare.grid import (
 )
 from rwasim.compare.output import run_rows, summary_rows, write_csv, write_html
 from rwasim.compare.stats import mean_ci, t_quantile
+from rwasim.defaults import DEFAULT_BACKEND
 from rwasim.params import int_option, seed_option
 
 #: The examples ``rwasim compare --help`` ends with.
@@ -87,7 +88,7 @@ def run_compare(
     executor: str = "local",
     workers: int = 2,
     scheduler: str | None = None,
-    backend: str = "eth-tester",
+    backend: str = DEFAULT_BACKEND,
     progress: bool = False,
     parquet: bool = False,
     say=print,
@@ -247,7 +248,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--backend",
-        default="eth-tester",
+        default=DEFAULT_BACKEND,
         metavar="{eth-tester,revm,anvil,URL}",
         help="Ethereum backend of every run (default %(default)s)",
     )

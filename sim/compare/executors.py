@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rwasim.compare.grid import SCENARIO, CompareError, GridPoint
+from rwasim.defaults import DEFAULT_BACKEND
 
 EXECUTORS = ("local", "dask")
 #: More worker processes than this is a typo, not a machine (each holds a whole EVM).
@@ -40,7 +41,7 @@ def run_dir(out_dir: Path, point: GridPoint) -> Path:
     return Path(out_dir) / "runs" / f"{point.index:04d}-{point.topology}-r{point.replicate}"
 
 
-def execute_point(point: GridPoint, out_dir: str, backend: str = "eth-tester") -> dict[str, Any]:
+def execute_point(point: GridPoint, out_dir: str, backend: str = DEFAULT_BACKEND) -> dict[str, Any]:
     """Run one point (in a worker process) and return what the tables need.
 
     Returns
@@ -159,7 +160,7 @@ def run_points(
     executor: str = "local",
     workers: int = 2,
     scheduler: str | None = None,
-    backend: str = "eth-tester",
+    backend: str = DEFAULT_BACKEND,
     on_result: Callable[[dict[str, Any]], None] | None = None,
     announce: Callable[[str], None] = to_stderr,
 ) -> list[dict[str, Any]]:

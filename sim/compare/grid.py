@@ -15,6 +15,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from rwasim.defaults import DEFAULT_BACKEND
 from rwasim.engine import derive_seed
 
 SCENARIO = "topology_study"
@@ -47,12 +48,12 @@ class GridPoint:
         """``bridged`` or ``bridged investors=200`` (the group a summary row belongs to)."""
         return " ".join([self.topology, *(f"{k}={v}" for k, v in self.params)])
 
-    def rerun_command(self, backend: str = "eth-tester") -> str:
+    def rerun_command(self, backend: str = DEFAULT_BACKEND) -> str:
         """The command that reruns this point alone and gives the same row."""
         words = ["rwasim", "run", SCENARIO, "--seed", str(self.seed)]
         for key, value in self.overrides.items():
             words += ["--set", f"{key}={value}"]
-        if backend != "eth-tester":
+        if backend != DEFAULT_BACKEND:
             words += ["--backend", backend]
         return shlex.join(words)
 

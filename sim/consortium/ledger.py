@@ -23,7 +23,7 @@ from rwasim.consortium.block import BlockHeader, CommittedBlock, LedgerEvent, Qu
 from rwasim.consortium.crypto import KeyPair, keccak
 from rwasim.consortium.faults import FaultInjector
 from rwasim.consortium.membership import OrgRole, ValidatorSet
-from rwasim.consortium.merkle import leaf_hash, merkle_proof
+from rwasim.consortium.merkle import leaf_hash, merkle_levels, merkle_proof, proof_from_levels
 from rwasim.consortium.modules import LedgerModule
 from rwasim.consortium.network import Network
 from rwasim.consortium.node import ConsensusConfig, ValidatorNode
@@ -364,7 +364,7 @@ class ConsortiumLedger:
         self.clients: dict[str, LedgerClient] = {}
         self._commit_listeners: list = []
         self._waiters: list[tuple[set[bytes], simpy.Event]] = []
-        self._leaves_cache: dict[bytes, list[bytes]] = {}
+        self._leaves_cache: dict[bytes, list[list[bytes]]] = {}
         self.faults = FaultInjector(self)
         self.network.on_reconnect(self._reconnected)
         sim.record(
@@ -643,26 +643,28 @@ class ConsortiumLedger:
         if event_index >= len(receipts[index].events):
             raise IndexError(f"transaction 0x{tx_hash.hex()} emitted {len(receipts[index].events)} event(s)")
         position = sum(len(r.events) for r in receipts[:index]) + event_index
-        leaves = self._event_leaves(committed)
+        levels = self._event_tree(committed)
         return InclusionProof(
             "event",
             committed.header,
             committed.qc,
             position,
-            leaves[position],
-            tuple(merkle_proof(leaves, position)),
+            levels[0][position],
+            tuple(proof_from_levels(levels, position)),
             receipts[index].events[event_index],
         )
 
-    def _event_leaves(self, committed: CommittedBlock) -> list[bytes]:
-        """The block's event leaves, kept for the last few blocks (a relayer proves many events of one block)."""
+    def _event_tree(self, committed: CommittedBlock) -> list[list[bytes]]:
+        """The block's event tree (every level), kept for the last few blocks: a relayer proves
+        many events of one block, each proof then costs its path, not the whole tree."""
         key = committed.header.hash
-        leaves = self._leaves_cache.get(key)
-        if leaves is None:
-            leaves = self._leaves_cache[key] = self.modules.event_leaves(self.chain_id, committed.receipts)
+        levels = self._leaves_cache.get(key)
+        if levels is None:
+            leaves = self.modules.event_leaves(self.chain_id, committed.receipts)
+            levels = self._leaves_cache[key] = merkle_levels(leaves)
             if len(self._leaves_cache) > 16:
                 self._leaves_cache.pop(next(iter(self._leaves_cache)))
-        return leaves
+        return levels
 
     def _locate(self, tx_hash: bytes) -> tuple[int, int]:
         if tx_hash not in self.locations:

@@ -39,22 +39,37 @@ def merkle_root(leaves: list[bytes]) -> bytes:
     return level[0]
 
 
+def merkle_levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """Every level of the tree, leaves first, root last: hashed once, then any number of
+    proofs read from it (a relayer proves many events of one block)."""
+    levels = [list(leaves)]
+    while len(levels[-1]) > 1:
+        level = levels[-1]
+        nxt = [_parent(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        levels.append(nxt)
+    return levels
+
+
+def proof_from_levels(levels: list[list[bytes]], index: int) -> list[bytes]:
+    """Sibling hashes from leaf ``index`` up to the root, read from :func:`merkle_levels`."""
+    if not levels or not 0 <= index < len(levels[0]):
+        raise IndexError(f"leaf index {index} out of range for {len(levels[0]) if levels else 0} leaves")
+    proof = []
+    for level in levels[:-1]:
+        sibling = index ^ 1
+        if sibling < len(level):
+            proof.append(level[sibling])
+        index //= 2
+    return proof
+
+
 def merkle_proof(leaves: list[bytes], index: int) -> list[bytes]:
     """Sibling hashes from leaf ``index`` up to the root."""
     if not 0 <= index < len(leaves):
         raise IndexError(f"leaf index {index} out of range for {len(leaves)} leaves")
-    proof = []
-    level = list(leaves)
-    while len(level) > 1:
-        sibling = index ^ 1
-        if sibling < len(level):
-            proof.append(level[sibling])
-        nxt = [_parent(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level = nxt
-        index //= 2
-    return proof
+    return proof_from_levels(merkle_levels(leaves), index)
 
 
 def verify_proof(leaf: bytes, proof: list[bytes], root: bytes) -> bool:

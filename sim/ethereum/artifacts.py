@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -50,10 +51,17 @@ def abi_type(param: dict[str, Any]) -> str:
     return kind
 
 
+@lru_cache(maxsize=1 << 16)
+def _checksum(address: str) -> str:
+    """EIP-55 checksum of an address, remembered: a run decodes the same few thousand addresses
+    in every Transfer log, and each checksum costs a keccak."""
+    return to_checksum_address(address)
+
+
 def _normalise(value: Any, kind: str) -> Any:
     """Make decoded values plain: checksum addresses, nested tuples as tuples."""
     if kind == "address":
-        return to_checksum_address(value)
+        return _checksum(value)
     if kind.endswith("]") and isinstance(value, (list, tuple)):
         inner = kind[: kind.rindex("[")]
         return [_normalise(v, inner) for v in value]
@@ -92,6 +100,10 @@ class EventABI:
         for (name, kind), topic in zip(self.indexed, topics[1:]):
             if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
                 values[name] = "0x" + bytes(topic).hex()  # dynamic indexed values are hashed
+            elif kind == "address":  # one word, the address in its last 20 bytes
+                values[name] = _checksum("0x" + bytes(topic[12:]).hex())
+            elif kind.startswith("uint"):
+                values[name] = int.from_bytes(topic, "big")
             else:
                 values[name] = _normalise(abi_decode([kind], bytes(topic))[0], kind)
         decoded = abi_decode([k for _, k in self.data], data) if self.data else ()

@@ -23,6 +23,7 @@ from typing import Any
 import simpy
 from eth_hash.auto import keccak
 
+from rwasim.defaults import DEFAULT_BACKEND
 from rwasim.engine import Simulation
 from rwasim.ethereum.accounts import LocalAccount, contract_address, sign_legacy_transaction
 from rwasim.ethereum.artifacts import Artifact, ArtifactDirs, ContractABI, artifact_search_path
@@ -124,8 +125,9 @@ class EthereumChain:
     ----------
     sim : Simulation, optional
         The run's simulation (a fresh one with seed 0 if omitted).
-    backend : str or Backend, default "eth-tester"
-        ``"eth-tester"`` (py-evm in process), ``"anvil"`` (started from the npm package) or an
+    backend : str or Backend, default "revm"
+        ``"revm"`` (pyrevm in process, the default), ``"eth-tester"`` (py-evm in process),
+        ``"anvil"`` (started from the npm package) or an
         ``http(s)://`` JSON-RPC URL.
     slot_seconds : float, default 12.0
         Simulated seconds per slot; slot k starts ``k * slot_seconds`` after the chain's
@@ -142,7 +144,7 @@ class EthereumChain:
     def __init__(
         self,
         sim: Simulation | None = None,
-        backend: str | Backend = "eth-tester",
+        backend: str | Backend = DEFAULT_BACKEND,
         *,
         slot_seconds: float = SLOT_SECONDS,
         artifacts_dir: ArtifactDirs = None,

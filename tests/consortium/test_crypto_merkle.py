@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 from rwasim.consortium.block import QuorumCertificate, commit_digest
 from rwasim.consortium.crypto import InvalidSignature, KeyPair, keccak, recover_address
 from rwasim.consortium.membership import ValidatorSet
-from rwasim.consortium.merkle import EMPTY_ROOT, leaf_hash, merkle_proof, merkle_root, verify_proof
+from rwasim.consortium.merkle import (
+    EMPTY_ROOT,
+    leaf_hash,
+    merkle_levels,
+    merkle_proof,
+    merkle_root,
+    proof_from_levels,
+    verify_proof,
+)
 
 
 def test_keccak_is_ethereums_not_nist_sha3():
@@ -61,6 +69,14 @@ def test_every_leaf_proves_and_a_wrong_leaf_does_not(items, data):
     if proof:
         tampered = [bytes(32)] + proof[1:]
         assert not verify_proof(leaves[index], tampered, root)
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=70))
+def test_proofs_read_from_the_levels_match_proofs_built_alone(leaves):
+    levels = merkle_levels(leaves)
+    assert levels[-1] == [merkle_root(leaves)]
+    for index in range(len(leaves)):
+        assert proof_from_levels(levels, index) == merkle_proof(leaves, index)
 
 
 def test_proof_index_out_of_range():
