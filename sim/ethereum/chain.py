@@ -187,6 +187,7 @@ class EthereumChain:
         self._due: simpy.Event | None = None  # the block of the next slot with transactions
         self._due_slot = 0
         self._block_listeners: list[Callable[[int, list[Receipt]], None]] = []
+        self._mined: simpy.Event | None = None
         self._read_cache: dict[tuple[str, str, bytes], tuple[bool, bytes]] = {}
         self._read_head: tuple[bytes, int] | None = None
 
@@ -351,6 +352,12 @@ class EthereumChain:
             return self._due
         return self.sim.timeout(max(0.0, self.slot_time(self._next_open_slot()) - self.sim.now), [])
 
+    def block_mined(self) -> simpy.Event:
+        """An event that fires when the next block is mined, however far off (nothing runs per slot)."""
+        if self._mined is None:
+            self._mined = self.sim.env.event()
+        return self._mined
+
     def on_block(self, listener: Callable[[int, list[Receipt]], None]) -> None:
         """Call ``listener(block_number, receipts)`` after every block (readers wake on blocks, not slots)."""
         self._block_listeners.append(listener)
@@ -421,6 +428,9 @@ class EthereumChain:
         )
         for listener in self._block_listeners:
             listener(block.number, receipts)
+        if self._mined is not None:
+            mined, self._mined = self._mined, None
+            mined.succeed(block.number)
         return receipts
 
     def _record(self, receipt: Receipt) -> None:
