@@ -66,7 +66,7 @@ from rwasim.topology import (
 )
 
 OP_KINDS = ("onboard", "issue", "trade", "cross")
-FAULTS = ("none", "relayer_crash", "validator_crash", "bridge_pause", "congestion")
+FAULTS = ("none", "relayer_crash", "validator_crash", "bridge_pause", "congestion", "finality_delay")
 ISSUER_COUNTRY = 344
 
 #: Block space, fees, imperfect chains, consortium capacity and offered load (mainnet today by
@@ -728,7 +728,7 @@ def schedule_fault(world: World, start: float) -> None:
         world.fault_applies = bool(world.bridges)
     elif fault == "validator_crash":
         world.fault_applies = bool(world.ledgers)
-    elif fault == "congestion":
+    elif fault in ("congestion", "finality_delay"):
         world.fault_applies = world.chain is not None
     else:
         world.fault_applies = bool(world.bridges) or world.cross is not None
@@ -747,6 +747,11 @@ def _apply_fault(world: World, fault: str, *, on: bool) -> None:
     world.sim.record("study.fault", "study", fault=fault, state="on" if on else "off")
     if fault == "congestion" and on and world.chain is not None:
         world.chain.congest(float(world.p["congestion_extra"]), float(world.p["fault_duration"]))
+    if fault == "finality_delay" and on and world.chain is not None:  # as on mainnet in May 2023
+        epoch_s = world.chain.casper.slots_per_epoch * world.chain.slot_seconds
+        world.chain.delay_finality(max(1, math.ceil(float(world.p["fault_duration"]) / epoch_s)))
+        for bridge in world.bridges.values():
+            bridge.wake()  # their finality deadlines moved
     for _lane, bridge in sorted(world.bridges.items()):
         if fault == "relayer_crash":
             for i in range(len(bridge.relayers)):
