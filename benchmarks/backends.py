@@ -1,7 +1,7 @@
 """Ethereum backends side by side: transfers per second, note_lifecycle at 1,000 investors, scaling.
 
 Every figure is measured in this run, on this machine, for each backend in turn, and printed
-with its ratio to eth-tester (the default backend) and, for transfers, to the raw engine under
+with its ratio to eth-tester (the reference backend) and, for transfers, to the raw engine under
 it:
 
 1. ``SecurityToken.transfer`` per second through rwasim's chain interface (blocks of 100,

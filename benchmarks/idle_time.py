@@ -9,7 +9,7 @@
 
 Each scenario runs in this process, one after the other, on the default backend (eth-tester).
 
-Run: ``.venv/bin/python benchmarks/calendar.py [--investors N] [--repeat K]``
+Run: ``.venv/bin/python benchmarks/idle_time.py [--investors N] [--repeat K]``
 """
 
 from __future__ import annotations
