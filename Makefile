@@ -57,6 +57,8 @@ bench: $(STAMP) $(NODE_STAMP)
 	$(PY) benchmarks/backends.py
 	$(PY) benchmarks/consortium.py
 	$(PY) benchmarks/bridge.py
+	$(PY) benchmarks/idle_time.py
+	$(PY) -P benchmarks/consortium_saturation.py
 
 # The standing campaign at full size: 1,000 schedules over both chains and the bridge, and the
 # consensus nemesis for n = 1..10 (tests/chaos and tests/consortium run small versions of both).
