@@ -45,6 +45,8 @@ from rwasim.consortium.shapes import SHAPES
 from rwasim.ethereum.finality import FINALITY_CHOICES, FinalityPolicy
 from rwasim.metrics import percentile
 from rwasim.params import Param, defaults
+from rwasim.supervision import SUPERVISION_PARAMS, Supervision, metric_domains
+from rwasim.supervision import flatten as supervision_metrics
 from rwasim.topology import (
     TOPOLOGIES,
     VERIFIERS,
@@ -135,6 +137,7 @@ WORKLOAD_PARAMS: dict[str, Param] = {
     "consortium_fee_usd": Param(
         0.0, min=0.0, max=1000.0, help="USD fee per consortium transaction for the cost figures"
     ),
+    **SUPERVISION_PARAMS,
 }
 #: Plain defaults of the workload (what ``run_workload`` falls back to).
 WORKLOAD_DEFAULTS: dict[str, Any] = defaults(WORKLOAD_PARAMS)
@@ -249,6 +252,7 @@ class World:
     cross: Any = None
     guardian: str | None = None
     holders: list[Holder] = field(default_factory=list)
+    accounts: list[Holder] = field(default_factory=list)  # accounts opened beyond the population (supervision)
     ops: list[Op] = field(default_factory=list)
     setup_receipts: int = 0
     alerts: list[tuple[float, str]] = field(default_factory=list)
@@ -780,12 +784,20 @@ def run_workload(ctx: Any, graph: nx.Graph | None = None) -> dict[str, Any]:
         f"{ctx.topology}: {sum(h.book is not None for h in world.holders)} investors onboarded, "
         f"{sum(h.eligible for h in world.holders)} eligible hold the note"
     )
+    supervision = None
+    if p["bad_actors"] or p["surveillance"]:  # the regulator's surveillance (rwasim.supervision)
+        supervision = Supervision(
+            world, make_holder=Holder, submit_trade=_submit_trade, joined=lambda w, b: _joined(w, b)
+        )
+        supervision.plant(sim.now, p["trades_per_investor"] * len(world.holders) * p["trade_interval"] / 2)
     start = sim.now
     with ctx.phase("trading"):
         schedule_fault(world, start)
         sim.process(watchdog(world))
         trader = sim.process(trading(world))
         sim.run(until=trader)
+        if supervision is not None:
+            supervision.finish()
         end_by = max(sim.now, world.fault_end or 0.0)
         drain(
             world,
@@ -797,7 +809,10 @@ def run_workload(ctx: Any, graph: nx.Graph | None = None) -> dict[str, Any]:
         sim.run(until=sim.now + p["watch_interval"])  # one last look by the watchdog
         world.watching = False  # the watchdog ends at its next wake-up
     metrics = collect_metrics(world, start)
+    metrics.update(supervision_metrics(supervision.scores() if supervision is not None else None))
     check_invariants(world, metrics)
+    if supervision is not None:
+        ctx.extra["supervision"] = supervision.report()
     ctx.extra["topology_study"] = {
         "topology": ctx.topology,
         "metrics": metrics,
@@ -855,6 +870,7 @@ METRIC_DOMAINS: dict[str, str] = {
     },
     **{f"{d}_p{q}_s": "nonnegative" for d in ("to_ethereum", "to_consortium") for q in (50, 95)},
     **{name: "share" for name in SHARE_METRICS},
+    **metric_domains(),
 }
 
 
@@ -935,7 +951,7 @@ def check_invariants(world: World, metrics: dict[str, Any]) -> None:
     issued = sum(op.value for op in world.ops if op.kind == "issue" and op.ok)
     held = 0
     for book in world.books.values():
-        holders = [h for h in world.holders if h.book == book.name]
+        holders = [h for h in world.holders + world.accounts if h.book == book.name]
         if book.kind == "consortium":
             state = book.ledger.state
             held += sum(state.balance_of(book.asset_id, h.client.holder) for h in holders)
