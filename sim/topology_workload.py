@@ -253,6 +253,7 @@ class World:
     guardian: str | None = None
     holders: list[Holder] = field(default_factory=list)
     accounts: list[Holder] = field(default_factory=list)  # accounts opened beyond the population (supervision)
+    stopped_by_regulator: Any = None  # op -> bool: a settlement the regulator's own action made fail
     ops: list[Op] = field(default_factory=list)
     setup_receipts: int = 0
     alerts: list[tuple[float, str]] = field(default_factory=list)
@@ -969,7 +970,9 @@ def check_invariants(world: World, metrics: dict[str, Any]) -> None:
     ctx.check("units_conserved_across_books", held == issued)
     ctx.check("every_settlement_decided", metrics["unsettled"] == 0)
     if not world.fault_applies:
-        ctx.check("no_failed_settlement_without_fault", metrics["failed_settlements"] == 0)
+        stopped = world.stopped_by_regulator or (lambda op: False)
+        failed = [op for op in world.ops if op.kind in ("issue", "trade", "cross") and not (op.done and op.ok)]
+        ctx.check("no_failed_settlement_without_fault", all(stopped(op) for op in failed))
     for lane, bridge in sorted(world.bridges.items()):
         records = list(bridge.book.records.values())
         ctx.check(f"lane_{lane}_units_conserved", bridge.monitor.conserved())

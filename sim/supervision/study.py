@@ -68,6 +68,9 @@ class Supervision:
         self._procs: list[Any] = []
         self._accounts: dict[str, Any] = {}
         self._clients: dict[str, Any] = {}
+        self.frozen: set[str] = set()
+        self.halted: set[int] = set()
+        world.stopped_by_regulator = self.stopped
 
     # ---- before trading -----------------------------------------------------------------------------
     def connect(self) -> None:
@@ -225,6 +228,7 @@ class Supervision:
         self.sim.record("supervision.action", "regulator", action="freeze", account=account, case=case.id)
         if holder is None or holder.book is None:
             return
+        self.frozen.add(account.lower())
         book = self.world.books[holder.book]
         if book.kind == "consortium":
             self._regulator(book.ledger).submit(
@@ -245,10 +249,19 @@ class Supervision:
         )
         self.sim.record("supervision.action", "regulator", action="halt", lanes=lanes, case=case.id)
         for lane in lanes:
+            self.halted.add(lane)
             bridge = self.world.bridges[lane]
             self._regulator(bridge.ledger).submit(
                 "bridge.halt", {"lane": lane, "halted": True, "reason": f"case {case.id}"}
             )
+
+    def stopped(self, op: Any) -> bool:
+        """``op`` failed because the regulator acted: a party it froze, or a lane it halted."""
+        if op.done and op.ok:
+            return False
+        parties = {h.account.lower() for h in (op.seller, op.buyer) if h is not None}
+        lanes = {self.world.books[name].lane for name in (op.source, op.dest)} - {None}
+        return bool(parties & self.frozen) or bool(op.direction and lanes & self.halted)
 
     # ---- after ------------------------------------------------------------------------------------------
     def scores(self) -> dict[str, Any]:

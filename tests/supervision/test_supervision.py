@@ -139,3 +139,23 @@ def test_a_users_detector_plugs_into_the_engine_on_a_real_ledger():
     opened = sim.log.of_kind("supervision.case")
     (evidence,) = engine.cases[0].evidence
     assert opened and sim.log.of_kind("consortium.tx")[-1].seq == evidence
+
+
+def test_freezing_on_a_case_stops_the_rest_of_the_scheme(tmp_path):
+    result = run_scenario(
+        "supervision",
+        seed=11,
+        out_dir=tmp_path,
+        overrides={**SMALL, "bad_actors": 6, "supervision_action": "freeze"},
+    )
+    assert result.invariants_hold, result.report["invariants"]  # failures are the regulator's own doing
+    events = list(_events(result).values())
+    orders = [e for e in events if e["kind"] == "supervision.action"]
+    assert orders and all(e["action"] == "freeze" for e in orders)
+    frozen = {e["account"] for e in orders}
+    froze_on_chain = [
+        e for e in events if e["kind"] == "eth.tx" and e["function"] == "setAddressFrozen" and e["status"]
+    ] + [e for e in events if e["kind"] == "consortium.tx" and e["tx_kind"] == "token.freeze" and e["status"] == "ok"]
+    assert froze_on_chain and len(frozen) >= 2
+    truth = result.report["supervision"]["ground_truth"]
+    assert any(t["legs_failed"] for t in truth), "some scheme was cut short by the freeze"
