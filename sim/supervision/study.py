@@ -35,6 +35,12 @@ SUPERVISION_PARAMS: dict[str, Param] = {
         3600.0, min=0.0, max=30 * 86_400.0, help="seconds a custodian takes to answer a data request"
     ),
     "supervision_action": Param("none", choices=ACTIONS, help="what the regulator does on a case"),
+    "honest_insiders": Param(
+        0,
+        min=0,
+        max=50,
+        help="honest holders on the issuer's insider list (their ordinary trades can raise false alarms)",
+    ),
     "exit_delay": Param(
         0.0, min=0.0, max=30 * 86_400.0, help="seconds after a scheme ends before its units leave the venues"
     ),
@@ -139,12 +145,16 @@ class Supervision:
             self._accounts[h.account.lower()] = h
             if client:
                 self.desk.book(h.account, h.profile.name, h.profile.investor_class, h.profile.country)
+        honest = sorted(h.profile.name for h in world.holders if h.eligible and h.profile.name not in actors)
+        listed = self.sim.rng.stream("supervision", "insiders").sample(
+            honest, min(int(p["honest_insiders"]), len(honest))
+        )
         self.engine.detectors = default_detectors(
             threshold=int(p["report_threshold"]),
             classes=set(p["classes"]),
             countries={int(c) for c in p["countries"]},
             sanctioned=set(self.truth.sanctioned),
-            insiders=set(self.truth.insiders) | {"issuer/board"},
+            insiders=set(self.truth.insiders) | set(listed) | {"issuer/board"},
             window=float(p["detect_window"]),
         )
         self.sim.record(
@@ -153,7 +163,7 @@ class Supervision:
             feeds=sorted(self.view.feeds),
             detectors=[d.typology for d in self.engine.detectors],
             sanctioned=len(self.truth.sanctioned),
-            insiders=len(self.truth.insiders) + 1,
+            insiders=len(self.truth.insiders) + len(listed) + 1,
         )
         begin = self.sim.now  # the schemes start once their accounts are open
         for scheme in self.schemes:

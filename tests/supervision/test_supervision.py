@@ -159,3 +159,17 @@ def test_freezing_on_a_case_stops_the_rest_of_the_scheme(tmp_path):
     assert froze_on_chain and len(frozen) >= 2
     truth = result.report["supervision"]["ground_truth"]
     assert any(t["legs_failed"] for t in truth), "some scheme was cut short by the freeze"
+
+
+def test_honest_insiders_trading_before_an_announcement_are_false_alarms(tmp_path):
+    result = run_scenario(
+        "supervision",
+        seed=5,
+        out_dir=tmp_path,
+        overrides={**SMALL, "bad_actors": 0, "honest_insiders": 16, "trades_per_investor": 2.0},
+    )
+    report = result.report["supervision"]
+    assert report["ground_truth"] == [] and report["cases"]
+    assert {c["typology"] for c in report["cases"]} == {"insider"}
+    assert report["scores"]["by_typology"]["insider"]["precision"] == 0.0
+    assert result.report["topology_study"]["metrics"]["sup_precision"] == 0.0
