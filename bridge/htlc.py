@@ -342,7 +342,8 @@ class HTLCSwap:
                 self._note("seller", "units_refunded" if refund.ok else "units_refund_failed", reason=refund.reason)
                 if refund.ok:
                     break
-            yield self.sim.timeout(min(self.poll, wait) or self.poll)
+            # wake on the next commit (a claim, a refund) or at the expiry, not on a clock
+            yield self.desk.ledger.next_commit() | self.sim.timeout(wait if wait > 0 else self.poll)
 
     def _units_lock_state(self, lock_id: str) -> str:
         lock = self.desk.units_lock(lock_id)
@@ -427,7 +428,9 @@ class HTLCSwap:
                 )
                 if refund.status:
                     return
-            yield self.sim.timeout(self.poll)
+            # wake on the next Ethereum block (the claim that reveals the secret) or at the timelock
+            wait = desk.until_ethereum(timelock)
+            yield self.desk.chain.block_mined() | self.sim.timeout(wait if wait > 0 else self.poll)
 
     def _check_units_lock(self, lock_id: str) -> tuple[str | None, bytes, int]:
         """Read the seller's lock on the ledger: is it what was agreed, and may the buyer receive it?

@@ -24,7 +24,7 @@ to ``BridgeGateway.refund``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -222,36 +222,36 @@ class Relayer:
         return min(times) - self.poll_interval if times else None
 
     def _run(self) -> Generator[Any, Any, None]:
+        """Ethereum-side work: deliveries, expiries, refunds proven on the gateway."""
+        yield from self._loop(self.bell, self._deadline, self._pass)
+
+    def _run_outbound(self) -> Generator[Any, Any, None]:
+        """Consortium-side work: releases and refunds with a quorum of attestations."""
+        yield from self._loop(self.bell_out, lambda: None, self._outbound)
+
+    def _loop(
+        self,
+        bell: Doorbell,
+        deadline: Callable[[], float | None],
+        work: Callable[[int], Generator[Any, Any, None]],
+    ) -> Generator[Any, Any, None]:
+        """Sleep until rung or the deadline, react after ``poll_interval``, do ``work``; until stopped."""
         while not self.stopped:
-            yield self.bell.wait(self._deadline())
-            self.bell.clear()
+            yield bell.wait(deadline())
+            bell.clear()
             yield self.sim.timeout(self.poll_interval)
             if self.stopped:
                 return
             if not self.online:
                 continue
-            self._again_at = None
-            incarnation = self._incarnation
+            if bell is self.bell:
+                self._again_at = None
             try:
-                yield from self._pass(incarnation)
+                yield from work(self._incarnation)
             except RelayerCrash:
                 self._die("crashed mid-flight")
             except _PassAborted:
                 self._again_at = self.sim.now  # start over from the checkpoint at once
-
-    def _run_outbound(self) -> Generator[Any, Any, None]:
-        while not self.stopped:
-            yield self.bell_out.wait()
-            self.bell_out.clear()
-            yield self.sim.timeout(self.poll_interval)
-            if self.stopped:
-                return
-            if not self.online:
-                continue
-            try:
-                yield from self._outbound(self._incarnation)
-            except RelayerCrash:
-                self._die("crashed mid-flight")
 
     def _alive(self, incarnation: int) -> None:
         if not self.online or incarnation != self._incarnation:

@@ -40,8 +40,18 @@ import networkx as nx
 from rwasim.agents import Licences, LicensedIssuer, draw_investors
 from rwasim.agents.investors import CLASSES, COUNTRIES, InvestorProfile
 from rwasim.agents.note import EthereumHolderIndex
-from rwasim.consortium.node import BESU_BLOCK_PERIOD
+from rwasim.consortium.node import BESU_BLOCK_PERIOD, BESU_TX_TIME
 from rwasim.consortium.shapes import SHAPES
+from rwasim.ethereum.fees import (
+    DEFAULT_TIP,
+    GWEI,
+    MAINNET_GAS_LIMIT,
+    MEAN_UTILISATION,
+    MISSED_SLOT_RATE,
+    REFERENCE_BASE_FEE,
+    REORG_RATE,
+    FeeMarket,
+)
 from rwasim.ethereum.finality import FINALITY_CHOICES, FinalityPolicy
 from rwasim.metrics import percentile
 from rwasim.params import Param, defaults
@@ -58,8 +68,30 @@ from rwasim.topology import (
 )
 
 OP_KINDS = ("onboard", "issue", "trade", "cross")
-FAULTS = ("none", "relayer_crash", "validator_crash", "bridge_pause")
+FAULTS = ("none", "relayer_crash", "validator_crash", "bridge_pause", "congestion", "finality_delay")
 ISSUER_COUNTRY = 344
+
+#: Block space, fees, imperfect chains, consortium capacity and offered load (mainnet today by
+#: default; see :mod:`rwasim.ethereum.fees` for the sources).
+BLOCK_SPACE_PARAMS: dict[str, Param] = {
+    "gas_limit": Param(MAINNET_GAS_LIMIT, min=1_000_000, max=10**9, help="Ethereum block gas limit (mainnet's)"),
+    "background_demand": Param(
+        MEAN_UTILISATION, min=0.0, max=4.0, help="other users' gas demand, share of the limit at the reference fee"
+    ),
+    "reference_base_fee_gwei": Param(
+        REFERENCE_BASE_FEE / GWEI, min=0.0, max=10_000.0, help="base fee at which the others want that share, gwei"
+    ),
+    "tip_gwei": Param(DEFAULT_TIP / GWEI, min=0.0, max=10_000.0, help="our priority fee per gas, gwei"),
+    "missed_slot_rate": Param(MISSED_SLOT_RATE, min=0.0, max=0.5, help="probability a slot's proposer misses it"),
+    "reorg_rate": Param(REORG_RATE, min=0.0, max=0.5, help="probability a block is reorged out (depth 1, rarely 2)"),
+    "congestion_extra": Param(
+        1.5, min=0.0, max=4.0, help="the congestion fault: others' extra demand, in gas limits per slot"
+    ),
+    "consortium_tx_time": Param(
+        BESU_TX_TIME, min=0.0, max=1.0, help="seconds to execute one consortium transaction (Besu-calibrated)"
+    ),
+    "load_tps": Param(0.0, min=0.0, max=2000.0, help="offered background load of our users on Ethereum, tx/s"),
+}
 
 #: Defaults of the workload; ``scenarios/topology_study.py`` exposes them as its PARAMS.
 WORKLOAD_PARAMS: dict[str, Param] = {
@@ -132,11 +164,11 @@ WORKLOAD_PARAMS: dict[str, Param] = {
     "fault_at": Param(60.0, min=0.0, max=86_400.0, help="seconds into trading the fault strikes"),
     "fault_duration": Param(300.0, min=0.0, max=86_400.0, help="seconds the fault lasts"),
     "watch_interval": Param(5.0, min=0.1, max=3600.0, help="seconds between the watchdog's looks for value at risk"),
-    "gas_price_gwei": Param(20.0, min=0.0, max=10_000.0, help="gas price for the cost figures, gwei"),
     "eth_usd": Param(3000.0, min=0.0, max=1e6, help="USD per ETH for the cost figures"),
     "consortium_fee_usd": Param(
         0.0, min=0.0, max=1000.0, help="USD fee per consortium transaction for the cost figures"
     ),
+    **BLOCK_SPACE_PARAMS,
     **SUPERVISION_PARAMS,
 }
 #: Plain defaults of the workload (what ``run_workload`` falls back to).
@@ -256,6 +288,7 @@ class World:
     stopped_by_regulator: Any = None  # op -> bool: a settlement the regulator's own action made fail
     ops: list[Op] = field(default_factory=list)
     setup_receipts: int = 0
+    load: Any = None  # the offered load on Ethereum (start_load)
     alerts: list[tuple[float, str]] = field(default_factory=list)
     fault_at: float | None = None
     fault_end: float | None = None
@@ -284,6 +317,8 @@ def build_world(ctx: Any, graph: nx.Graph, p: dict[str, Any]) -> World:
     sim = ctx.sim
     has_public = any(graph.nodes[c]["chain"] == "ethereum" for c in nodes_of_kind(graph, "chain"))
     chain = world.chain = ctx.ethereum if has_public else None
+    if chain is not None:
+        configure_block_space(chain, p)
     for name in nodes_of_kind(graph, "chain"):
         node = graph.nodes[name]
         if node["chain"] != "consortium":
@@ -302,7 +337,7 @@ def build_world(ctx: Any, graph: nx.Graph, p: dict[str, Any]) -> World:
             name,
             n_validators=validators.number_of_nodes(),
             graph=validators,
-            config=ConsensusConfig(block_period=node["block_period"]),
+            config=ConsensusConfig(block_period=node["block_period"], tx_time=p["consortium_tx_time"]),
             log_transactions=True,
         )
         world.ledgers[name] = ledger
@@ -698,6 +733,8 @@ def schedule_fault(world: World, start: float) -> None:
         world.fault_applies = bool(world.bridges)
     elif fault == "validator_crash":
         world.fault_applies = bool(world.ledgers)
+    elif fault in ("congestion", "finality_delay"):
+        world.fault_applies = world.chain is not None
     else:
         world.fault_applies = bool(world.bridges) or world.cross is not None
 
@@ -713,6 +750,13 @@ def schedule_fault(world: World, start: float) -> None:
 
 def _apply_fault(world: World, fault: str, *, on: bool) -> None:
     world.sim.record("study.fault", "study", fault=fault, state="on" if on else "off")
+    if fault == "congestion" and on and world.chain is not None:
+        world.chain.congest(float(world.p["congestion_extra"]), float(world.p["fault_duration"]))
+    if fault == "finality_delay" and on and world.chain is not None:  # as on mainnet in May 2023
+        epoch_s = world.chain.casper.slots_per_epoch * world.chain.slot_seconds
+        world.chain.delay_finality(max(1, math.ceil(float(world.p["fault_duration"]) / epoch_s)))
+        for bridge in world.bridges.values():
+            bridge.wake()  # their finality deadlines moved
     for _lane, bridge in sorted(world.bridges.items()):
         if fault == "relayer_crash":
             for i in range(len(bridge.relayers)):
@@ -795,8 +839,10 @@ def run_workload(ctx: Any, graph: nx.Graph | None = None) -> dict[str, Any]:
     with ctx.phase("trading"):
         schedule_fault(world, start)
         sim.process(watchdog(world))
+        load = start_load(world)
         trader = sim.process(trading(world))
         sim.run(until=trader)
+        load.running = False
         if supervision is not None:
             supervision.finish()
         end_by = max(sim.now, world.fault_end or 0.0)
@@ -831,13 +877,29 @@ def _r(value: float | None, digits: int = 6) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, digits)
 
 
+#: The figures of :func:`block_space_metrics`.
+BLOCK_SPACE_METRICS = (
+    "base_fee_p50_gwei",
+    "base_fee_p95_gwei",
+    "inclusion_p50_s",
+    "inclusion_p95_s",
+    "eth_utilisation",
+    "fee_per_eth_tx_usd",
+    "load_tps",
+    "load_achieved_tps",
+    "eth_saturation_tps",
+    "consortium_saturation_tps",
+    "missed_slots",
+    "eth_reorgs",
+)
+
 #: The two directions of a bridge lane, each with its own latency figures.
 LANE_DIRECTIONS = ("to_ethereum", "to_consortium")
 
 #: What each metric of :func:`collect_metrics` can be, so a sweep's confidence intervals stay
 #: inside it (``rwasim.compare.stats``): shares are fractions in [0, 1]; every other figure is a
 #: count, a duration, a rate, gas or a price and is never negative. ``fault`` is a name, not a number.
-SHARE_METRICS = ("reach", "regulator_visibility", "fault_applies")
+SHARE_METRICS = ("reach", "regulator_visibility", "fault_applies", "eth_utilisation")
 METRIC_DOMAINS: dict[str, str] = {
     **{
         f"{kind}_{suffix}": "nonnegative"
@@ -867,6 +929,7 @@ METRIC_DOMAINS: dict[str, str] = {
             "txs_per_relayer",
             "trades_skipped",
             "simulated_s",
+            *BLOCK_SPACE_METRICS,
         )
     },
     **{f"{d}_p{q}_s": "nonnegative" for d in ("to_ethereum", "to_consortium") for q in (50, 95)},
@@ -907,9 +970,11 @@ def collect_metrics(world: World, trading_start: float) -> dict[str, Any]:
     out["reach"] = _r(sum(h.eligible for h in world.holders) / n) if n else None
 
     receipts = world.chain.receipts[world.setup_receipts :] if world.chain is not None else []
+    offered = set(world.load.hashes) if world.load is not None else set()
+    all_receipts, receipts = receipts, [r for r in receipts if r.tx_hash not in offered]  # the load is not ours
     gas = sum(r.gas_used for r in receipts)
     consortium_txs = len([e for e in world.sim.log.of_kind("consortium.tx") if e.time >= 0]) if world.ledgers else 0
-    fee_eth = gas * p["gas_price_gwei"] * 1e-9
+    fee_eth = sum(r.fee_wei for r in receipts) / 1e18
     cost = fee_eth * p["eth_usd"] + consortium_txs * p["consortium_fee_usd"]
     out["gas"] = gas
     out["eth_txs"] = len(receipts)
@@ -942,6 +1007,108 @@ def collect_metrics(world: World, trading_start: float) -> dict[str, Any]:
     out["regulator_visibility"] = _r(visible / len(settlements)) if settlements else None
     out["trades_skipped"] = world.trades_skipped
     out["simulated_s"] = _r(world.sim.now - trading_start, 3)
+    out.update(block_space_metrics(world, trading_start, all_receipts))
+    return out
+
+
+# ---- block space, fees and offered load -------------------------------------------------------------
+def configure_block_space(chain: Any, p: dict[str, Any]) -> None:
+    """Mainnet's block space on the study's chain (before its first transaction)."""
+    chain.market = FeeMarket.mainnet(
+        gas_limit=int(p["gas_limit"]),
+        background=float(p["background_demand"]),
+        reference_base_fee=int(p["reference_base_fee_gwei"] * GWEI),
+        base_fee=int(p["reference_base_fee_gwei"] * GWEI),
+        tip=int(p["tip_gwei"] * GWEI),
+        missed_slot_rate=float(p["missed_slot_rate"]),
+        reorg_rate=float(p["reorg_rate"]),
+    )
+
+
+@dataclass
+class Load:
+    """Our users' background load on Ethereum: seeded Poisson ether transfers at ``rate`` tx/s."""
+
+    rate: float
+    accounts: list[str] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+    running: bool = True
+
+
+def start_load(world: World) -> Load:
+    """Offer ``load_tps`` transfers per second on Ethereum while trading runs."""
+    rate = float(world.p["load_tps"])
+    load = Load(rate)
+    chain = world.chain
+    if chain is None or rate <= 0:
+        return load
+    load.accounts = [chain.new_account(f"load-{i}") for i in range(max(4, min(256, int(rate * 12))))]
+    world.load = load
+    rng = world.sim.rng.stream("topology-study", "load")
+
+    def offer():
+        i = 0
+        while load.running:
+            yield world.sim.timeout(rng.expovariate(rate))
+            if not load.running:
+                break
+            sender = load.accounts[i % len(load.accounts)]
+            load.hashes.append(chain.transfer_eth(sender, load.accounts[(i + 1) % len(load.accounts)], 1))
+            i += 1
+
+    world.sim.process(offer())
+    return load
+
+
+#: Per-operation gas, the base for the Ethereum saturation figure (the target gas a slot holds).
+def block_space_metrics(world: World, trading_start: float, receipts: list[Any]) -> dict[str, Any]:
+    """Base fee, inclusion delay, utilisation, missed slots and reorgs, offered load and saturation."""
+    out: dict[str, Any] = dict.fromkeys(
+        (
+            "base_fee_p50_gwei",
+            "base_fee_p95_gwei",
+            "inclusion_p50_s",
+            "inclusion_p95_s",
+            "eth_utilisation",
+            "fee_per_eth_tx_usd",
+            "load_achieved_tps",
+            "eth_saturation_tps",
+        )
+    )
+    chain, p = world.chain, world.p
+    out["load_tps"] = float(p["load_tps"])
+    out["missed_slots"] = len(world.sim.log.of_kind("eth.missed_slot"))
+    out["eth_reorgs"] = len(world.sim.log.of_kind("eth.reorg"))
+    tx_time = float(p["consortium_tx_time"])
+    out["consortium_saturation_tps"] = _r(1.0 / (2 * tx_time), 1) if world.ledgers and tx_time > 0 else None
+    if chain is None:
+        return out
+    blocks = [e for e in world.sim.log.of_kind("eth.block") if e.time >= trading_start and e.source == chain.name]
+    fees = sorted(e.data["base_fee"] / GWEI for e in blocks)
+    if fees:
+        out["base_fee_p50_gwei"] = _r(percentile(fees, 50))
+        out["base_fee_p95_gwei"] = _r(percentile(fees, 95))
+        limit = chain.market.gas_limit
+        out["eth_utilisation"] = _r(
+            sum(e.data["gas_used"] + e.data["others_gas"] for e in blocks) / limit / len(blocks)
+        )
+    waits = sorted(r.inclusion_delay for r in receipts if r.submitted_at >= trading_start)
+    if waits:
+        out["inclusion_p50_s"] = _r(percentile(waits, 50))
+        out["inclusion_p95_s"] = _r(percentile(waits, 95))
+    if receipts:
+        out["fee_per_eth_tx_usd"] = _r(sum(r.fee_wei for r in receipts) / 1e18 * p["eth_usd"] / len(receipts), 6)
+    load = getattr(world, "load", None)
+    if load is not None and load.hashes:
+        done = [chain.receipt(h) for h in load.hashes]
+        included = [r for r in done if r is not None]
+        if included:
+            window = max(r.included_at for r in included) - trading_start
+            out["load_achieved_tps"] = _r(len(included) / window) if window > 0 else None
+    ops = [r for r in receipts if r.contract != "ether"]
+    if ops:  # our own gas alone at the target: the base fee then rises without bound
+        gas_per_op = sum(r.gas_used for r in ops) / len(ops)
+        out["eth_saturation_tps"] = _r(chain.market.target / gas_per_op / chain.slot_seconds, 2)
     return out
 
 

@@ -249,7 +249,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         default=DEFAULT_BACKEND,
-        metavar="{eth-tester,revm,anvil,URL}",
+        metavar="{revm,eth-tester,anvil,URL}",
         help="Ethereum backend of every run (default %(default)s)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")

@@ -243,6 +243,18 @@ _TITLES: dict[str, tuple[str, str, str]] = {
             ("detect_p50_s", "Time to detect, p50", "s"),
         )
     },
+    "base_fee_p50_gwei": ("Ethereum base fee, p50 of blocks", "gwei", "Fees and load"),
+    "base_fee_p95_gwei": ("Ethereum base fee, p95 of blocks", "gwei", "Fees and load"),
+    "inclusion_p50_s": ("Inclusion delay on Ethereum, p50", "s", "Fees and load"),
+    "inclusion_p95_s": ("Inclusion delay on Ethereum, p95", "s", "Fees and load"),
+    "eth_utilisation": ("Ethereum block utilisation (ours and others')", "share", "Fees and load"),
+    "fee_per_eth_tx_usd": ("Fee per Ethereum transaction", "USD", "Fees and load"),
+    "load_tps": ("Offered load on Ethereum", "tx/s", "Fees and load"),
+    "load_achieved_tps": ("Achieved load on Ethereum", "tx/s", "Fees and load"),
+    "eth_saturation_tps": ("Ethereum saturation (our gas alone at the target)", "tx/s", "Fees and load"),
+    "consortium_saturation_tps": ("Consortium saturation (Besu-calibrated)", "tx/s", "Fees and load"),
+    "missed_slots": ("Missed Ethereum slots", "count", "Fees and load"),
+    "eth_reorgs": ("Natural Ethereum reorgs", "count", "Fees and load"),
 }
 SECTIONS = (
     "Onboarding",
@@ -251,6 +263,7 @@ SECTIONS = (
     "Cross-venue moves",
     "Settlement",
     "Cost",
+    "Fees and load",
     "Reach and oversight",
     "Faults and risk",
     "Supervision",

@@ -363,6 +363,7 @@ class ConsortiumLedger:
         self.commit_times: dict[int, float] = {}  # height -> simulated time of its first commit
         self.clients: dict[str, LedgerClient] = {}
         self._commit_listeners: list = []
+        self._next_commit: simpy.Event | None = None
         self._waiters: list[tuple[set[bytes], simpy.Event]] = []
         self._leaves_cache: dict[bytes, list[list[bytes]]] = {}
         self.faults = FaultInjector(self)
@@ -581,6 +582,9 @@ class ConsortiumLedger:
             self._waiters = still
         for listener in self._commit_listeners:
             listener(committed)
+        if self._next_commit is not None:
+            event, self._next_commit = self._next_commit, None
+            event.succeed(header.height)
         self.sim.record(
             "consortium.block",
             self.name,
@@ -593,6 +597,12 @@ class ConsortiumLedger:
             signers=[self.node_name(s) for s, _ in committed.qc.signatures],
             first_node=node.name,
         )
+
+    def next_commit(self) -> simpy.Event:
+        """An event that fires when the next block is committed (a process waits on it, not a clock)."""
+        if self._next_commit is None:
+            self._next_commit = self.sim.env.event()
+        return self._next_commit
 
     def on_commit(self, listener) -> None:
         """Call ``listener(committed_block)`` once per height, when it is first committed."""

@@ -63,6 +63,12 @@ if TYPE_CHECKING:
 # (consensus/common/.../bft/RoundTimer.java: baseExpiryPeriod * 2^roundNumber).
 BESU_BLOCK_PERIOD = 5.0
 BESU_REQUEST_TIMEOUT = 10.0
+# Besu's QBFT performance page (wiki.hyperledger.org/display/BESU/QBFT+Performance): 4 validators
+# sustain 520-645 ERC-20 transfers/s (Caliper). Executing a block costs this much simulated time
+# per transaction at the proposer and again at every validator before it prepares, so one block
+# of n transactions holds the pipeline for 2 n t: throughput approaches 1 / (2 t) = 580 tps,
+# the middle of Besu's range (benchmarks/consortium_saturation.py shows the curve).
+BESU_TX_TIME = 1.0 / (2 * 580.0)
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,10 @@ class ConsensusConfig:
         A cap on the doubling; ``None`` (Besu's behaviour) doubles without bound.
     max_block_txs : int
         Transactions per block at most.
+    tx_time : float
+        Simulated seconds to execute one transaction of a block, at the proposer before it
+        proposes and at each validator before it prepares (0: free, the default of a bare
+        ledger; ``BESU_TX_TIME`` is calibrated on Besu's published QBFT throughput).
     gossip_interval : float
         Transactions received by a node are passed on to its peers in batches this often.
     sync_batch : int
@@ -96,6 +106,7 @@ class ConsensusConfig:
     round_timeout: float = BESU_REQUEST_TIMEOUT
     max_round_timeout: float | None = None
     max_block_txs: int = 2000
+    tx_time: float = 0.0
     gossip_interval: float = 0.05
     sync_batch: int = 64
     sync_timeout: float = 5.0
@@ -135,6 +146,8 @@ class _Height:
     sent_prepare: set[int] = field(default_factory=set)
     sent_commit: set[int] = field(default_factory=set)
     proposed: set[int] = field(default_factory=set)
+    built: dict[int, int] = field(default_factory=dict)  # round -> transactions executed for its block
+    validated: set[tuple[bytes, int]] = field(default_factory=set)  # (block, round) executed here
     prepared: tuple[int, Block, tuple[Prepare, ...]] | None = None  # the lock
 
 
@@ -376,6 +389,10 @@ class ValidatorNode:
         if wait > 0:
             self._at(wait, self._maybe_propose)
             return
+        if self.config.tx_time > 0 and r not in self.h.built:  # executing the block takes time
+            n = self.h.built[r] = min(len(self.mempool), self.config.max_block_txs)
+            self._at(n * self.config.tx_time, self._maybe_propose)
+            return
         self.h.proposed.add(r)
         justification = tuple(sorted(self.h.round_changes.get(r, {}).values(), key=lambda m: m.sender)) if r else ()
         block = _highest_prepared_block(justification)
@@ -415,7 +432,7 @@ class ValidatorNode:
         pending: list[Transaction] = []
         expected: dict[bytes, int] = {}
         stale = []
-        limit = self.config.max_block_txs
+        limit = self.h.built.get(round_, self.config.max_block_txs)  # no more than it took time to execute
         for tx_hash, tx in self.mempool.items():
             nxt = expected.get(tx.sender)
             if nxt is None:
@@ -515,6 +532,11 @@ class ValidatorNode:
                 self._request_sync(sender)
             return
         if kind == "proposal":
+            key = (message.block.header.hash, message.round)
+            if self.config.tx_time > 0 and key not in self.h.validated:  # executing it takes time
+                self.h.validated.add(key)
+                self._at(self.config.tx_time * len(message.block.transactions), self._executed, sender, message)
+                return
             self._on_proposal(message)
         elif kind == "prepare":
             self._on_prepare(message)
@@ -522,6 +544,11 @@ class ValidatorNode:
             self._on_commit(message)
         elif kind == "round_change":
             self._on_round_change(message)
+
+    def _executed(self, sender: str, message: Proposal) -> None:
+        """A proposal whose block this node has finished executing, if still of the current height."""
+        if message.height == self.height + 1 and not self._syncing:
+            self._receive(sender, message)
 
     def _from_validator(self, address: bytes) -> bool:
         return self.validator_set.contains(address)

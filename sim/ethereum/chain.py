@@ -29,6 +29,7 @@ from rwasim.ethereum.accounts import LocalAccount, contract_address, sign_legacy
 from rwasim.ethereum.artifacts import Artifact, ArtifactDirs, ContractABI, artifact_search_path
 from rwasim.ethereum.backends import Backend, make_backend
 from rwasim.ethereum.errors import ChainError, RevertInfo, TransactionReverted, decode_revert
+from rwasim.ethereum.fees import REORG_DEPTHS, Congestion, FeeMarket
 from rwasim.ethereum.finality import Casper, FinalityPolicy
 
 SLOT_SECONDS = 12.0  # seconds per slot on mainnet since the Merge (consensus specs, SECONDS_PER_SLOT)
@@ -36,6 +37,8 @@ SLOT_SECONDS = 12.0  # seconds per slot on mainnet since the Merge (consensus sp
 DEFAULT_GAS = 10_000_000  # a generous fixed limit: estimating every transaction would double the EVM work
 DEPLOY_GAS = 12_000_000
 FUNDING_WEI = 10**24
+ESTIMATE_MARGIN = 1.25  # a wallet's gas limit: the gas this call used before, plus a quarter
+CATCH_UP_SLOTS = 512  # idle slots whose others-only blocks move the base fee (more changes nothing)
 
 
 TRANSFER_TOPIC = keccak(b"Transfer(address,address,uint256)")
@@ -99,6 +102,19 @@ class Receipt:
     included_at: float = 0.0
     contract_address: str | None = None
     supply_delta: dict[str, int] = field(default_factory=dict)  # token address -> minted minus burned
+    base_fee: int = 0  # wei per gas of the block it landed in
+    tip: int = 0  # our priority fee, wei per gas
+    slot: int = 0
+
+    @property
+    def fee_wei(self) -> int:
+        """What the transaction paid: gas used times (base fee + tip) (EIP-1559)."""
+        return self.gas_used * (self.base_fee + self.tip)
+
+    @property
+    def inclusion_delay(self) -> float:
+        """Seconds from submission to the start of the slot that included it."""
+        return self.included_at - self.submitted_at
 
     def event(self, name: str) -> dict[str, Any]:
         """The arguments of the first event called ``name`` (KeyError if none)."""
@@ -116,6 +132,12 @@ class _Queued:
     contract: str
     function: str
     submitted_at: float
+    raw: bytes = b""
+    digest: bytes = b""
+    nonce: int = 0
+    tip: int = 0
+    budget: int = 0  # the gas limit a builder reserves for it
+    seq: int = 0  # arrival order
 
 
 class EthereumChain:
@@ -139,6 +161,10 @@ class EthereumChain:
         Source name in the event log (a run may hold several chains).
     n_accounts : int, default 10
         Funded accounts created from the seed; ``accounts[0]`` deploys by default.
+    market : FeeMarket, optional
+        Block space: the gas limit (mainnet's), EIP-1559 base fee, other users' demand, missed
+        slots and natural reorgs. By default mainnet's gas limit and base fee rule with no
+        other users and perfect slots (unit tests); :meth:`FeeMarket.mainnet` is mainnet today.
     """
 
     def __init__(
@@ -150,8 +176,16 @@ class EthereumChain:
         artifacts_dir: ArtifactDirs = None,
         chain_name: str = "ethereum",
         n_accounts: int = 10,
+        market: FeeMarket | None = None,
     ) -> None:
         self.sim = sim if sim is not None else Simulation()
+        self.market = market if market is not None else FeeMarket()
+        self._market_rng = self.sim.rng.stream(chain_name, "block-space")
+        self._gas_seen: dict[tuple[str, str], int] = {}
+        self._seq = 0
+        self._recent: list[tuple[Any, list[_Queued]]] = []  # (snapshot before, txs) of the last blocks
+        self._funding: dict[str, int] = {}
+        self.fees_wei_total = 0
         self.slot_seconds = float(slot_seconds)
         self.artifacts_dirs = artifact_search_path(artifacts_dir)
         self.name = chain_name
@@ -187,6 +221,7 @@ class EthereumChain:
         self._due: simpy.Event | None = None  # the block of the next slot with transactions
         self._due_slot = 0
         self._block_listeners: list[Callable[[int, list[Receipt]], None]] = []
+        self._mined: simpy.Event | None = None
         self._read_cache: dict[tuple[str, str, bytes], tuple[bool, bytes]] = {}
         self._read_head: tuple[bytes, int] | None = None
 
@@ -231,6 +266,7 @@ class EthereumChain:
         if account.address in self._accounts:
             raise ChainError(f"account label {label!r} was already used on {self.name}")
         self._add_account(account)
+        self._funding[account.address] = balance
         self.backend.fund(account.address, balance)
         self._read_cache.clear()  # funding writes state without a new block
         self._nonces[account.address] = self.backend.nonce(account.address)  # a shared node may know it already
@@ -267,17 +303,44 @@ class EthereumChain:
         return contract
 
     # -- transactions ---------------------------------------------------------------------
-    def send(self, contract: Contract, fn: str, *args: Any, sender: str, value: int = 0, gas: int | None = None) -> str:
-        """Sign and queue a call of ``contract.fn(*args)``; it executes in the next slot's block."""
+    def send(
+        self,
+        contract: Contract,
+        fn: str,
+        *args: Any,
+        sender: str,
+        value: int = 0,
+        gas: int | None = None,
+        tip: int | None = None,
+    ) -> str:
+        """Sign and queue a call of ``contract.fn(*args)``; it executes in the first slot's block
+        it fits in (by ``tip``, wei per gas, default the market's, then arrival)."""
         data = contract.abi.function(fn, len(args)).encode(args)
-        return self._submit(sender, contract.address, data, value, gas or DEFAULT_GAS, contract.name, fn)
+        signed = gas or DEFAULT_GAS
+        budget = signed if gas else self._estimate(contract.name, fn, signed)
+        return self._submit(sender, contract.address, data, value, signed, contract.name, fn, budget, tip)
 
-    def transfer_eth(self, sender: str, to: str, value: int) -> str:
+    def _estimate(self, contract: str, function: str, signed: int) -> int:
+        """The gas limit a wallet would set: what this function used before plus a margin
+        (the signed limit until it has run once). Builders reserve it in a block."""
+        seen = self._gas_seen.get((contract, function))
+        return signed if seen is None else min(signed, math.ceil(seen * ESTIMATE_MARGIN))
+
+    def transfer_eth(self, sender: str, to: str, value: int, tip: int | None = None) -> str:
         """Queue a plain ether transfer."""
-        return self._submit(sender, to, b"", value, 21_000, "ether", "transfer")
+        return self._submit(sender, to, b"", value, 21_000, "ether", "transfer", None, tip)
 
     def _submit(
-        self, sender: str, to: str | None, data: bytes, value: int, gas: int, contract: str, function: str
+        self,
+        sender: str,
+        to: str | None,
+        data: bytes,
+        value: int,
+        gas: int,
+        contract: str,
+        function: str,
+        budget: int | None = None,
+        tip: int | None = None,
     ) -> str:
         account = self._accounts.get(sender)
         if account is None:
@@ -293,10 +356,25 @@ class EthereumChain:
             data=data,
             chain_id=self.chain_id,
         )
-        self.backend.submit(raw, digest)
         self._nonces[sender] = nonce + 1
         tx_hash = "0x" + digest.hex()
-        self._queue.append(_Queued(tx_hash, sender, to, contract, function, self.sim.now))
+        self._seq += 1
+        self._queue.append(
+            _Queued(
+                tx_hash,
+                sender,
+                to,
+                contract,
+                function,
+                self.sim.now,
+                raw=raw,
+                digest=digest,
+                nonce=nonce,
+                tip=self.market.tip if tip is None else tip,
+                budget=min(budget or gas, self.market.gas_limit),
+                seq=self._seq,
+            )
+        )
         self._schedule_block()
         return tx_hash
 
@@ -333,6 +411,8 @@ class EthereumChain:
     def _produce(self, _event: Any = None) -> None:
         due, self._due = self._due, None
         receipts = self._mine_block(self._due_slot) if self._queue else []
+        if self._queue:  # the block was full, or the slot missed: the rest waits for the next slot
+            self._schedule_block()
         if due is not None:
             due.succeed(receipts)
 
@@ -350,6 +430,12 @@ class EthereumChain:
         if self._due is not None:
             return self._due
         return self.sim.timeout(max(0.0, self.slot_time(self._next_open_slot()) - self.sim.now), [])
+
+    def block_mined(self) -> simpy.Event:
+        """An event that fires when the next block is mined, however far off (nothing runs per slot)."""
+        if self._mined is None:
+            self._mined = self.sim.env.event()
+        return self._mined
 
     def on_block(self, listener: Callable[[int, list[Receipt]], None]) -> None:
         """Call ``listener(block_number, receipts)`` after every block (readers wake on blocks, not slots)."""
@@ -376,19 +462,118 @@ class EthereumChain:
                 "chain.mine() and chain.transact() advance the clock: inside a process use "
                 "`yield from chain.execute(...)` or `yield chain.next_block()`"
             )
-        due = self._due
-        assert due is not None  # _submit scheduled it
-        self.sim.run(until=due)
-        return list(due.value or [])
+        wanted = {q.tx_hash for q in self._queue}
+        receipts: list[Receipt] = []
+        while self._due is not None:  # a full block leaves the rest for the next slots
+            due = self._due
+            self.sim.run(until=due)
+            receipts.extend(due.value or [])
+            if wanted.issubset(self._receipts_by_hash):
+                break
+        return receipts
+
+    # -- block space --------------------------------------------------------------------
+    @property
+    def base_fee(self) -> int:
+        """The base fee of the next block, wei per gas."""
+        return self.market.base_fee
+
+    def congest(self, extra: float, duration: float, start: float | None = None) -> None:
+        """The ``congestion`` fault: others want ``extra`` gas limits more per slot for ``duration`` s."""
+        begin = self.sim.epoch + (self.sim.now if start is None else start)
+        self.market.congestion.append(Congestion(begin, begin + duration, extra))
+        self.sim.record("eth.congestion", self.name, extra=extra, duration=duration)
+
+    def _catch_up(self, slot: int) -> None:
+        """Blocks of other users alone in the idle slots before ``slot`` move the base fee."""
+        market = self.market
+        if market.background <= 0 and not market.congestion:
+            return
+        for idle in range(max(market.last_slot + 1, slot - CATCH_UP_SLOTS), slot):
+            demand = market.demand(self._market_rng, self.sim.epoch + self.slot_time(idle))
+            market.close_block(idle, sum(demand))
+
+    def _select(self, demand: tuple[int, int]) -> list[_Queued]:
+        """What fits in the block: by tip then arrival, each sender's nonces in order, each
+        transaction's gas limit reserved in full, behind the others' gas bidding a higher tip."""
+        market = self.market
+        expected: dict[str, int] = {}
+        for q in self._queue:
+            expected[q.sender] = min(expected.get(q.sender, q.nonce), q.nonce)
+        remaining = sorted(self._queue, key=lambda q: (-q.tip, q.seq))
+        chosen: list[_Queued] = []
+        used = 0
+        progress = True
+        while progress and remaining:
+            progress = False
+            rest = []
+            for q in remaining:
+                room = market.gas_limit - market.ahead_of(demand, q.tip) - used
+                if q.nonce == expected[q.sender] and q.budget <= room:
+                    chosen.append(q)
+                    used += q.budget
+                    expected[q.sender] += 1
+                    progress = True
+                else:
+                    rest.append(q)
+            remaining = rest
+        return chosen
+
+    def _natural_reorg(self, depth: int) -> None:
+        """The last ``depth`` blocks are orphaned: their transactions go back to the mempool and
+        land again in this slot's block (later on the grid than the blocks they leave)."""
+        depth = min(depth, len(self._recent))
+        snapshot, _ = self._recent[-depth]
+        dropped = [q for _, txs in self._recent[-depth:] for q in txs]
+        del self._recent[-depth:]  # the blocks before them stay canonical
+        queue, nonces, head = list(self._queue), dict(self._nonces), self.block_number
+        accounts = dict(self._accounts)
+        self.revert(snapshot)
+        for address, account in accounts.items():  # funding is not a transaction: it stays
+            if address not in self._accounts:
+                self._add_account(account)
+                self.backend.fund(address, self._funding.get(address, FUNDING_WEI))
+        self._nonces.update(nonces)
+        self._queue = sorted(dropped, key=lambda q: q.seq) + queue
+        self.sim.record("eth.reorg", self.name, depth=depth, head=head, back_to=self.block_number, natural=True)
 
     def _mine_block(self, slot: int) -> list[Receipt]:
-        """Execute the queue in the block of ``slot`` (called at the slot's start only)."""
+        """Build and execute the block of ``slot`` from the mempool (at the slot's start only)."""
+        market, rng = self.market, self._market_rng
+        self._catch_up(slot)
+        self._highest_slot = slot
+        if market.missed_slot_rate > 0 and rng.random() < market.missed_slot_rate:
+            market.last_slot = slot  # no block: the base fee stands
+            self.sim.record("eth.missed_slot", self.name, slot=slot, queued=len(self._queue))
+            return []
+        if market.reorg_rate > 0 and self._recent and rng.random() < market.reorg_rate:
+            total = sum(n for _, n in REORG_DEPTHS)
+            draw, depth = rng.random() * total, 1
+            for d, n in REORG_DEPTHS:
+                depth = d
+                if draw < n:
+                    break
+                draw -= n
+            self._natural_reorg(depth)
         timestamp = self.sim.epoch + int(self.slot_time(slot)) + self.time_offset
-        queued, self._queue = self._queue, []
+        demand = market.demand(rng, self.sim.epoch + self.slot_time(slot))
+        queued = self._select(demand)
+        if not queued:  # nothing of ours fits behind the others: the slot's block is theirs
+            market.close_block(slot, sum(demand))
+            self.sim.record("eth.full_slot", self.name, slot=slot, queued=len(self._queue), base_fee=market.base_fee)
+            return []
+        chosen = {id(q) for q in queued}
+        self._queue = [q for q in self._queue if id(q) not in chosen]
+        if market.reorg_rate > 0:
+            self._recent = [*self._recent[-1:], (self.snapshot(), queued)]
+        for q in queued:
+            self.backend.submit(q.raw, q.digest)
+        base_fee = market.base_fee
         block = self.backend.mine(timestamp)
+        others = max(0, min(sum(demand), market.gas_limit - block.gas_used))
+        market.close_block(slot, block.gas_used + others)
         self._last_timestamp = block.timestamp
         self._block_slots.append(slot)
-        self._highest_slot = slot
         receipts = []
         for meta, outcome in zip(queued, block.outcomes):
             receipt = Receipt(
@@ -406,7 +591,13 @@ class EthereumChain:
                 included_at=self.sim.now,
                 contract_address=outcome.contract_address,
                 supply_delta=_supply_delta(outcome.logs),
+                base_fee=base_fee,
+                tip=meta.tip,
+                slot=slot,
             )
+            key = (meta.contract, meta.function)
+            self._gas_seen[key] = max(self._gas_seen.get(key, 0), outcome.gas_used)
+            self.fees_wei_total += receipt.fee_wei
             self._record(receipt)
             receipts.append(receipt)
         self.gas_used_total += block.gas_used
@@ -418,9 +609,15 @@ class EthereumChain:
             timestamp=block.timestamp,
             tx_count=len(receipts),
             gas_used=block.gas_used,
+            base_fee=base_fee,
+            others_gas=others,
+            waiting=len(self._queue),
         )
         for listener in self._block_listeners:
             listener(block.number, receipts)
+        if self._mined is not None:
+            mined, self._mined = self._mined, None
+            mined.succeed(block.number)
         return receipts
 
     def _record(self, receipt: Receipt) -> None:
@@ -438,6 +635,7 @@ class EthereumChain:
             gas_used=receipt.gas_used,
             block=receipt.block_number,
             submitted_at=receipt.submitted_at,
+            fee_wei=receipt.fee_wei,
             **({"supply_delta": receipt.supply_delta} if receipt.supply_delta else {}),
         )
         if receipt.revert is not None:
@@ -610,6 +808,7 @@ class EthereumChain:
             self.gas_used_total,
             len(self._accounts),
             len(self._block_slots),
+            self.fees_wei_total,
         )
 
     def revert(self, snapshot_id: Any) -> None:
@@ -618,7 +817,8 @@ class EthereumChain:
         Time does not go back: the next block lands in the next open slot, after the slots of
         the blocks that were dropped (a reorg's replacement blocks come later on the grid).
         """
-        backend_id, last_timestamp, n_receipts, gas_total, n_accounts, n_blocks = snapshot_id
+        backend_id, last_timestamp, n_receipts, gas_total, n_accounts, n_blocks, fees_total = snapshot_id
+        self.fees_wei_total = fees_total
         self.backend.revert(backend_id)
         self._queue.clear()  # a block already scheduled finds nothing to mine and makes none
         del self._block_slots[n_blocks:]

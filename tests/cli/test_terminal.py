@@ -186,8 +186,8 @@ def test_help_shows_choices_and_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["compare", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "--executor {local,dask}" in out and "(default local)" in out and "(default eth-tester)" in out
+    assert "--executor {local,dask}" in out and "(default local)" in out and "(default revm)" in out
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "{eth-tester,revm,anvil,URL}" in out and "(default eth-tester)" in out and "(default 0)" in out
+    assert "{revm,eth-tester,anvil,URL}" in out and "(default revm)" in out and "(default 0)" in out

@@ -76,7 +76,7 @@ def test_written_summary_flags_and_domains(sweep):
     nonneg = summary[summary["domain"] == "nonnegative"]
     assert (nonneg["ci95_low"].dropna() >= 0).all()
     shares = summary[summary["domain"] == "share"]
-    assert set(shares["metric"]) == {"reach", "regulator_visibility", "fault_applies"}
+    assert set(shares["metric"]) == {"reach", "regulator_visibility", "fault_applies", "eth_utilisation"}
     assert (shares["ci95_high"].dropna() <= 1).all() and (shares["ci95_low"].dropna() >= 0).all()
 
 

@@ -13,7 +13,7 @@ from rwasim.runner import run_scenario
 
 @pytest.fixture
 def spaces():
-    chain = EthereumChain(Simulation(seed=9))
+    chain = EthereumChain(Simulation(seed=9), "eth-tester")  # the log index under test is eth-tester's
     issuer, guardian = chain.accounts[0], chain.accounts[1]
     modules = {"investor_classes": ["professional"]}
     permissioned = deploy_token_suite(chain, name="P", symbol="P", issuer=issuer, modules=modules)

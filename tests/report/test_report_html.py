@@ -147,7 +147,7 @@ def test_report_json_keeps_its_keys_and_gains_the_topology_graph(incidents):
     assert all(n.get("org") for n in kinds["validator"])
     links = [e for e in graph["edges"] if e["kind"] == "link"]
     assert len(links) == 6 and all(e["latency"] > 0 for e in links)  # the default mesh of four
-    assert [n["label"] for n in kinds["ethereum"]] == ["Ethereum"] and kinds["ethereum"][0]["backend"] == "eth-tester"
+    assert [n["label"] for n in kinds["ethereum"]] == ["Ethereum"] and kinds["ethereum"][0]["backend"] == "revm"
     assert [n["verifier"] for n in kinds["bridge_lane"]] == ["committee"]
     assert [n["label"] for n in kinds["token"]] == ["wHKSNB"]
     assert [n["label"] for n in kinds["relayer"]] == ["relayer-0"]

@@ -100,3 +100,21 @@ def test_a_bridged_topology_waits_for_casper_finality_from_ethereum_and_faster_p
     assert figures["confirmations=2"]["to_consortium_p50_s"] < 90
     # towards Ethereum the consortium is final at commit: the policy does not change it
     assert len({f["to_ethereum_p50_s"] for f in figures.values()}) == 1
+
+
+def test_a_finality_delay_in_a_topology_study_holds_burns_for_its_epochs(tmp_path):
+    """The May 2023 incident in a study: Casper stalls for 1,200 s (four epochs), burns wait it out."""
+    base = {"topology": "bridged", "cross_share": "0.5"}
+    normal = run_scenario("topology_study", seed=0, out_dir=tmp_path / "normal", overrides=base)
+    stalled = run_scenario(
+        "topology_study",
+        seed=0,
+        out_dir=tmp_path / "stalled",
+        overrides={**base, "fault": "finality_delay", "fault_duration": "1200"},
+    )
+    before = normal.report["topology_study"]["metrics"]
+    after = stalled.report["topology_study"]["metrics"]
+    assert stalled.invariants_hold and after["fault_applies"] == 1
+    assert after["to_consortium_p50_s"] >= before["to_consortium_p50_s"] + 4 * 384 - 384  # at least 3 epochs more
+    assert after["to_ethereum_p50_s"] == before["to_ethereum_p50_s"]  # QBFT is final at commit: untouched
+    assert [e for e in stalled.events_path.read_text().splitlines() if '"eth.finality_delay"' in e]
