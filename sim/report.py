@@ -1279,6 +1279,9 @@ INCIDENT_LANES = (
     ("nodes", "consortium nodes"),
     ("alerts", "monitor alerts"),
 )
+#: The row drawn under them when the regulator's surveillance opened cases (``supervision.case``).
+CASES_LANE = ("cases", "supervision cases")
+CASE_COLOUR = "#7c3aed"
 
 
 def incident_lane(e: dict[str, Any]) -> str | None:
@@ -1292,6 +1295,8 @@ def incident_lane(e: dict[str, Any]) -> str | None:
         return "nodes"
     if kind == "monitor.alert":
         return "alerts"
+    if kind == "supervision.case":
+        return "cases"
     return None
 
 
@@ -1312,17 +1317,18 @@ def incidents_chart(
     every event in its tooltip, so nothing is drawn over anything else.
     """
     numbers = {id(e): n for n, e in enumerate(fault_events(events), start=1)}
-    by_lane: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in INCIDENT_LANES}
+    lanes = INCIDENT_LANES + ((CASES_LANE,) if any(e["kind"] == "supervision.case" for e in events) else ())
+    by_lane: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in lanes}
     for e in events:
         lane = incident_lane(e)
-        if lane is not None and len(by_lane[lane]) < MAX_TIMELINE_MARKERS:
+        if lane is not None and lane in by_lane and len(by_lane[lane]) < MAX_TIMELINE_MARKERS:
             by_lane[lane].append(e)
     row, top = 26.0, 12.0
-    height = top + row * len(INCIDENT_LANES) + 42
+    height = top + row * len(lanes) + 42
     x_lo, x_hi, xticks = nice_ticks(0.0, x_end or 1.0, 8)
     frame = _Frame(width, height, x_lo, x_hi, 0.0, 1.0, left=160, right=24, top=top, bottom=42)
     body = []
-    for k, (name, label) in enumerate(INCIDENT_LANES):
+    for k, (name, label) in enumerate(lanes):
         y0 = top + k * row
         body.append(
             f'<rect class="lane{k % 2}" x="{_f(frame.plot_left)}" y="{_f(y0)}" '
@@ -1336,7 +1342,7 @@ def incidents_chart(
                 f'dominant-baseline="middle">none</text>'
             )
     body.append(frame.axes(xticks, [], "simulated time (s)", ""))
-    for k, (name, _) in enumerate(INCIDENT_LANES):
+    for k, (name, _) in enumerate(lanes):
         y = top + k * row + row / 2
         clusters: list[tuple[float, list[dict[str, Any]]]] = []
         for e in by_lane[name]:
@@ -1368,6 +1374,8 @@ def _incident_colour(e: dict[str, Any]) -> str:
     kind = e["kind"]
     if kind == "monitor.alert":
         return FAULT_COLOUR
+    if kind == "supervision.case":
+        return CASE_COLOUR
     return BRIDGE_MARKERS.get(kind) or CONSORTIUM_MARKERS.get(kind) or "#4b5563"
 
 
@@ -1583,6 +1591,79 @@ def _table(header: list[str], rows: list[list[str]], *, table_id: str = "") -> s
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     attr = f' id="{_esc(table_id)}"' if table_id else ""
     return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f} %"
+
+
+def _supervision(sup: dict[str, Any]) -> str:
+    """The regulator's feeds, the scores per typology and overall, the cases and the ground truth."""
+    scores = sup["scores"]
+    rows = []
+    for name, block in [*sorted(scores["by_typology"].items()), ("all typologies", scores["overall"])]:
+        rows.append(
+            [
+                _esc(name.replace("_", " ")),
+                _esc(block["planted"]),
+                _esc(block["cases"]),
+                _esc(_share(block["recall"])),
+                _esc(_share(block["precision"])),
+                _esc("–" if block["detect_p50_s"] is None else fmt_seconds(block["detect_p50_s"])),
+                _esc("–" if block["detect_p95_s"] is None else fmt_seconds(block["detect_p95_s"])),
+                _esc(_share(block["caught_before_exit"])),
+            ]
+        )
+    overall = scores["overall"]
+    head = (
+        f'<p class="note">The regulator\'s feeds: {_esc(", ".join(sup["feeds"]))}. '
+        f"{_esc(sup['feed_items'])} feed items; {_esc(overall['data_requests'])} data requests to custodians; "
+        f"{_esc(fmt_number(overall['alerts_per_1k_investor_day']) if overall['alerts_per_1k_investor_day'] is not None else '–')}"
+        " cases per 1,000 investors per day. Scored against the ground truth, which the regulator never sees; "
+        "cases are also drawn on the message timeline.</p>"
+    )
+    if sup.get("not_planted"):
+        head += f'<p class="note">Not planted on this topology: {_esc(", ".join(sup["not_planted"]))}.</p>'
+    body = head + _table(
+        ["typology", "planted", "cases", "recall", "precision", "detect p50", "detect p95", "caught before exit"],
+        rows,
+        table_id="supervision-scores",
+    )
+    if sup["cases"]:
+        body += "<h3>Cases</h3>" + _table(
+            ["#", "time", "typology", "subjects", "evidence (event seq)", "detail"],
+            [
+                [
+                    _esc(c["id"]),
+                    _esc(fmt_seconds(c["time"])),
+                    _esc(c["typology"].replace("_", " ")),
+                    "<br>".join(f"<code>{_esc(x)}</code>" for x in c["subjects"]),
+                    _esc(", ".join(str(x) for x in c["evidence"])),
+                    _esc(c["detail"]),
+                ]
+                for c in sup["cases"]
+            ],
+            table_id="supervision-cases",
+        )
+    else:
+        body += _nodata("supervision-cases", "The regulator opened no case.")
+    if sup["ground_truth"]:
+        body += "<h3>Ground truth</h3>" + _table(
+            ["typology", "owner", "accounts", "first leg", "last leg", "units"],
+            [
+                [
+                    _esc((t["typology"] + (f" ({t['variant']})" if t["variant"] else "")).replace("_", " ")),
+                    _esc(t["owner"]),
+                    _esc(len(t["subjects"])),
+                    _esc("–" if t["start"] is None else fmt_seconds(t["start"])),
+                    _esc("–" if t["end"] is None else fmt_seconds(t["end"])),
+                    _esc(t["volume"]),
+                ]
+                for t in sup["ground_truth"]
+            ],
+            table_id="supervision-truth",
+        )
+    return body
 
 
 def _nodata(section: str, text: str) -> str:
@@ -1921,6 +2002,8 @@ def render_html(report: dict[str, Any], events: list[dict[str, Any]]) -> str:
     else:
         body = _nodata("timeline", "No bridge message was sent in this run.")
     sections.append(("timeline", "Message timeline across the chains", body))
+    if report.get("supervision"):
+        sections.append(("supervision", "Supervision", _supervision(report["supervision"])))
 
     graph = report.get("topology_graph") or {}
     if graph.get("nodes"):

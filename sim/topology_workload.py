@@ -55,6 +55,8 @@ from rwasim.ethereum.fees import (
 from rwasim.ethereum.finality import FINALITY_CHOICES, FinalityPolicy
 from rwasim.metrics import percentile
 from rwasim.params import Param, defaults
+from rwasim.supervision import SUPERVISION_PARAMS, Supervision, metric_domains
+from rwasim.supervision import flatten as supervision_metrics
 from rwasim.topology import (
     TOPOLOGIES,
     VERIFIERS,
@@ -167,6 +169,7 @@ WORKLOAD_PARAMS: dict[str, Param] = {
         0.0, min=0.0, max=1000.0, help="USD fee per consortium transaction for the cost figures"
     ),
     **BLOCK_SPACE_PARAMS,
+    **SUPERVISION_PARAMS,
 }
 #: Plain defaults of the workload (what ``run_workload`` falls back to).
 WORKLOAD_DEFAULTS: dict[str, Any] = defaults(WORKLOAD_PARAMS)
@@ -281,6 +284,8 @@ class World:
     cross: Any = None
     guardian: str | None = None
     holders: list[Holder] = field(default_factory=list)
+    accounts: list[Holder] = field(default_factory=list)  # accounts opened beyond the population (supervision)
+    stopped_by_regulator: Any = None  # op -> bool: a settlement the regulator's own action made fail
     ops: list[Op] = field(default_factory=list)
     setup_receipts: int = 0
     load: Any = None  # the offered load on Ethereum (start_load)
@@ -824,6 +829,12 @@ def run_workload(ctx: Any, graph: nx.Graph | None = None) -> dict[str, Any]:
         f"{ctx.topology}: {sum(h.book is not None for h in world.holders)} investors onboarded, "
         f"{sum(h.eligible for h in world.holders)} eligible hold the note"
     )
+    supervision = None
+    if p["bad_actors"] or p["surveillance"]:  # the regulator's surveillance (rwasim.supervision)
+        supervision = Supervision(
+            world, make_holder=Holder, submit_trade=_submit_trade, joined=lambda w, b: _joined(w, b)
+        )
+        supervision.plant(sim.now, p["trades_per_investor"] * len(world.holders) * p["trade_interval"] / 2)
     start = sim.now
     with ctx.phase("trading"):
         schedule_fault(world, start)
@@ -832,6 +843,8 @@ def run_workload(ctx: Any, graph: nx.Graph | None = None) -> dict[str, Any]:
         trader = sim.process(trading(world))
         sim.run(until=trader)
         load.running = False
+        if supervision is not None:
+            supervision.finish()
         end_by = max(sim.now, world.fault_end or 0.0)
         drain(
             world,
@@ -843,7 +856,10 @@ def run_workload(ctx: Any, graph: nx.Graph | None = None) -> dict[str, Any]:
         sim.run(until=sim.now + p["watch_interval"])  # one last look by the watchdog
         world.watching = False  # the watchdog ends at its next wake-up
     metrics = collect_metrics(world, start)
+    metrics.update(supervision_metrics(supervision.scores() if supervision is not None else None))
     check_invariants(world, metrics)
+    if supervision is not None:
+        ctx.extra["supervision"] = supervision.report()
     ctx.extra["topology_study"] = {
         "topology": ctx.topology,
         "metrics": metrics,
@@ -918,6 +934,7 @@ METRIC_DOMAINS: dict[str, str] = {
     },
     **{f"{d}_p{q}_s": "nonnegative" for d in ("to_ethereum", "to_consortium") for q in (50, 95)},
     **{name: "share" for name in SHARE_METRICS},
+    **metric_domains(),
 }
 
 
@@ -1102,7 +1119,7 @@ def check_invariants(world: World, metrics: dict[str, Any]) -> None:
     issued = sum(op.value for op in world.ops if op.kind == "issue" and op.ok)
     held = 0
     for book in world.books.values():
-        holders = [h for h in world.holders if h.book == book.name]
+        holders = [h for h in world.holders + world.accounts if h.book == book.name]
         if book.kind == "consortium":
             state = book.ledger.state
             held += sum(state.balance_of(book.asset_id, h.client.holder) for h in holders)
@@ -1120,7 +1137,9 @@ def check_invariants(world: World, metrics: dict[str, Any]) -> None:
     ctx.check("units_conserved_across_books", held == issued)
     ctx.check("every_settlement_decided", metrics["unsettled"] == 0)
     if not world.fault_applies:
-        ctx.check("no_failed_settlement_without_fault", metrics["failed_settlements"] == 0)
+        stopped = world.stopped_by_regulator or (lambda op: False)
+        failed = [op for op in world.ops if op.kind in ("issue", "trade", "cross") and not (op.done and op.ok)]
+        ctx.check("no_failed_settlement_without_fault", all(stopped(op) for op in failed))
     for lane, bridge in sorted(world.bridges.items()):
         records = list(bridge.book.records.values())
         ctx.check(f"lane_{lane}_units_conserved", bridge.monitor.conserved())

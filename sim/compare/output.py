@@ -225,6 +225,24 @@ _TITLES: dict[str, tuple[str, str, str]] = {
     "txs_per_relayer": ("Transactions per relayer", "count", "Network load"),
     "trades_skipped": ("Trades skipped (no venue to trade on)", "count", "Trading"),
     "simulated_s": ("Simulated time of the run", "s", "Run"),
+    "sup_planted": ("Bad schemes planted (ground truth)", "count", "Supervision"),
+    "sup_cases": ("Cases the regulator opened", "count", "Supervision"),
+    "sup_recall": ("Supervision recall", "share", "Supervision"),
+    "sup_precision": ("Supervision precision", "share", "Supervision"),
+    "sup_detect_p50_s": ("Time to detect a scheme, p50", "s", "Supervision"),
+    "sup_detect_p95_s": ("Time to detect a scheme, p95", "s", "Supervision"),
+    "sup_caught_before_exit": ("Bad volume caught before it leaves the venues", "share", "Supervision"),
+    "sup_alerts_per_1k_investor_day": ("Cases per 1,000 investors per day", "cases", "Supervision"),
+    "sup_data_requests": ("Data requests to custodians", "count", "Supervision"),
+    **{
+        f"sup_{key}_{typ}": (f"{label}: {typ.replace('_', ' ')}", unit, "Supervision")
+        for typ in ("wash_trade", "layering", "structuring", "sanctions", "nominee", "insider")
+        for key, label, unit in (
+            ("recall", "Recall", "share"),
+            ("precision", "Precision", "share"),
+            ("detect_p50_s", "Time to detect, p50", "s"),
+        )
+    },
     "base_fee_p50_gwei": ("Ethereum base fee, p50 of blocks", "gwei", "Fees and load"),
     "base_fee_p95_gwei": ("Ethereum base fee, p95 of blocks", "gwei", "Fees and load"),
     "inclusion_p50_s": ("Inclusion delay on Ethereum, p50", "s", "Fees and load"),
@@ -248,6 +266,7 @@ SECTIONS = (
     "Fees and load",
     "Reach and oversight",
     "Faults and risk",
+    "Supervision",
     "Network load",
     "Run",
     "Other",
