@@ -10,6 +10,7 @@ and applies the regulator's action policy to it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +61,7 @@ def case(typology: str, subjects: Iterable[str | None], evidence: Iterable[int |
     )
 
 
-class Detector:
+class Detector(ABC):
     """One rule over the regulator's feeds. Subclass it and implement :meth:`observe`.
 
     Attributes
@@ -71,9 +72,9 @@ class Detector:
 
     typology: str = "custom"
 
+    @abstractmethod
     def observe(self, item: FeedItem, view: RegulatorView) -> list[Case]:
         """The cases ``item`` opens (``[]`` for none); ``view`` resolves owners and requests data."""
-        raise NotImplementedError
 
 
 class SurveillanceEngine:
