@@ -741,17 +741,19 @@ class EthereumChain:
             covered = self.casper.finalized_slot(self.sim.now)
         else:
             raise ValueError(f"unknown block tag {tag!r}: use 'latest', 'safe' or 'finalized'")
-        index = bisect_right(self._block_slots, covered) - 1
+        return self._last_block_by(covered)
+
+    def _last_block_by(self, slot: int) -> int:
+        """The highest block made in ``slot`` or before (this simulation's genesis block if none)."""
+        if slot < 0:
+            return self._first_block
+        index = bisect_right(self._block_slots, slot) - 1
         return min(self._first_block + max(index, 0), self.block_number)
 
     def settled_head(self, policy: FinalityPolicy) -> int:
         """The highest block number settled under ``policy`` now."""
         if policy.kind == "confirmations":
-            covered = self.slot_at() - policy.depth
-            if covered < 0:
-                return self._first_block
-            index = bisect_right(self._block_slots, covered) - 1
-            return min(self._first_block + max(index, 0), self.block_number)
+            return self._last_block_by(self.slot_at() - policy.depth)
         return self.head(policy.kind)
 
     def settles_at(self, number: int, policy: FinalityPolicy) -> float:
