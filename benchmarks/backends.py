@@ -36,9 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rwasim.engine import Simulation
-from rwasim.ethereum import EthereumChain
-from rwasim.ethereum.suite import deploy_token_suite, register_investor
+from ethereum_transfers import build_market  # this folder: the same token market, on any backend
 
 GAS = 300_000
 GAS_PRICE = 10**11
@@ -56,23 +54,6 @@ run = _scenario.run
 
 
 # -- 1. transfers ------------------------------------------------------------------------------
-def build_market(backend: str):
-    chain = EthereumChain(Simulation(seed=0), backend)
-    issuer = chain.accounts[0]
-    suite = deploy_token_suite(
-        chain,
-        name="Bench Note",
-        symbol="BENCH",
-        issuer=issuer,
-        modules={"countries": [344, 702], "investor_classes": ["professional"]},
-    )
-    wallets = [chain.new_account(f"bench-{i}") for i in range(2)]
-    for wallet in wallets:
-        register_investor(chain, suite, wallet, country=344, investor_class="professional")
-    chain.transact(suite.token, "mint", wallets[0], 10**12, sender=issuer)
-    return chain, suite, wallets
-
-
 def through_interface(chain, suite, sender, receiver, n: int) -> float:
     start = time.perf_counter()
     for i in range(n):
@@ -118,7 +99,7 @@ def transfers(backends: list[str], n_slow: int, n_fast: int, repeats: int) -> di
     figures: dict[str, dict[str, float]] = {}
     for backend in backends:
         n = n_slow if backend == "eth-tester" else n_fast
-        chain, suite, (sender, receiver) = build_market(backend)
+        chain, suite, (sender, receiver) = build_market(backend=backend, wallets=2)
         through_interface(chain, suite, sender, receiver, max(n // 5, 10))  # warm-up
         rounds = []
         for _ in range(repeats):
