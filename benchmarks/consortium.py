@@ -20,6 +20,7 @@ import resource
 import time
 
 from rwasim.consortium import ConsensusConfig, ConsortiumLedger
+from rwasim.consortium.capacity import funded_clients
 from rwasim.consortium.state import LedgerState
 from rwasim.engine import Simulation
 from rwasim.metrics import percentile
@@ -27,30 +28,7 @@ from rwasim.metrics import percentile
 
 def setup_market(ledger: ConsortiumLedger, n_investors: int):
     """An asset, ``n_investors`` registered clients with identities and 10^9 units each."""
-    issuer = ledger.org_client("issuer")
-    handles = [
-        issuer.submit(
-            "asset.register",
-            {"asset_id": "NOTE", "term_sheet_hash": "0x" + "ab" * 32, "rules": {"countries": [344, 702]}},
-        )
-    ]
-    investors = []
-    for i in range(n_investors):
-        client, handle = ledger.add_client(f"investor-{i}", "issuer")
-        investors.append(client)
-        handles.append(handle)
-    for client in investors:
-        handles.append(
-            issuer.submit(
-                "identity.register", {"holder": client.holder, "country": 344, "investor_class": "professional"}
-            )
-        )
-        handles.append(issuer.submit("token.mint", {"asset_id": "NOTE", "to": client.holder, "amount": 10**9}))
-    ledger.settle(*handles)
-    bad = [h.reason for h in handles if not h.ok]
-    if bad:
-        raise RuntimeError(f"benchmark set-up failed: {bad[:3]}")
-    return investors
+    return funded_clients(ledger, n_investors, countries=(344, 702))
 
 
 def signed_transfers(investors, count: int):

@@ -29,12 +29,14 @@ def _percentile(values: list[float], q: float) -> float:
     return values[low] + (values[high] - values[low]) * (rank - low)
 
 
-def _market(ledger: ConsortiumLedger, n_investors: int) -> list[Any]:
+def funded_clients(ledger: ConsortiumLedger, n_investors: int, countries: tuple[int, ...] = (344,)) -> list[Any]:
+    """An asset ``NOTE`` open to ``countries`` and ``n_investors`` registered clients (Hong Kong,
+    professional) holding 10^9 units each: the market a load test trades in."""
     issuer = ledger.org_client("issuer")
     handles = [
         issuer.submit(
             "asset.register",
-            {"asset_id": "NOTE", "term_sheet_hash": "0x" + "ab" * 32, "rules": {"countries": [344]}},
+            {"asset_id": "NOTE", "term_sheet_hash": "0x" + "ab" * 32, "rules": {"countries": list(countries)}},
         )
     ]
     investors = []
@@ -50,6 +52,9 @@ def _market(ledger: ConsortiumLedger, n_investors: int) -> list[Any]:
         )
         handles.append(issuer.submit("token.mint", {"asset_id": "NOTE", "to": client.holder, "amount": 10**9}))
     ledger.settle(*handles)
+    refused = [h.reason for h in handles if not h.ok]
+    if refused:
+        raise RuntimeError(f"the load test's market could not be set up: {refused[:3]}")
     return investors
 
 
@@ -72,7 +77,7 @@ def offered_load(
     sim = Simulation(seed=seed)
     config = ConsensusConfig(block_period=block_period, tx_time=tx_time, max_block_txs=1_000_000)
     ledger = ConsortiumLedger(sim, n_validators=validators, config=config, latency=0.02, jitter=0.005)
-    clients = _market(ledger, investors)
+    clients = funded_clients(ledger, investors)
     rng = sim.rng.stream("capacity", "arrivals")
     count = int(rate * duration)
     txs = []
