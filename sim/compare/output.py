@@ -53,22 +53,17 @@ def metric_domain(metric: str) -> Domain:
     return domain if domain in ("nonnegative", "share") else "real"  # type: ignore[return-value]
 
 
+# runs.csv: these columns around the swept parameters and the metrics (the page tells them apart)
+_RUN_LEAD = ("index", "topology")
+_RUN_OUTCOME = ("replicate", "seed", "status", "invariants_hold", "events_sha256")
+_RUN_TAIL = ("error", "rerun")
+_RUN_COLUMNS = (*_RUN_LEAD, *_RUN_OUTCOME, *_RUN_TAIL)
+
+
 def run_rows(points: list[GridPoint], results: list[dict[str, Any]], backend: str) -> tuple[list[str], list[list[str]]]:
     """Header and rows of runs.csv: grid point, seed, outcome, every metric, the rerun command."""
     metrics = metric_names(results)
-    header = [
-        "index",
-        "topology",
-        *param_columns(points),
-        "replicate",
-        "seed",
-        "status",
-        "invariants_hold",
-        "events_sha256",
-        *metrics,
-        "error",
-        "rerun",
-    ]
+    header = [*_RUN_LEAD, *param_columns(points), *_RUN_OUTCOME, *metrics, *_RUN_TAIL]
     rows = []
     for point, result in zip(points, results):
         status = "error" if result["error"] else ("ok" if result["invariants_hold"] else "invariants_failed")
@@ -532,19 +527,6 @@ def _runs_table(header: list[str], rows: list[list[str]], colours: dict[str, str
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
-
-
-_RUN_COLUMNS = (
-    "index",
-    "topology",
-    "replicate",
-    "seed",
-    "status",
-    "invariants_hold",
-    "events_sha256",
-    "error",
-    "rerun",
-)
 
 
 def _fmt_cell(cell: str, unit: str) -> str:
