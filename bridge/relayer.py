@@ -244,8 +244,6 @@ class Relayer:
                 return
             if not self.online:
                 continue
-            if bell is self.bell:
-                self._again_at = None
             try:
                 yield from work(self._incarnation)
             except RelayerCrash:
@@ -264,6 +262,7 @@ class Relayer:
             raise RelayerCrash()
 
     def _pass(self, incarnation: int) -> Generator[Any, Any, None]:
+        self._again_at = None  # this pass sets it again if it must come back before anyone rings
         if self.sim.now >= self._inbound_backoff_until:
             try:
                 yield from self._inbound(incarnation)
